@@ -1,0 +1,231 @@
+//! bunq's response envelopes, decoded in one place.
+//!
+//! Success: `{"Response":[{"<Type>":{…}}, …]}`, one single-key object per item,
+//! plus `"Pagination"` on lists. Error: `{"Error":[{"error_description":…}]}`.
+//! bunq's OpenAPI schemas describe neither, which is why the generated code
+//! returns raw bytes and this module does the decoding.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::error::{ApiError, Error, Result, excerpt};
+use crate::pagination::{Page, Pagination};
+
+/// A parsed success envelope whose items are still raw JSON.
+#[derive(Debug)]
+pub(crate) struct Envelope<'a> {
+    body: &'a [u8],
+    items: Vec<(String, &'a RawValue)>,
+    pagination: Option<Pagination>,
+}
+
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(rename = "Response", borrow)]
+    response: Option<Vec<BTreeMap<String, &'a RawValue>>>,
+    #[serde(rename = "Pagination")]
+    pagination: Option<Pagination>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses the outer `{"Response":[…]}` structure.
+    pub(crate) fn parse(body: &'a [u8]) -> Result<Self> {
+        let wire: Wire<'a> = decode_at("Response envelope", "", body, body)?;
+        let Some(response) = wire.response else {
+            return Err(Error::unexpected(
+                "a {\"Response\":[…]} envelope",
+                format!("a body with keys [{}]", top_level_keys(body)),
+            ));
+        };
+        let mut items = Vec::with_capacity(response.len());
+        for (index, item) in response.into_iter().enumerate() {
+            let mut entries = item.into_iter();
+            match (entries.next(), entries.next()) {
+                (Some((key, value)), None) => items.push((key, value)),
+                (None, _) => {
+                    return Err(Error::unexpected(
+                        "one object type per Response item",
+                        format!("an empty object at Response[{index}]"),
+                    ));
+                }
+                (Some((first, _)), Some((second, _))) => {
+                    return Err(Error::unexpected(
+                        "one object type per Response item",
+                        format!("keys {first} and {second} at Response[{index}]"),
+                    ));
+                }
+            }
+        }
+        Ok(Envelope {
+            body,
+            items,
+            pagination: wire.pagination,
+        })
+    }
+
+    /// The first item of type `key`, which must be present.
+    pub(crate) fn one<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
+        match self.items.iter().position(|(k, _)| k == key) {
+            Some(index) => self.decode_item(index),
+            None => Err(Error::unexpected(key, self.describe_items())),
+        }
+    }
+
+    /// The id of a create or update answer: `{"Response":[{"Id":{"id":N}}]}`.
+    pub(crate) fn id(&self) -> Result<u64> {
+        #[derive(Deserialize)]
+        struct BunqId {
+            id: u64,
+        }
+        self.one::<BunqId>("Id").map(|b| b.id)
+    }
+
+    /// Every item, each of which must be of type `key`, and the pagination.
+    pub(crate) fn list<T: DeserializeOwned>(&self, key: &str) -> Result<Page<T>> {
+        let mut items = Vec::with_capacity(self.items.len());
+        for (index, (k, _)) in self.items.iter().enumerate() {
+            if k != key {
+                return Err(Error::unexpected(
+                    format!("only {key} items"),
+                    format!("{k} at Response[{index}]"),
+                ));
+            }
+            items.push(self.decode_item(index)?);
+        }
+        Ok(Page::new(
+            items,
+            self.pagination.clone().unwrap_or_default(),
+        ))
+    }
+
+    fn decode_item<T: DeserializeOwned>(&self, index: usize) -> Result<T> {
+        let (key, raw) = &self.items[index];
+        let path = format!("Response[{index}].{key}");
+        decode_at(key, &path, raw.get().as_bytes(), self.body)
+    }
+
+    fn describe_items(&self) -> String {
+        if self.items.is_empty() {
+            "an empty Response array".to_owned()
+        } else {
+            let keys: Vec<&str> = self.items.iter().map(|(k, _)| k.as_str()).collect();
+            format!("Response items [{}]", keys.join(", "))
+        }
+    }
+}
+
+/// Decodes `bytes` as `T`, reporting the JSON path of a failure below `prefix`.
+fn decode_at<'de, T: Deserialize<'de>>(
+    what: &str,
+    prefix: &str,
+    bytes: &'de [u8],
+    whole_body: &[u8],
+) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let full_path = |inner: String| match (prefix.is_empty(), inner == ".") {
+        (true, _) => inner,
+        (false, true) => prefix.to_owned(),
+        (false, false) => format!("{prefix}.{inner}"),
+    };
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = full_path(err.path().to_string());
+        Error::decode(what, path, err.into_inner(), whole_body)
+    })?;
+    de.end()
+        .map_err(|err| Error::decode(what, full_path(".".into()), err, whole_body))?;
+    Ok(value)
+}
+
+fn top_level_keys(body: &[u8]) -> String {
+    serde_json::from_slice::<BTreeMap<String, serde::de::IgnoredAny>>(body)
+        .map(|m| m.into_keys().collect::<Vec<_>>().join(", "))
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+/// Builds the [`ApiError`] for a non-success answer. Never fails: a body that is
+/// not bunq's error envelope is kept as an excerpt, and the status survives.
+pub(crate) fn api_error(status: u16, response_id: Option<String>, body: &[u8]) -> ApiError {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        #[serde(rename = "Error")]
+        error: Vec<ErrorItem>,
+    }
+    #[derive(Deserialize)]
+    struct ErrorItem {
+        error_description: Option<String>,
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(parsed) if !parsed.error.is_empty() => ApiError {
+            status,
+            messages: parsed
+                .error
+                .into_iter()
+                .filter_map(|item| item.error_description)
+                .collect(),
+            response_id,
+            body_excerpt: None,
+        },
+        _ => ApiError {
+            status,
+            messages: Vec::new(),
+            response_id,
+            body_excerpt: (!body.is_empty()).then(|| excerpt(body)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_items_by_key_not_position() {
+        let body = br#"{"Response":[{"Id":{"id":7}},{"Token":{"token":"t"}}]}"#;
+        let env = Envelope::parse(body).unwrap();
+        assert_eq!(env.id().unwrap(), 7);
+        #[derive(Deserialize)]
+        struct Token {
+            token: String,
+        }
+        assert_eq!(env.one::<Token>("Token").unwrap().token, "t");
+    }
+
+    #[test]
+    fn empty_response_is_unexpected() {
+        let env = Envelope::parse(br#"{"Response":[]}"#).unwrap();
+        let err = env.id().unwrap_err();
+        assert!(
+            matches!(&err, Error::UnexpectedEnvelope { found, .. } if found == "an empty Response array"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn decode_error_names_the_path() {
+        let env = Envelope::parse(br#"{"Response":[{"Id":{"id":"x"}}]}"#).unwrap();
+        match env.id().unwrap_err() {
+            Error::Decode { path, .. } => assert_eq!(path, "Response[0].Id.id"),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn trailing_garbage_is_a_decode_error() {
+        let err = Envelope::parse(br#"{"Response":[]} x"#).unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err}");
+    }
+
+    #[test]
+    fn error_envelope_keeps_every_description() {
+        let body = br#"{"Error":[{"error_description":"a","error_description_translated":"A"},{"error_description":"b"}]}"#;
+        let err = api_error(400, Some("rid".into()), body);
+        assert_eq!(err.messages, ["a", "b"]);
+        assert_eq!(
+            err.to_string(),
+            "bunq answered HTTP 400 Bad Request: a; b [response id rid]"
+        );
+    }
+}

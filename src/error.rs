@@ -1,0 +1,167 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+use crate::secret::redact_json_text;
+
+/// A boxed source error (transport errors keep their cause without making the
+/// HTTP stack's types part of this crate's API).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to bunq.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// bunq answered with a non-success status; see [`ApiError`].
+    #[error(transparent)]
+    Api(#[from] ApiError),
+
+    /// The request could not be completed at the HTTP level.
+    #[error("could not complete the request to bunq ({})", if *.sent { "it may have reached bunq" } else { "it did not reach bunq" })]
+    Transport {
+        /// Whether the request may have been (partly) sent. `false` means it
+        /// provably never reached the server (for example, connection refused).
+        sent: bool,
+        /// The underlying HTTP error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The request took longer than the configured timeout.
+    #[error("the request to bunq timed out")]
+    Timeout {
+        /// The underlying HTTP error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The body was not what the envelope promised (not JSON, a missing or
+    /// mistyped field).
+    #[error("could not decode {what} at `{path}`: {message} (body starts: {excerpt})")]
+    Decode {
+        /// What was being decoded, for example `OauthClient`.
+        what: String,
+        /// Where in the body decoding failed, for example `Response[0].OauthClient.id`.
+        path: String,
+        /// What serde said.
+        message: String,
+        /// The start of the body, with secret-looking values masked.
+        excerpt: String,
+    },
+
+    /// The body was valid JSON but not the envelope this call expects, for
+    /// example an empty `Response` array or an item of another type.
+    #[error("unexpected response envelope: expected {expected}, found {found}")]
+    UnexpectedEnvelope {
+        /// What the call expected.
+        expected: String,
+        /// What the body held instead.
+        found: String,
+    },
+
+    /// The response body exceeded the configured size limit.
+    #[error("the response body is larger than the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// The client was configured with an invalid value.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// An argument cannot be sent to bunq (for example an id out of range).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+}
+
+impl Error {
+    pub(crate) fn decode(
+        what: impl Into<String>,
+        path: impl Into<String>,
+        message: impl fmt::Display,
+        body: &[u8],
+    ) -> Self {
+        Error::Decode {
+            what: what.into(),
+            path: path.into(),
+            message: message.to_string(),
+            excerpt: excerpt(body),
+        }
+    }
+
+    pub(crate) fn unexpected(expected: impl Into<String>, found: impl Into<String>) -> Self {
+        Error::UnexpectedEnvelope {
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+
+    /// The HTTP status bunq answered with, if this error came from a response.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            _ => None,
+        }
+    }
+}
+
+/// bunq answered with an error status.
+///
+/// `messages` holds every `error_description` of bunq's
+/// `{"Error":[{"error_description": …}]}` body. Quote `response_id` (bunq's
+/// `X-Bunq-Client-Response-Id`) when asking bunq's support about a call.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status code.
+    pub status: u16,
+    /// Every `error_description` in bunq's error body, in order.
+    pub messages: Vec<String>,
+    /// The `X-Bunq-Client-Response-Id` header, if bunq sent one.
+    pub response_id: Option<String>,
+    /// The start of the body when it was not bunq's error envelope (an HTML
+    /// page from a proxy, say), with secret-looking values masked.
+    pub body_excerpt: Option<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bunq answered HTTP {}", self.status)?;
+        if let Some(reason) = reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+        {
+            write!(f, " {reason}")?;
+        }
+        if !self.messages.is_empty() {
+            write!(f, ": {}", self.messages.join("; "))?;
+        } else if let Some(body) = &self.body_excerpt {
+            write!(f, " (body starts: {body})")?;
+        }
+        if let Some(id) = &self.response_id {
+            write!(f, " [response id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+const EXCERPT_CHARS: usize = 200;
+
+/// The start of a body for an error message: at most 200 characters, lossy
+/// UTF-8, secret-looking JSON values masked.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    let text = String::from_utf8_lossy(head);
+    let redacted = redact_json_text(&text);
+    let mut out: String = redacted.chars().take(EXCERPT_CHARS).collect();
+    if redacted.chars().count() > EXCERPT_CHARS || head.len() < body.len() {
+        out.push('…');
+    }
+    out
+}

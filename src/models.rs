@@ -1,0 +1,203 @@
+//! bunq's nouns as this crate returns them.
+//!
+//! Built from the bodies bunq really sends (seed 004), which carry more than the
+//! OpenAPI schemas declare (`id`, `created`, `updated` on callback URLs).
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+use crate::secret::ClientSecret;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            /// The numeric id.
+            pub fn get(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<u64> for $name {
+            fn from(id: u64) -> Self {
+                Self(id)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A bunq user id: the `{userID}` in every user-scoped path.
+    UserId
+);
+id_type!(
+    /// The numeric id of an OAuth client (used in paths; the OAuth flow uses
+    /// the string [`OauthClient::client_id`]).
+    OauthClientId
+);
+id_type!(
+    /// The id of a registered callback URL.
+    CallbackUrlId
+);
+
+/// An OAuth client of a bunq user: what an app registers to send users
+/// through bunq's authorization page.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct OauthClient {
+    /// The numeric id, used in API paths.
+    pub id: OauthClientId,
+    /// Whether the client can be used.
+    pub status: OauthClientStatus,
+    /// The name bunq shows the user, if set.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// The public client id, used in the authorize URL and the token exchange.
+    pub client_id: String,
+    /// The client secret, used in the token exchange. Redacted in `Debug`.
+    pub secret: ClientSecret,
+    /// The registered redirect (callback) URLs.
+    #[serde(rename = "callback_url", default, deserialize_with = "null_as_empty")]
+    pub callback_urls: Vec<OauthCallbackUrl>,
+}
+
+/// A redirect URL registered for an OAuth client. The authorize request's
+/// `redirect_uri` must equal one of these exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct OauthCallbackUrl {
+    /// The id of this callback URL.
+    pub id: CallbackUrlId,
+    /// When it was registered (UTC).
+    #[serde(deserialize_with = "bunq_timestamp")]
+    pub created: DateTime<Utc>,
+    /// When it was last changed (UTC).
+    #[serde(deserialize_with = "bunq_timestamp")]
+    pub updated: DateTime<Utc>,
+    /// The URL.
+    pub url: String,
+}
+
+/// The status of an OAuth client. Values bunq adds later arrive as
+/// [`OauthClientStatus::Unknown`] instead of failing the call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OauthClientStatus {
+    /// Usable.
+    Active,
+    /// Cancelled.
+    Cancelled,
+    /// Cancellation requested, not yet done.
+    CancelledPending,
+    /// A status this version of the crate does not know.
+    Unknown(String),
+}
+
+impl OauthClientStatus {
+    /// The status as bunq spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Cancelled => "CANCELLED",
+            Self::CancelledPending => "CANCELLED_PENDING",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+
+impl From<&str> for OauthClientStatus {
+    fn from(s: &str) -> Self {
+        match s {
+            "ACTIVE" => Self::Active,
+            "CANCELLED" => Self::Cancelled,
+            "CANCELLED_PENDING" => Self::CancelledPending,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for OauthClientStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for OauthClientStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Self::from(s.as_str()))
+    }
+}
+
+/// bunq's timestamp format: `2025-08-13 14:45:20.123456`, always UTC.
+pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
+
+/// Parses a bunq timestamp (UTC, no zone suffix).
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT)
+        .ok()
+        .map(|naive| naive.and_utc())
+}
+
+/// Formats a time the way bunq does, with microseconds.
+pub fn format_timestamp(time: &DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
+fn bunq_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_timestamp(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`{}` is not a bunq timestamp (YYYY-MM-DD hh:mm:ss.ffffff)",
+            text.chars().take(40).collect::<String>()
+        ))
+    })
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_in_bunq_format() {
+        let t = parse_timestamp("2025-08-13 14:45:20.123456").unwrap();
+        assert_eq!(t.to_rfc3339(), "2025-08-13T14:45:20.123456+00:00");
+        assert_eq!(format_timestamp(&t), "2025-08-13 14:45:20.123456");
+        assert!(parse_timestamp("2025-08-13T14:45:20Z").is_none());
+        assert!(parse_timestamp("").is_none());
+    }
+
+    #[test]
+    fn unknown_status_is_kept() {
+        let s: OauthClientStatus = serde_json::from_str(r#""SUSPENDED""#).unwrap();
+        assert_eq!(s, OauthClientStatus::Unknown("SUSPENDED".into()));
+        assert_eq!(s.as_str(), "SUSPENDED");
+    }
+
+    #[test]
+    fn secret_is_redacted_in_debug() {
+        let client: OauthClient = serde_json::from_str(
+            r#"{"id":1,"status":"ACTIVE","display_name":null,"client_id":"c","secret":"hunter2","callback_url":[]}"#,
+        )
+        .unwrap();
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("ClientSecret([redacted])"), "{debug}");
+    }
+}

@@ -1,0 +1,212 @@
+//! bunq's OAuth Client API: `/user/{userID}/oauth-client` and its callback URLs.
+//!
+//! Each method is one operation of `spec/bunq-oauth-client.yaml`, sent through
+//! the generated client and decoded from bunq's envelope into this crate's
+//! models.
+
+use crate::envelope::Envelope;
+use crate::error::Result;
+use crate::generated::types;
+use crate::models::{
+    CallbackUrlId, OauthCallbackUrl, OauthClient, OauthClientId, OauthClientStatus,
+};
+use crate::pagination::{Page, PageRequest};
+use crate::session::{Session, path_id};
+
+/// The OAuth clients of the session's user. Get one from [`Session::oauth_clients`].
+#[derive(Debug, Clone, Copy)]
+pub struct OauthClients<'s> {
+    session: &'s Session,
+}
+
+impl<'s> OauthClients<'s> {
+    pub(crate) fn new(session: &'s Session) -> Self {
+        OauthClients { session }
+    }
+
+    /// Registers a new OAuth client (`POST /user/{userID}/oauth-client` with
+    /// body `{}`, as bunq's current docs send) and returns its id. bunq allows
+    /// one OAuth client per user.
+    pub async fn create(&self) -> Result<OauthClientId> {
+        self.create_with(types::OauthClient { status: None }).await
+    }
+
+    /// Registers a new OAuth client with an explicit status (body
+    /// `{"status":"…"}`, as bunq's SDKs send).
+    pub async fn create_with_status(&self, status: OauthClientStatus) -> Result<OauthClientId> {
+        let body = types::OauthClient {
+            status: Some(status.as_str().to_owned()),
+        };
+        self.create_with(body).await
+    }
+
+    async fn create_with(&self, body: types::OauthClient) -> Result<OauthClientId> {
+        let user = path_id(self.session.user_id().get())?;
+        let reply = self
+            .session
+            .send(Vec::new(), move |api| async move {
+                api.create_oauth_client_for_user(user, &body).await
+            })
+            .await?;
+        Envelope::parse(&reply.body)?.id().map(OauthClientId)
+    }
+
+    /// The first page of the user's OAuth clients
+    /// (`GET /user/{userID}/oauth-client`).
+    pub async fn list(&self) -> Result<Page<OauthClient>> {
+        self.list_page(PageRequest::new()).await
+    }
+
+    /// One page of the user's OAuth clients.
+    pub async fn list_page(&self, page: PageRequest) -> Result<Page<OauthClient>> {
+        let user = path_id(self.session.user_id().get())?;
+        let reply = self
+            .session
+            .send(page.query(), move |api| async move {
+                api.list_all_oauth_client_for_user(user).await
+            })
+            .await?;
+        Envelope::parse(&reply.body)?.list("OauthClient")
+    }
+
+    /// One OAuth client, with its secret and callback URLs
+    /// (`GET /user/{userID}/oauth-client/{id}`).
+    pub async fn get(&self, id: OauthClientId) -> Result<OauthClient> {
+        let user = path_id(self.session.user_id().get())?;
+        let id = path_id(id.get())?;
+        let reply = self
+            .session
+            .send(Vec::new(), move |api| async move {
+                api.read_oauth_client_for_user(user, id).await
+            })
+            .await?;
+        Envelope::parse(&reply.body)?.one("OauthClient")
+    }
+
+    /// Changes an OAuth client's status (`PUT /user/{userID}/oauth-client/{id}`,
+    /// body `{"status":"ACTIVE"}` or `"CANCELLED"`); returns the id bunq echoes.
+    pub async fn update(
+        &self,
+        id: OauthClientId,
+        status: OauthClientStatus,
+    ) -> Result<OauthClientId> {
+        let user = path_id(self.session.user_id().get())?;
+        let id = path_id(id.get())?;
+        let body = types::OauthClient {
+            status: Some(status.as_str().to_owned()),
+        };
+        let reply = self
+            .session
+            .send(Vec::new(), move |api| async move {
+                api.update_oauth_client_for_user(user, id, &body).await
+            })
+            .await?;
+        Envelope::parse(&reply.body)?.id().map(OauthClientId)
+    }
+}
+
+/// The callback (redirect) URLs of one OAuth client. Get one from
+/// [`Session::callback_urls`].
+#[derive(Debug, Clone, Copy)]
+pub struct CallbackUrls<'s> {
+    session: &'s Session,
+    oauth_client: OauthClientId,
+}
+
+impl<'s> CallbackUrls<'s> {
+    pub(crate) fn new(session: &'s Session, oauth_client: OauthClientId) -> Self {
+        CallbackUrls {
+            session,
+            oauth_client,
+        }
+    }
+
+    fn ids(&self) -> Result<(i64, i64)> {
+        Ok((
+            path_id(self.session.user_id().get())?,
+            path_id(self.oauth_client.get())?,
+        ))
+    }
+
+    /// Registers a redirect URL (`POST …/oauth-client/{id}/callback-url`,
+    /// body `{"url":…}`) and returns its id.
+    pub async fn create(&self, url: &str) -> Result<CallbackUrlId> {
+        let (user, client) = self.ids()?;
+        let body = types::OauthCallbackUrl {
+            url: url.to_owned(),
+        };
+        let reply = self
+            .session
+            .send(Vec::new(), move |api| async move {
+                api.create_callback_url_for_user_oauth_client(user, client, &body)
+                    .await
+            })
+            .await?;
+        Envelope::parse(&reply.body)?.id().map(CallbackUrlId)
+    }
+
+    /// The first page of the client's callback URLs.
+    pub async fn list(&self) -> Result<Page<OauthCallbackUrl>> {
+        self.list_page(PageRequest::new()).await
+    }
+
+    /// One page of the client's callback URLs
+    /// (`GET …/oauth-client/{id}/callback-url`).
+    pub async fn list_page(&self, page: PageRequest) -> Result<Page<OauthCallbackUrl>> {
+        let (user, client) = self.ids()?;
+        let reply = self
+            .session
+            .send(page.query(), move |api| async move {
+                api.list_all_callback_url_for_user_oauth_client(user, client)
+                    .await
+            })
+            .await?;
+        Envelope::parse(&reply.body)?.list("OauthCallbackUrl")
+    }
+
+    /// One callback URL (`GET …/callback-url/{id}`).
+    pub async fn get(&self, id: CallbackUrlId) -> Result<OauthCallbackUrl> {
+        let (user, client) = self.ids()?;
+        let id = path_id(id.get())?;
+        let reply = self
+            .session
+            .send(Vec::new(), move |api| async move {
+                api.read_callback_url_for_user_oauth_client(user, client, id)
+                    .await
+            })
+            .await?;
+        Envelope::parse(&reply.body)?.one("OauthCallbackUrl")
+    }
+
+    /// Changes a callback URL (`PUT …/callback-url/{id}`, body `{"url":…}`);
+    /// returns the id bunq echoes.
+    pub async fn update(&self, id: CallbackUrlId, url: &str) -> Result<CallbackUrlId> {
+        let (user, client) = self.ids()?;
+        let id = path_id(id.get())?;
+        let body = types::OauthCallbackUrl {
+            url: url.to_owned(),
+        };
+        let reply = self
+            .session
+            .send(Vec::new(), move |api| async move {
+                api.update_callback_url_for_user_oauth_client(user, client, id, &body)
+                    .await
+            })
+            .await?;
+        Envelope::parse(&reply.body)?.id().map(CallbackUrlId)
+    }
+
+    /// Removes a callback URL (`DELETE …/callback-url/{id}`). bunq does not
+    /// document the success body, so any 2xx body is accepted.
+    pub async fn delete(&self, id: CallbackUrlId) -> Result<()> {
+        let (user, client) = self.ids()?;
+        let id = path_id(id.get())?;
+        self.session
+            .send(Vec::new(), move |api| async move {
+                api.delete_callback_url_for_user_oauth_client(user, client, id)
+                    .await
+            })
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! bunq's list pages: `count`, `older_id`, `newer_id` and the `Pagination` object.
+//!
+//! bunq lists newest first. `older_url` in the `Pagination` object leads to the
+//! next page of older items; the crate follows that URL's `older_id` rather than
+//! computing ids itself (bunq's own docs disagree on which id is which).
+
+use serde::Deserialize;
+
+/// bunq's `Pagination` object: the URLs (path and query, starting with `/v1/`)
+/// of the neighbouring pages, or `None` where there is none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Pagination {
+    /// Items newer than anything seen so far (set on the newest page, for polling).
+    pub future_url: Option<String>,
+    /// The page of newer items.
+    pub newer_url: Option<String>,
+    /// The page of older items.
+    pub older_url: Option<String>,
+}
+
+/// One page of a list call.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items on this page, newest first.
+    pub items: Vec<T>,
+    /// Where the neighbouring pages are.
+    pub pagination: Pagination,
+}
+
+impl<T> Page<T> {
+    pub(crate) fn new(items: Vec<T>, pagination: Pagination) -> Self {
+        Page { items, pagination }
+    }
+
+    /// The request for the next page of older items, if there is one.
+    pub fn older(&self) -> Option<PageRequest> {
+        self.pagination
+            .older_url
+            .as_deref()
+            .and_then(PageRequest::from_url)
+    }
+
+    /// The request for the page of newer items, if there is one.
+    pub fn newer(&self) -> Option<PageRequest> {
+        self.pagination
+            .newer_url
+            .as_deref()
+            .and_then(PageRequest::from_url)
+    }
+}
+
+/// Which page of a list to ask for.
+///
+/// ```
+/// use bunq_oauth::PageRequest;
+/// let request = PageRequest::new().count(200).older_than(1234);
+/// assert_eq!(request.query(), [("count", "200".to_string()), ("older_id", "1234".to_string())]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    count: Option<u32>,
+    older_id: Option<u64>,
+    newer_id: Option<u64>,
+}
+
+/// bunq's largest page.
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+impl PageRequest {
+    /// The first page at bunq's default size (10).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Items per page; bunq allows at most 200, so larger values are clamped.
+    pub fn count(mut self, count: u32) -> Self {
+        self.count = Some(count.clamp(1, MAX_PAGE_SIZE));
+        self
+    }
+
+    /// Items older than the item with this id.
+    pub fn older_than(mut self, id: u64) -> Self {
+        self.older_id = Some(id);
+        self.newer_id = None;
+        self
+    }
+
+    /// Items newer than the item with this id.
+    pub fn newer_than(mut self, id: u64) -> Self {
+        self.newer_id = Some(id);
+        self.older_id = None;
+        self
+    }
+
+    /// The query parameters this request adds to a list call.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        if let Some(count) = self.count {
+            query.push(("count", count.to_string()));
+        }
+        if let Some(id) = self.older_id {
+            query.push(("older_id", id.to_string()));
+        }
+        if let Some(id) = self.newer_id {
+            query.push(("newer_id", id.to_string()));
+        }
+        query
+    }
+
+    /// Reads `count`, `older_id` and `newer_id` from a bunq pagination URL
+    /// such as `/v1/user/1/oauth-client?count=25&older_id=224`.
+    pub(crate) fn from_url(url: &str) -> Option<Self> {
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+        let mut request = PageRequest::default();
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "count" => request.count = value.parse().ok(),
+                "older_id" => request.older_id = value.parse().ok(),
+                "newer_id" => request.newer_id = value.parse().ok(),
+                _ => {}
+            }
+        }
+        (request.older_id.is_some() || request.newer_id.is_some()).then_some(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bunq_pagination_urls() {
+        let r =
+            PageRequest::from_url("/v1/user/1/monetary-account/1/payment?count=25&older_id=224")
+                .unwrap();
+        assert_eq!(r, PageRequest::new().count(25).older_than(224));
+        assert_eq!(PageRequest::from_url("/v1/user/1/payment?count=25"), None);
+        assert_eq!(PageRequest::from_url("garbage"), None);
+    }
+
+    #[test]
+    fn count_is_clamped_to_bunq_maximum() {
+        assert_eq!(
+            PageRequest::new().count(5000).query(),
+            [("count", "200".to_string())]
+        );
+    }
+}
