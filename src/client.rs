@@ -8,6 +8,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
+use crate::transport::SigningPolicy;
 
 /// Which bunq to talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,9 @@ pub(crate) struct ClientInner {
     /// bunq's standard headers, validated once at build time.
     pub(crate) headers: HeaderMap,
     pub(crate) max_response_bytes: usize,
+    pub(crate) verify_responses: bool,
+    pub(crate) signing_policy: SigningPolicy,
+    pub(crate) min_session_interval: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -86,6 +90,9 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     max_response_bytes: usize,
+    verify_responses: bool,
+    signing_policy: SigningPolicy,
+    min_session_interval: Duration,
 }
 
 impl Default for ClientBuilder {
@@ -100,6 +107,9 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             max_response_bytes: 4 * 1024 * 1024,
+            verify_responses: true,
+            signing_policy: SigningPolicy::Required,
+            min_session_interval: Duration::from_secs(30),
         }
     }
 }
@@ -164,6 +174,30 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether to check `X-Bunq-Server-Signature` on every answer (default
+    /// `true`). With the check on, a success answer whose signature is
+    /// missing or does not match bunq's key is [`Error::Signature`] and its
+    /// body is never decoded. Turn it off only for a server that cannot sign
+    /// (a recording, a proxy that rewrites bodies) and never for real money.
+    pub fn verify_response_signatures(mut self, verify: bool) -> Self {
+        self.verify_responses = verify;
+        self
+    }
+
+    /// Which requests are signed (default: those bunq requires).
+    pub fn signing_policy(mut self, policy: SigningPolicy) -> Self {
+        self.signing_policy = policy;
+        self
+    }
+
+    /// The shortest time between two `session-server` calls of one session
+    /// (default 30 s, bunq's limit for that endpoint). A renewal that comes
+    /// sooner waits for the rest of the interval.
+    pub fn min_session_interval(mut self, interval: Duration) -> Self {
+        self.min_session_interval = interval;
+        self
+    }
+
     /// Validates the options and builds the client.
     pub fn build(self) -> Result<Client> {
         let api_url = match &self.api_url {
@@ -196,6 +230,9 @@ impl ClientBuilder {
                 http,
                 headers,
                 max_response_bytes: self.max_response_bytes,
+                verify_responses: self.verify_responses,
+                signing_policy: self.signing_policy,
+                min_session_interval: self.min_session_interval,
             }),
         })
     }

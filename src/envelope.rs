@@ -101,6 +101,33 @@ impl<'a> Envelope<'a> {
         ))
     }
 
+    /// The user item of a session-server answer (`UserPerson`, `UserCompany`,
+    /// `UserApiKey` or `UserPaymentServiceProvider`), decoded and raw.
+    pub(crate) fn user(&self) -> Result<(crate::models::User, Box<RawValue>)> {
+        let index = self
+            .items
+            .iter()
+            .position(|(k, _)| crate::models::User::TYPE_NAMES.contains(&k.as_str()))
+            .ok_or_else(|| Error::unexpected("a user object", self.describe_items()))?;
+        let (key, raw) = &self.items[index];
+        let user = crate::models::User::from_typed(key, raw.get()).map_err(|e| {
+            Error::decode(
+                key.as_str(),
+                format!("Response[{index}].{key}"),
+                e,
+                self.body,
+            )
+        })?;
+        let wrapped = format!(
+            "{{{}:{}}}",
+            serde_json::Value::String(key.clone()),
+            raw.get()
+        );
+        let raw = RawValue::from_string(wrapped)
+            .map_err(|e| Error::decode(key.as_str(), format!("Response[{index}]"), e, self.body))?;
+        Ok((user, raw))
+    }
+
     fn decode_item<T: DeserializeOwned>(&self, index: usize) -> Result<T> {
         let (key, raw) = &self.items[index];
         let path = format!("Response[{index}].{key}");

@@ -62,11 +62,26 @@ pub enum Error {
         found: String,
     },
 
+    /// A request could not be signed, or an answer's `X-Bunq-Server-Signature`
+    /// was missing or did not match bunq's key: the body was not trusted.
+    #[error("signature check failed: {0}")]
+    Signature(#[from] crate::signing::SignatureError),
+
     /// The response body exceeded the configured size limit.
     #[error("the response body is larger than the limit of {limit} bytes")]
     ResponseTooLarge {
         /// The limit in bytes.
         limit: usize,
+    },
+
+    /// A file (a saved context) could not be read or written.
+    #[error("cannot access {}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
     },
 
     /// The client was configured with an invalid value.

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod client;
+mod context;
 mod envelope;
 mod error;
 mod generated;
@@ -11,15 +12,18 @@ mod oauth_clients;
 mod pagination;
 mod secret;
 mod session;
+pub mod signing;
 mod transport;
 
 pub use client::{Client, ClientBuilder, Environment};
+pub use context::{ApiContext, ApiContextBuilder, CONTEXT_FILE_VERSION};
 pub use error::{ApiError, BoxError, Error, Result};
 pub use models::{
-    CallbackUrlId, OauthCallbackUrl, OauthClient, OauthClientId, OauthClientStatus, UserId,
-    format_timestamp, parse_timestamp,
+    CallbackUrlId, OauthCallbackUrl, OauthClient, OauthClientId, OauthClientStatus, User,
+    UserApiKey, UserId, UserSummary, format_timestamp, parse_timestamp,
 };
 pub use oauth_clients::{CallbackUrls, OauthClients};
 pub use pagination::{MAX_PAGE_SIZE, Page, PageRequest, Pagination};
-pub use secret::{ClientSecret, SessionToken};
+pub use secret::{ApiKey, ClientSecret, InstallationToken, PrivateKeyPem, SessionToken};
 pub use session::Session;
+pub use transport::SigningPolicy;

@@ -141,6 +141,131 @@ impl<'de> Deserialize<'de> for OauthClientStatus {
     }
 }
 
+/// The user a session acts as, as bunq's session-server (or `GET /user/{id}`)
+/// returns it: one of four object types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum User {
+    /// A natural person (`UserPerson`).
+    Person(UserSummary),
+    /// A company (`UserCompany`).
+    Company(UserSummary),
+    /// A payment service provider (`UserPaymentServiceProvider`).
+    PaymentServiceProvider(UserSummary),
+    /// An OAuth connection (`UserApiKey`): what a session opened with an OAuth
+    /// access token acts as.
+    ApiKey(UserApiKey),
+}
+
+impl User {
+    /// bunq's object type name, for example `UserApiKey`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            User::Person(_) => "UserPerson",
+            User::Company(_) => "UserCompany",
+            User::PaymentServiceProvider(_) => "UserPaymentServiceProvider",
+            User::ApiKey(_) => "UserApiKey",
+        }
+    }
+
+    /// The id to use as `{userID}` in paths.
+    pub fn id(&self) -> UserId {
+        match self {
+            User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => u.id,
+            User::ApiKey(k) => k.id,
+        }
+    }
+
+    /// The session timeout in seconds that applies to a session of this user.
+    /// For an OAuth connection bunq's sources disagree on whose setting
+    /// governs, so the shorter of the two is used.
+    pub fn session_timeout(&self) -> Option<u64> {
+        match self {
+            User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => {
+                u.session_timeout
+            }
+            User::ApiKey(k) => {
+                match (
+                    k.requested_by_user.session_timeout(),
+                    k.granted_by_user.session_timeout(),
+                ) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+        }
+    }
+
+    /// The object type names this crate decodes as a [`User`].
+    pub(crate) const TYPE_NAMES: [&'static str; 4] = [
+        "UserPerson",
+        "UserCompany",
+        "UserPaymentServiceProvider",
+        "UserApiKey",
+    ];
+
+    /// Decodes the inner object of a `{"<type>": {…}}` user item.
+    pub(crate) fn from_typed(type_name: &str, inner: &str) -> Result<Self, serde_json::Error> {
+        Ok(match type_name {
+            "UserPerson" => User::Person(serde_json::from_str(inner)?),
+            "UserCompany" => User::Company(serde_json::from_str(inner)?),
+            "UserPaymentServiceProvider" => {
+                User::PaymentServiceProvider(serde_json::from_str(inner)?)
+            }
+            "UserApiKey" => User::ApiKey(serde_json::from_str(inner)?),
+            other => {
+                return Err(serde::de::Error::unknown_variant(other, &Self::TYPE_NAMES));
+            }
+        })
+    }
+}
+
+/// `{"UserPerson": {…}}` and its siblings, as bunq nests them.
+impl<'de> Deserialize<'de> for User {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map =
+            std::collections::BTreeMap::<String, Box<serde_json::value::RawValue>>::deserialize(d)?;
+        let mut entries = map.into_iter();
+        match (entries.next(), entries.next()) {
+            (Some((type_name, inner)), None) => {
+                User::from_typed(&type_name, inner.get()).map_err(serde::de::Error::custom)
+            }
+            _ => Err(serde::de::Error::custom(
+                "expected exactly one user object type",
+            )),
+        }
+    }
+}
+
+/// The fields this crate reads from a person, company or PSP user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct UserSummary {
+    /// The user id.
+    pub id: UserId,
+    /// The name bunq shows.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// The user's auto-logout setting in seconds: how long a session lasts.
+    #[serde(default)]
+    pub session_timeout: Option<u64>,
+}
+
+/// An OAuth connection between an app's owner and a bunq user.
+///
+/// Use [`UserApiKey::id`] as `{userID}` in paths; the items (accounts,
+/// payments) are the granting user's.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct UserApiKey {
+    /// This connection's own user id: the `{userID}` for every call.
+    pub id: UserId,
+    /// The user that asked for access: the app's owner.
+    pub requested_by_user: Box<User>,
+    /// The bunq user who granted access.
+    pub granted_by_user: Box<User>,
+}
+
 /// bunq's timestamp format: `2025-08-13 14:45:20.123456`, always UTC.
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.f";
 

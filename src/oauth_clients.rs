@@ -44,8 +44,9 @@ impl<'s> OauthClients<'s> {
         let user = path_id(self.session.user_id().get())?;
         let reply = self
             .session
-            .send(Vec::new(), move |api| async move {
-                api.create_oauth_client_for_user(user, &body).await
+            .send(Vec::new(), move |api| {
+                let body = body.clone();
+                async move { api.create_oauth_client_for_user(user, &body).await }
             })
             .await?;
         Envelope::parse(&reply.body)?.id().map(OauthClientId)
@@ -97,8 +98,9 @@ impl<'s> OauthClients<'s> {
         };
         let reply = self
             .session
-            .send(Vec::new(), move |api| async move {
-                api.update_oauth_client_for_user(user, id, &body).await
+            .send(Vec::new(), move |api| {
+                let body = body.clone();
+                async move { api.update_oauth_client_for_user(user, id, &body).await }
             })
             .await?;
         Envelope::parse(&reply.body)?.id().map(OauthClientId)
@@ -137,9 +139,12 @@ impl<'s> CallbackUrls<'s> {
         };
         let reply = self
             .session
-            .send(Vec::new(), move |api| async move {
-                api.create_callback_url_for_user_oauth_client(user, client, &body)
-                    .await
+            .send(Vec::new(), move |api| {
+                let body = body.clone();
+                async move {
+                    api.create_callback_url_for_user_oauth_client(user, client, &body)
+                        .await
+                }
             })
             .await?;
         Envelope::parse(&reply.body)?.id().map(CallbackUrlId)
@@ -188,9 +193,12 @@ impl<'s> CallbackUrls<'s> {
         };
         let reply = self
             .session
-            .send(Vec::new(), move |api| async move {
-                api.update_callback_url_for_user_oauth_client(user, client, id, &body)
-                    .await
+            .send(Vec::new(), move |api| {
+                let body = body.clone();
+                async move {
+                    api.update_callback_url_for_user_oauth_client(user, client, id, &body)
+                        .await
+                }
             })
             .await?;
         Envelope::parse(&reply.body)?.id().map(CallbackUrlId)

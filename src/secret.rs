@@ -57,6 +57,23 @@ secret_string!(
 );
 
 secret_string!(
+    /// A bunq API key or an OAuth access token used as one (bunq treats both
+    /// the same): the `secret` of device-server and session-server.
+    ApiKey
+);
+
+secret_string!(
+    /// The token bunq returns at installation; it authenticates the
+    /// device-server and session-server calls.
+    InstallationToken
+);
+
+secret_string!(
+    /// A PKCS#8 PEM private key.
+    PrivateKeyPem
+);
+
+secret_string!(
     /// The secret of an OAuth client, used in the code-for-token exchange.
     ClientSecret
 );

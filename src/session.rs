@@ -1,44 +1,174 @@
-//! [`Session`]: a [`Client`] plus the credentials of one bunq user.
+//! [`Session`]: a [`Client`] plus the credentials of one bunq user, renewed as
+//! needed.
+//!
+//! The credentials sit behind one seam, [`Credentials`]: either a token
+//! obtained elsewhere, or an [`ApiContext`] whose session this module renews
+//! (proactively before it expires, and once when bunq answers that the
+//! session is no longer valid). Renewals are single-flight and spaced by the
+//! client's `min_session_interval`, since bunq allows one session-server call
+//! per 30 seconds.
 
 use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use chrono::Utc;
 
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::context::{ApiContext, open_session};
+use crate::error::{ApiError, Error, Result};
 use crate::generated;
-use crate::models::{OauthClientId, UserId};
+use crate::models::{OauthClientId, User, UserId};
 use crate::oauth_clients::{CallbackUrls, OauthClients};
 use crate::secret::SessionToken;
+use crate::signing::{KeyPair, PublicKey};
 use crate::transport::{CallOptions, RawResult, Reply};
 
-/// Acts as one bunq user. Cheap to clone.
-///
-/// The credentials come from one seam: today a session token you already have
-/// ([`Session::with_token`]).
+/// Renew when less than this much of the session is left.
+const RENEW_MARGIN: chrono::Duration = chrono::Duration::seconds(30);
+
+/// Acts as one bunq user. Cheap to clone; clones share one session and one
+/// renewal.
 #[derive(Debug, Clone)]
 pub struct Session {
+    inner: Arc<SessionInner>,
+}
+
+#[derive(Debug)]
+struct SessionInner {
     client: Client,
-    user_id: UserId,
+    credentials: Credentials,
+}
+
+/// Where a session's token, signing key and bunq's public key come from.
+#[derive(Debug)]
+enum Credentials {
+    /// A token obtained elsewhere: used as is, never renewed.
+    Token {
+        user_id: UserId,
+        token: SessionToken,
+        server_key: Option<PublicKey>,
+    },
+    /// A full API context: signed requests, verified answers, renewal.
+    Context(Renewing),
+}
+
+#[derive(Debug)]
+struct Renewing {
+    context: Mutex<ApiContext>,
+    /// Held for the whole of a renewal; remembers when the last one happened.
+    renewal: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// What one attempt of a call uses.
+struct Attempt {
     token: SessionToken,
+    key: Option<KeyPair>,
+    server_key: Option<PublicKey>,
 }
 
 impl Session {
-    /// A session from a token obtained elsewhere, for the user `user_id`.
+    /// A session over an [`ApiContext`]: signs what bunq requires, checks
+    /// every answer's signature, and renews the session by itself.
+    ///
+    /// Fails if the context was created against another API URL than `client`'s.
+    pub fn new(client: &Client, context: ApiContext) -> Result<Self> {
+        if context.api_url() != client.api_url() {
+            return Err(Error::Config(format!(
+                "the context belongs to {}, the client talks to {}",
+                context.api_url(),
+                client.api_url()
+            )));
+        }
+        Ok(Self::from_credentials(
+            client,
+            Credentials::Context(Renewing {
+                context: Mutex::new(context),
+                renewal: tokio::sync::Mutex::new(None),
+            }),
+        ))
+    }
+
+    /// A session from a token obtained elsewhere, for the user `user_id`. It
+    /// is never renewed. Answers can be checked only with bunq's public key:
+    /// add it with [`with_server_key`](Self::with_server_key), or build the
+    /// client with `verify_response_signatures(false)`.
     pub fn with_token(client: &Client, user_id: UserId, token: SessionToken) -> Self {
+        Self::from_credentials(
+            client,
+            Credentials::Token {
+                user_id,
+                token,
+                server_key: None,
+            },
+        )
+    }
+
+    /// Sets bunq's public key for a [`with_token`](Self::with_token) session.
+    /// Has no effect on a session over an [`ApiContext`], which has its own.
+    pub fn with_server_key(self, key: PublicKey) -> Self {
+        let Credentials::Token { user_id, token, .. } = &self.inner.credentials else {
+            return self;
+        };
+        Self::from_credentials(
+            &self.inner.client,
+            Credentials::Token {
+                user_id: *user_id,
+                token: token.clone(),
+                server_key: Some(key),
+            },
+        )
+    }
+
+    fn from_credentials(client: &Client, credentials: Credentials) -> Self {
         Session {
-            client: client.clone(),
-            user_id,
-            token,
+            inner: Arc::new(SessionInner {
+                client: client.clone(),
+                credentials,
+            }),
         }
     }
 
     /// The user this session acts as: the `{userID}` of every path.
     pub fn user_id(&self) -> UserId {
-        self.user_id
+        match &self.inner.credentials {
+            Credentials::Token { user_id, .. } => *user_id,
+            Credentials::Context(r) => r.lock().user_id(),
+        }
+    }
+
+    /// The user object from the latest session-server answer (`None` for a
+    /// [`with_token`](Self::with_token) session).
+    pub fn user(&self) -> Option<User> {
+        match &self.inner.credentials {
+            Credentials::Token { .. } => None,
+            Credentials::Context(r) => Some(r.lock().user().clone()),
+        }
+    }
+
+    /// A copy of the current context, with the latest session, to
+    /// [`save`](ApiContext::save). `None` for a token session.
+    pub fn context(&self) -> Option<ApiContext> {
+        match &self.inner.credentials {
+            Credentials::Token { .. } => None,
+            Credentials::Context(r) => Some(r.lock().clone()),
+        }
+    }
+
+    /// Saves the current context (see [`ApiContext::save`]).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        match self.context() {
+            Some(context) => context.save(path),
+            None => Err(Error::InvalidInput(
+                "a session made from a bare token has no context to save".into(),
+            )),
+        }
     }
 
     /// The client this session sends through.
     pub fn client(&self) -> &Client {
-        &self.client
+        &self.inner.client
     }
 
     /// The user's OAuth clients.
@@ -51,22 +181,153 @@ impl Session {
         CallbackUrls::new(self, oauth_client)
     }
 
-    /// Sends one generated operation with this session's credentials.
+    /// Sends one generated operation with this session's credentials; on
+    /// bunq's "session no longer valid" answer, renews once and sends again.
     pub(crate) async fn send<F, Fut>(
         &self,
         query: Vec<(&'static str, String)>,
         op: F,
     ) -> Result<Reply>
     where
-        F: FnOnce(generated::Client) -> Fut,
+        F: Fn(generated::Client) -> Fut,
+        Fut: Future<Output = RawResult>,
+    {
+        let attempt = self.attempt().await?;
+        let result = self.send_once(&attempt, &query, &op).await;
+        match (&result, &self.inner.credentials) {
+            (Err(Error::Api(api)), Credentials::Context(renewing)) if session_invalid(api) => {
+                tracing::info!(
+                    status = api.status,
+                    "bunq says the session is no longer valid; renewing once"
+                );
+                renewing
+                    .renew(&self.inner.client, Some(&attempt.token))
+                    .await?;
+                let retry = self.attempt().await?;
+                let result = self.send_once(&retry, &query, &op).await;
+                self.touch(&result);
+                result
+            }
+            _ => {
+                self.touch(&result);
+                result
+            }
+        }
+    }
+
+    async fn send_once<F, Fut>(
+        &self,
+        attempt: &Attempt,
+        query: &[(&'static str, String)],
+        op: &F,
+    ) -> Result<Reply>
+    where
+        F: Fn(generated::Client) -> Fut,
         Fut: Future<Output = RawResult>,
     {
         let options = CallOptions {
-            token: Some(&self.token),
-            query,
+            token: Some(&attempt.token),
+            query: query.to_vec(),
+            signer: attempt.key.as_ref(),
+            server_key: attempt.server_key.as_ref(),
+            unverifiable: false,
         };
-        self.client.send(options, op).await
+        self.inner.client.send(options, op).await
     }
+
+    /// The token, key and server key for the next attempt; renews first if
+    /// the session is about to expire.
+    async fn attempt(&self) -> Result<Attempt> {
+        match &self.inner.credentials {
+            Credentials::Token {
+                token, server_key, ..
+            } => Ok(Attempt {
+                token: token.clone(),
+                key: None,
+                server_key: server_key.clone(),
+            }),
+            Credentials::Context(renewing) => {
+                let expiring = renewing.lock().session.expires_at - RENEW_MARGIN <= Utc::now();
+                if expiring {
+                    tracing::info!("the bunq session is about to expire; renewing");
+                    renewing.renew(&self.inner.client, None).await?;
+                }
+                let context = renewing.lock();
+                Ok(Attempt {
+                    token: context.session.token.clone(),
+                    key: Some(context.fixed.key_pair.clone()),
+                    server_key: Some(context.fixed.server_key.clone()),
+                })
+            }
+        }
+    }
+
+    /// bunq extends a session each time it is used: move the local expiry.
+    fn touch(&self, result: &Result<Reply>) {
+        if let (Ok(_), Credentials::Context(renewing)) = (result, &self.inner.credentials) {
+            let mut context = renewing.lock();
+            let extended = Utc::now() + context.session.timeout;
+            if extended > context.session.expires_at {
+                context.session.expires_at = extended;
+            }
+        }
+    }
+}
+
+impl Renewing {
+    fn lock(&self) -> MutexGuard<'_, ApiContext> {
+        // A poisoned lock only means another thread panicked mid-update of
+        // plain data; the data is still the last complete session.
+        self.context
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Opens a new session unless another caller already did while this one
+    /// waited. `stale` is the token bunq refused (reactive renewal); `None`
+    /// means the session is expiring (proactive renewal).
+    async fn renew(&self, client: &Client, stale: Option<&SessionToken>) -> Result<()> {
+        let mut last = self.renewal.lock().await;
+        {
+            let context = self.lock();
+            let fresh = context.session.expires_at - RENEW_MARGIN > Utc::now();
+            let replaced =
+                stale.is_some_and(|s| s.expose_secret() != context.session.token.expose_secret());
+            if replaced || (stale.is_none() && fresh) {
+                return Ok(());
+            }
+        }
+        if let Some(at) = *last {
+            let wait = client
+                .inner
+                .min_session_interval
+                .saturating_sub(at.elapsed());
+            if !wait.is_zero() {
+                tracing::info!(
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting before the next session-server call (bunq allows one per 30 s)"
+                );
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let fixed = self.lock().fixed.clone();
+        let result = open_session(client, &fixed).await;
+        *last = Some(Instant::now());
+        let session = result?;
+        self.lock().session = session;
+        tracing::info!("opened a new bunq session");
+        Ok(())
+    }
+}
+
+/// bunq's answer to a request with an expired or closed session: 401 with
+/// "Insufficient authorisation." or "Insufficient authentication.".
+fn session_invalid(error: &ApiError) -> bool {
+    error.status == 401
+        && error.messages.iter().any(|m| {
+            let m = m.to_ascii_lowercase();
+            m.contains("insufficient authori") || m.contains("insufficient authenticat")
+        })
 }
 
 /// bunq's paths take ids as signed 64-bit integers (the spec's `integer`).

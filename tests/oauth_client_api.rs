@@ -1,15 +1,18 @@
 //! The nine OAuth Client API operations over real HTTP (httpmock on loopback):
 //! what goes on the wire, and the typed values parsed from bunq's bodies.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bunq_oauth::{
     CallbackUrlId, Client, OauthClientId, OauthClientStatus, PageRequest, Session, SessionToken,
     UserId,
 };
-use httpmock::When;
+use common::ServerKey;
 use httpmock::prelude::*;
+use httpmock::{Then, When};
 
 const USER_AGENT: &str = "bunq-oauth-tests/1.0";
 const TOKEN: &str = "session-token-0123456789";
@@ -17,6 +20,16 @@ const TOKEN: &str = "session-token-0123456789";
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// One bunq key for the whole file: every answer is signed as bunq signs it.
+fn bunq_key() -> &'static ServerKey {
+    static KEY: OnceLock<ServerKey> = OnceLock::new();
+    KEY.get_or_init(ServerKey::new)
+}
+
+fn answer(then: Then, body: impl AsRef<str>) {
+    bunq_key().answer(then, body.as_ref());
 }
 
 fn session(server: &MockServer) -> Session {
@@ -27,6 +40,7 @@ fn session(server: &MockServer) -> Session {
         .build()
         .expect("client");
     Session::with_token(&client, UserId(1), SessionToken::new(TOKEN))
+        .with_server_key(bunq_key().public())
 }
 
 /// Every bunq header with its exact value, a request id, and no `api-version`.
@@ -51,7 +65,7 @@ async fn create_oauth_client_posts_an_empty_object_and_returns_the_id() {
                 .path("/v1/user/1/oauth-client")
                 .header("content-type", "application/json")
                 .body("{}");
-            then.status(200).body(fixture("oauth_client_create.json"));
+            answer(then, fixture("oauth_client_create.json"));
         })
         .await;
     let id = session(&server).oauth_clients().create().await.unwrap();
@@ -68,7 +82,7 @@ async fn create_oauth_client_with_status_sends_it() {
                 .method(POST)
                 .path("/v1/user/1/oauth-client")
                 .body(r#"{"status":"ACTIVE"}"#);
-            then.status(200).body(fixture("oauth_client_create.json"));
+            answer(then, fixture("oauth_client_create.json"));
         })
         .await;
     let id = session(&server)
@@ -89,7 +103,7 @@ async fn list_oauth_clients_returns_items_and_pagination() {
                 .method(GET)
                 .path("/v1/user/1/oauth-client")
                 .query_param_missing("count");
-            then.status(200).body(fixture("oauth_client_list.json"));
+            answer(then, fixture("oauth_client_list.json"));
         })
         .await;
     let page = session(&server).oauth_clients().list().await.unwrap();
@@ -119,7 +133,7 @@ async fn read_oauth_client_unwraps_the_envelope() {
                 .method(GET)
                 .path("/v1/user/1/oauth-client/789")
                 .header_missing("content-type");
-            then.status(200).body(fixture("oauth_client_read.json"));
+            answer(then, fixture("oauth_client_read.json"));
         })
         .await;
     let client = session(&server)
@@ -147,7 +161,7 @@ async fn update_oauth_client_puts_the_status() {
                 .method(PUT)
                 .path("/v1/user/1/oauth-client/789")
                 .body(r#"{"status":"CANCELLED"}"#);
-            then.status(200).body(fixture("oauth_client_create.json"));
+            answer(then, fixture("oauth_client_create.json"));
         })
         .await;
     let id = session(&server)
@@ -168,7 +182,7 @@ async fn create_callback_url_posts_the_url() {
                 .method(POST)
                 .path("/v1/user/1/oauth-client/789/callback-url")
                 .body(r#"{"url":"https://yourpartner.com/oauth/callback"}"#);
-            then.status(200).body(fixture("callback_url_create.json"));
+            answer(then, fixture("callback_url_create.json"));
         })
         .await;
     let id = session(&server)
@@ -190,7 +204,7 @@ async fn list_callback_urls_pages_with_count_and_older_id() {
                 .path("/v1/user/1/oauth-client/789/callback-url")
                 .query_param("count", "2")
                 .query_param_missing("older_id");
-            then.status(200).body(fixture("callback_url_list.json"));
+            answer(then, fixture("callback_url_list.json"));
         })
         .await;
     let second = server
@@ -200,8 +214,7 @@ async fn list_callback_urls_pages_with_count_and_older_id() {
                 .path("/v1/user/1/oauth-client/789/callback-url")
                 .query_param("count", "2")
                 .query_param("older_id", "456");
-            then.status(200)
-                .body(r#"{"Response":[],"Pagination":{"future_url":null,"newer_url":null,"older_url":null}}"#);
+            answer(then, r#"{"Response":[],"Pagination":{"future_url":null,"newer_url":null,"older_url":null}}"#);
         })
         .await;
     let session = session(&server);
@@ -229,7 +242,7 @@ async fn read_callback_url_parses_bunq_timestamps() {
             bunq_headers(when)
                 .method(GET)
                 .path("/v1/user/1/oauth-client/789/callback-url/456");
-            then.status(200).body(fixture("callback_url_read.json"));
+            answer(then, fixture("callback_url_read.json"));
         })
         .await;
     let url = session(&server)
@@ -253,7 +266,7 @@ async fn update_callback_url_puts_the_url() {
                 .method(PUT)
                 .path("/v1/user/1/oauth-client/789/callback-url/456")
                 .body(r#"{"url":"https://yourpartner.com/oauth/v2"}"#);
-            then.status(200).body(fixture("callback_url_create.json"));
+            answer(then, fixture("callback_url_create.json"));
         })
         .await;
     let id = session(&server)
@@ -273,7 +286,7 @@ async fn delete_callback_url_sends_delete() {
             bunq_headers(when)
                 .method(DELETE)
                 .path("/v1/user/1/oauth-client/789/callback-url/456");
-            then.status(200).body(r#"{"Response":[]}"#);
+            answer(then, r#"{"Response":[]}"#);
         })
         .await;
     session(&server)
@@ -305,7 +318,7 @@ async fn every_request_gets_a_fresh_request_id() {
                     }
                     true
                 });
-            then.status(200).body(fixture("oauth_client_read.json"));
+            answer(then, fixture("oauth_client_read.json"));
         })
         .await;
     let session = session(&server);

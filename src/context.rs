@@ -1,0 +1,423 @@
+//! [`ApiContext`]: bunq's three-step handshake and what it leaves behind.
+//!
+//! installation (send our public key, get an installation token and bunq's
+//! public key) → device-server (register the API key for this installation)
+//! → session-server (open a session: a session token and the user). The
+//! context holds all of it and saves it to a versioned JSON file, so a
+//! restarted process skips the handshake.
+//!
+//! These three calls are not in bunq's OAuth Client spec, and bunq's full
+//! spec describes their answers wrongly (see `docs`), so they are written by
+//! hand on the same request path as the generated operations.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::client::Client;
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::models::{User, UserId};
+use crate::secret::{ApiKey, InstallationToken, SessionToken};
+use crate::signing::{KeyPair, PublicKey};
+use crate::transport::CallOptions;
+
+/// The version of the context file format this crate writes and reads.
+pub const CONTEXT_FILE_VERSION: u32 = 1;
+
+/// Used when a user object carries no `session_timeout`.
+const FALLBACK_SESSION_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Everything a bunq API key (or OAuth access token) needs to make calls:
+/// the client key pair, the installation token, bunq's public key, the device
+/// id and the current session. Cheap to clone; secrets are redacted in `Debug`.
+#[derive(Clone)]
+pub struct ApiContext {
+    pub(crate) fixed: Arc<Installation>,
+    pub(crate) session: SessionState,
+}
+
+/// The parts that stay fixed for the life of a context.
+pub(crate) struct Installation {
+    pub(crate) api_url: String,
+    pub(crate) api_key: ApiKey,
+    pub(crate) key_pair: KeyPair,
+    pub(crate) installation_token: InstallationToken,
+    pub(crate) server_key: PublicKey,
+    pub(crate) device_id: Option<u64>,
+}
+
+/// One bunq session.
+#[derive(Clone)]
+pub(crate) struct SessionState {
+    pub(crate) token: SessionToken,
+    pub(crate) user: User,
+    /// The user object exactly as bunq sent it, for the context file.
+    pub(crate) user_json: Box<RawValue>,
+    pub(crate) timeout: Duration,
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for ApiContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiContext")
+            .field("api_url", &self.fixed.api_url)
+            .field("api_key", &self.fixed.api_key)
+            .field("key_pair", &self.fixed.key_pair)
+            .field("installation_token", &self.fixed.installation_token)
+            .field("server_key", &self.fixed.server_key)
+            .field("device_id", &self.fixed.device_id)
+            .field("session_token", &self.session.token)
+            .field("user_id", &self.session.user.id())
+            .field("expires_at", &self.session.expires_at)
+            .finish()
+    }
+}
+
+/// Options for [`ApiContext`] creation; see [`ApiContext::builder`].
+#[derive(Debug, Clone)]
+pub struct ApiContextBuilder {
+    api_key: ApiKey,
+    description: String,
+    permitted_ips: Option<Vec<String>>,
+}
+
+impl ApiContextBuilder {
+    /// The device description bunq shows the user (default `bunq-oauth`).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// The IPs this device may call from. Omitted by default, which binds
+    /// the device to the caller's IP; `["*"]` allows any IP (what OAuth apps
+    /// on changing addresses use).
+    pub fn permitted_ips<I, S>(mut self, ips: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permitted_ips = Some(ips.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Runs installation, device-server and session-server against `client`'s
+    /// bunq, with a freshly generated 2048-bit RSA key pair.
+    pub async fn create(self, client: &Client) -> Result<ApiContext> {
+        let key_pair = tokio::task::spawn_blocking(KeyPair::generate)
+            .await
+            .map_err(|e| Error::Config(format!("key generation did not finish: {e}")))??;
+
+        // 1. installation: unauthenticated, unsigned, and nothing to verify with yet.
+        let body = serde_json::to_vec(&serde_json::json!({
+            "client_public_key": key_pair.public_key().to_pem(),
+        }))
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let options = CallOptions {
+            unverifiable: true,
+            ..Default::default()
+        };
+        let reply = client
+            .send_raw(Method::POST, "/installation", Some(body), options)
+            .await?;
+        let envelope = Envelope::parse(&reply.body)?;
+        let installation_token = InstallationToken::new(envelope.one::<TokenItem>("Token")?.token);
+        let server_pem = envelope
+            .one::<ServerPublicKeyItem>("ServerPublicKey")?
+            .server_public_key;
+        let server_key = PublicKey::from_pem(&server_pem)?;
+
+        // 2. device-server: with the installation token, signed, verified.
+        let token = SessionToken::new(installation_token.expose_secret());
+        let mut device = serde_json::json!({
+            "description": self.description,
+            "secret": self.api_key.expose_secret(),
+        });
+        if let Some(ips) = &self.permitted_ips {
+            device["permitted_ips"] = serde_json::json!(ips);
+        }
+        let body = serde_json::to_vec(&device).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let options = CallOptions {
+            token: Some(&token),
+            signer: Some(&key_pair),
+            server_key: Some(&server_key),
+            ..Default::default()
+        };
+        let reply = client
+            .send_raw(Method::POST, "/device-server", Some(body), options)
+            .await?;
+        let device_id = Envelope::parse(&reply.body)?.id()?;
+
+        let fixed = Arc::new(Installation {
+            api_url: client.api_url().to_owned(),
+            api_key: self.api_key,
+            key_pair,
+            installation_token,
+            server_key,
+            device_id: Some(device_id),
+        });
+        // 3. session-server.
+        let session = open_session(client, &fixed).await?;
+        Ok(ApiContext { fixed, session })
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenItem {
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct ServerPublicKeyItem {
+    server_public_key: String,
+}
+
+/// `POST /session-server` with the installation token, signed; returns the
+/// new session. Used at creation and for every renewal.
+pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Result<SessionState> {
+    let body = serde_json::to_vec(&serde_json::json!({
+        "secret": fixed.api_key.expose_secret(),
+    }))
+    .map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let token = SessionToken::new(fixed.installation_token.expose_secret());
+    let options = CallOptions {
+        token: Some(&token),
+        signer: Some(&fixed.key_pair),
+        server_key: Some(&fixed.server_key),
+        ..Default::default()
+    };
+    tracing::debug!("opening a bunq session (POST /session-server)");
+    let reply = client
+        .send_raw(Method::POST, "/session-server", Some(body), options)
+        .await?;
+    let envelope = Envelope::parse(&reply.body)?;
+    let token = SessionToken::new(envelope.one::<TokenItem>("Token")?.token);
+    let (user, user_json) = envelope.user()?;
+    let timeout = user
+        .session_timeout()
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs)
+        .unwrap_or(FALLBACK_SESSION_TIMEOUT);
+    Ok(SessionState {
+        token,
+        user,
+        user_json,
+        timeout,
+        expires_at: Utc::now() + timeout,
+    })
+}
+
+impl ApiContext {
+    /// Options for creating a context from `api_key`: a bunq API key or an
+    /// OAuth access token.
+    pub fn builder(api_key: ApiKey) -> ApiContextBuilder {
+        ApiContextBuilder {
+            api_key,
+            description: "bunq-oauth".to_owned(),
+            permitted_ips: None,
+        }
+    }
+
+    /// Runs the handshake with default options and the given device
+    /// description. See [`ApiContextBuilder::create`].
+    pub async fn create(client: &Client, api_key: ApiKey, description: &str) -> Result<ApiContext> {
+        ApiContext::builder(api_key)
+            .description(description)
+            .create(client)
+            .await
+    }
+
+    /// The user the session acts as.
+    pub fn user(&self) -> &User {
+        &self.session.user
+    }
+
+    /// The `{userID}` for every call.
+    pub fn user_id(&self) -> UserId {
+        self.session.user.id()
+    }
+
+    /// The API base URL the context was created against.
+    pub fn api_url(&self) -> &str {
+        &self.fixed.api_url
+    }
+
+    /// The device-server id bunq assigned, if known.
+    pub fn device_id(&self) -> Option<u64> {
+        self.fixed.device_id
+    }
+
+    /// When the current session expires unless it is used (local estimate).
+    pub fn session_expires_at(&self) -> DateTime<Utc> {
+        self.session.expires_at
+    }
+
+    /// The session's timeout: how long bunq keeps an unused session.
+    pub fn session_timeout(&self) -> Duration {
+        self.session.timeout
+    }
+
+    /// Saves the context as JSON, atomically (a temporary file in the same
+    /// directory, synced, then renamed over `path`), readable only by the
+    /// owner (mode 0600 on Unix).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let file = ContextFile {
+            version: CONTEXT_FILE_VERSION,
+            api_url: self.fixed.api_url.clone(),
+            api_key: self.fixed.api_key.expose_secret().to_owned(),
+            private_key_pem: self
+                .fixed
+                .key_pair
+                .to_pkcs8_pem()
+                .expose_secret()
+                .to_owned(),
+            installation_token: self.fixed.installation_token.expose_secret().to_owned(),
+            server_public_key_pem: self.fixed.server_key.to_pem(),
+            device_id: self.fixed.device_id,
+            session: SessionFile {
+                token: self.session.token.expose_secret().to_owned(),
+                timeout_seconds: self.session.timeout.as_secs(),
+                expires_at: self.session.expires_at,
+                user: self.session.user_json.clone(),
+            },
+        };
+        let json =
+            serde_json::to_vec_pretty(&file).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        write_private_file(path, &json)
+    }
+
+    /// Restores a context saved by [`save`](Self::save); no bunq call is made.
+    pub fn load(path: impl AsRef<Path>) -> Result<ApiContext> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_json(&bytes).map_err(|e| match e {
+            Error::Config(message) => Error::Config(format!("{}: {message}", path.display())),
+            other => other,
+        })
+    }
+
+    fn from_json(bytes: &[u8]) -> Result<ApiContext> {
+        #[derive(Deserialize)]
+        struct Version {
+            version: u32,
+        }
+        // Messages from serde_json name a position, never the content, so no
+        // secret from the file can end up in an error.
+        let version: Version = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Config(format!("not a bunq-oauth context file: {e}")))?;
+        if version.version != CONTEXT_FILE_VERSION {
+            return Err(Error::Config(format!(
+                "context file version {} is not supported (this crate reads version {CONTEXT_FILE_VERSION})",
+                version.version
+            )));
+        }
+        let file: ContextFile = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Config(format!("not a bunq-oauth context file: {e}")))?;
+        let (user_type, inner) = single_entry(&file.session.user)
+            .ok_or_else(|| Error::Config("the saved user is not a bunq user object".into()))?;
+        let user = User::from_typed(&user_type, inner.get())
+            .map_err(|e| Error::Config(format!("the saved user cannot be read: {e}")))?;
+        Ok(ApiContext {
+            fixed: Arc::new(Installation {
+                api_url: file.api_url,
+                api_key: ApiKey::new(file.api_key),
+                key_pair: KeyPair::from_pkcs8_pem(&file.private_key_pem)?,
+                installation_token: InstallationToken::new(file.installation_token),
+                server_key: PublicKey::from_pem(&file.server_public_key_pem)?,
+                device_id: file.device_id,
+            }),
+            session: SessionState {
+                token: SessionToken::new(file.session.token),
+                user,
+                user_json: file.session.user,
+                timeout: Duration::from_secs(file.session.timeout_seconds),
+                expires_at: file.session.expires_at,
+            },
+        })
+    }
+}
+
+fn single_entry(user: &RawValue) -> Option<(String, Box<RawValue>)> {
+    let map: std::collections::BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(user.get()).ok()?;
+    let mut entries = map.into_iter();
+    match (entries.next(), entries.next()) {
+        (Some(entry), None) => Some(entry),
+        _ => None,
+    }
+}
+
+/// The context file, version 1.
+#[derive(Serialize, Deserialize)]
+struct ContextFile {
+    version: u32,
+    api_url: String,
+    api_key: String,
+    private_key_pem: String,
+    installation_token: String,
+    server_public_key_pem: String,
+    device_id: Option<u64>,
+    session: SessionFile,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SessionFile {
+    token: String,
+    timeout_seconds: u64,
+    expires_at: DateTime<Utc>,
+    /// bunq's user object as received: `{"UserApiKey":{…}}`.
+    user: Box<RawValue>,
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600: a new temporary file
+/// beside it (never an existing one), synced, then renamed over `path`.
+pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::InvalidInput(format!("{} is not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| {
+        let mut file = options.open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        // Make the rename itself durable.
+        #[cfg(unix)]
+        std::fs::File::open(&dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}

@@ -1,0 +1,64 @@
+//! Helpers shared by the integration tests: a server key that signs canned
+//! bodies the way bunq does, and a context file for a session in a chosen state.
+#![allow(dead_code)]
+
+use bunq_oauth::signing::{KeyPair, PublicKey};
+use httpmock::Then;
+
+/// A bunq stand-in's key: signs bodies like bunq's `X-Bunq-Server-Signature`.
+pub struct ServerKey {
+    pub key: KeyPair,
+}
+
+impl ServerKey {
+    pub fn new() -> Self {
+        ServerKey {
+            key: KeyPair::generate().expect("server key"),
+        }
+    }
+
+    pub fn public(&self) -> PublicKey {
+        self.key.public_key()
+    }
+
+    /// A 200 answer with `body`, signed.
+    pub fn answer(&self, then: Then, body: &str) -> Then {
+        let signature = self.key.sign(body.as_bytes()).expect("sign");
+        then.status(200)
+            .header("x-bunq-server-signature", signature)
+            .body(body)
+    }
+}
+
+/// The JSON of a version-1 context file.
+pub fn context_file(
+    api_url: &str,
+    client_key: &KeyPair,
+    server: &PublicKey,
+    session_token: &str,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    serde_json::json!({
+        "version": 1,
+        "api_url": api_url,
+        "api_key": "api-key-secret-0001",
+        "private_key_pem": client_key.to_pkcs8_pem().expose_secret(),
+        "installation_token": "installation-token-0001",
+        "server_public_key_pem": server.to_pem(),
+        "device_id": 77,
+        "session": {
+            "token": session_token,
+            "timeout_seconds": 600,
+            "expires_at": expires_at,
+            "user": {"UserPerson": {"id": 1, "display_name": "Owner", "session_timeout": 600}}
+        }
+    })
+    .to_string()
+}
+
+/// A session-server answer with the given token, for user 1.
+pub fn session_body(token: &str) -> String {
+    format!(
+        r#"{{"Response":[{{"Id":{{"id":5001}}}},{{"Token":{{"id":5001,"created":"2025-08-13 14:45:20.123456","updated":"2025-08-13 14:45:20.123456","token":"{token}"}}}},{{"UserPerson":{{"id":1,"display_name":"Owner","session_timeout":600}}}}]}}"#
+    )
+}
