@@ -135,7 +135,6 @@ impl ApiContextBuilder {
         let server_key = PublicKey::from_pem(&server_pem)?;
 
         // 2. device-server: with the installation token, signed, verified.
-        let token = SessionToken::new(installation_token.expose_secret());
         let mut device = serde_json::json!({
             "description": self.description,
             "secret": self.api_key.expose_secret(),
@@ -145,9 +144,9 @@ impl ApiContextBuilder {
         }
         let body = serde_json::to_vec(&device).map_err(|e| Error::InvalidInput(e.to_string()))?;
         let options = CallOptions {
-            token: Some(&token),
-            signer: Some(&key_pair),
-            server_key: Some(&server_key),
+            token: Some(SessionToken::new(installation_token.expose_secret())),
+            signer: Some(key_pair.clone()),
+            server_key: Some(server_key.clone()),
             ..Default::default()
         };
         let reply = client
@@ -186,11 +185,10 @@ pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Resul
         "secret": fixed.api_key.expose_secret(),
     }))
     .map_err(|e| Error::InvalidInput(e.to_string()))?;
-    let token = SessionToken::new(fixed.installation_token.expose_secret());
     let options = CallOptions {
-        token: Some(&token),
-        signer: Some(&fixed.key_pair),
-        server_key: Some(&fixed.server_key),
+        token: Some(SessionToken::new(fixed.installation_token.expose_secret())),
+        signer: Some(fixed.key_pair.clone()),
+        server_key: Some(fixed.server_key.clone()),
         ..Default::default()
     };
     tracing::debug!("opening a bunq session (POST /session-server)");

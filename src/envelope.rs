@@ -101,6 +101,29 @@ impl<'a> Envelope<'a> {
         ))
     }
 
+    /// Every item, each of whose type names starts with `prefix` (bunq's
+    /// polymorphic lists, such as `MonetaryAccountBank`/`…Savings`), with its
+    /// type name, and the pagination.
+    pub(crate) fn list_by_prefix<T: DeserializeOwned>(
+        &self,
+        prefix: &str,
+    ) -> Result<Page<(String, T)>> {
+        let mut items = Vec::with_capacity(self.items.len());
+        for (index, (k, _)) in self.items.iter().enumerate() {
+            if !k.starts_with(prefix) {
+                return Err(Error::unexpected(
+                    format!("only {prefix}* items"),
+                    format!("{k} at Response[{index}]"),
+                ));
+            }
+            items.push((k.clone(), self.decode_item(index)?));
+        }
+        Ok(Page::new(
+            items,
+            self.pagination.clone().unwrap_or_default(),
+        ))
+    }
+
     /// The user item of a session-server answer (`UserPerson`, `UserCompany`,
     /// `UserApiKey` or `UserPaymentServiceProvider`), decoded and raw.
     pub(crate) fn user(&self) -> Result<(crate::models::User, Box<RawValue>)> {

@@ -62,6 +62,11 @@ pub enum Error {
         found: String,
     },
 
+    /// The OAuth flow stopped: a CSRF state mismatch, a refusal, a missing
+    /// code, or the token endpoint's OAuth error.
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::OAuthError),
+
     /// A request could not be signed, or an answer's `X-Bunq-Server-Signature`
     /// was missing or did not match bunq's key: the body was not trusted.
     #[error("signature check failed: {0}")]

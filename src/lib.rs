@@ -8,6 +8,8 @@ mod envelope;
 mod error;
 mod generated;
 mod models;
+mod monetary_accounts;
+pub mod oauth;
 mod oauth_clients;
 mod pagination;
 mod secret;
@@ -22,8 +24,13 @@ pub use models::{
     CallbackUrlId, OauthCallbackUrl, OauthClient, OauthClientId, OauthClientStatus, User,
     UserApiKey, UserId, UserSummary, format_timestamp, parse_timestamp,
 };
+pub use monetary_accounts::{Amount, MonetaryAccount, MonetaryAccountId, MonetaryAccounts};
+pub use oauth::{AuthorizationRequest, OAuthConfig, OAuthError, parse_callback};
 pub use oauth_clients::{CallbackUrls, OauthClients};
 pub use pagination::{MAX_PAGE_SIZE, Page, PageRequest, Pagination};
-pub use secret::{ApiKey, ClientSecret, InstallationToken, PrivateKeyPem, SessionToken};
+pub use secret::{
+    AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState, InstallationToken,
+    PrivateKeyPem, SessionToken,
+};
 pub use session::Session;
 pub use transport::SigningPolicy;

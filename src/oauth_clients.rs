@@ -52,6 +52,30 @@ impl<'s> OauthClients<'s> {
         Envelope::parse(&reply.body)?.id().map(OauthClientId)
     }
 
+    /// The user's ACTIVE OAuth client, created if there is none (bunq allows
+    /// one per user). Safe to call at every start: it creates nothing when an
+    /// active client exists.
+    pub async fn ensure_active(&self) -> Result<OauthClient> {
+        let mut request = PageRequest::new().count(crate::pagination::MAX_PAGE_SIZE);
+        loop {
+            let page = self.list_page(request).await?;
+            if let Some(active) = page
+                .items
+                .iter()
+                .find(|c| c.status == OauthClientStatus::Active)
+            {
+                return Ok(active.clone());
+            }
+            match page.older() {
+                Some(older) => request = older,
+                None => break,
+            }
+        }
+        let id = self.create().await?;
+        tracing::info!(%id, "registered a new OAuth client");
+        self.get(id).await
+    }
+
     /// The first page of the user's OAuth clients
     /// (`GET /user/{userID}/oauth-client`).
     pub async fn list(&self) -> Result<Page<OauthClient>> {
@@ -148,6 +172,25 @@ impl<'s> CallbackUrls<'s> {
             })
             .await?;
         Envelope::parse(&reply.body)?.id().map(CallbackUrlId)
+    }
+
+    /// The callback URL equal to `url`, registered if it is not yet (no
+    /// duplicate is created).
+    pub async fn ensure(&self, url: &str) -> Result<OauthCallbackUrl> {
+        let mut request = PageRequest::new().count(crate::pagination::MAX_PAGE_SIZE);
+        loop {
+            let page = self.list_page(request).await?;
+            if let Some(found) = page.items.iter().find(|u| u.url == url) {
+                return Ok(found.clone());
+            }
+            match page.older() {
+                Some(older) => request = older,
+                None => break,
+            }
+        }
+        let id = self.create(url).await?;
+        tracing::info!(%id, "registered a new callback URL");
+        self.get(id).await
     }
 
     /// The first page of the client's callback URLs.

@@ -74,6 +74,22 @@ secret_string!(
 );
 
 secret_string!(
+    /// An OAuth access token: used as an API key for the user who granted it.
+    AccessToken
+);
+
+secret_string!(
+    /// A single-use OAuth authorization code from bunq's redirect.
+    AuthorizationCode
+);
+
+secret_string!(
+    /// The CSRF `state` of one authorization request: keep it until the user
+    /// comes back and compare it with [`parse_callback`](crate::oauth::parse_callback).
+    CsrfState
+);
+
+secret_string!(
     /// The secret of an OAuth client, used in the code-for-token exchange.
     ClientSecret
 );

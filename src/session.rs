@@ -14,15 +14,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use chrono::Utc;
+use reqwest::Method;
 
 use crate::client::Client;
 use crate::context::{ApiContext, open_session};
 use crate::error::{ApiError, Error, Result};
 use crate::generated;
 use crate::models::{OauthClientId, User, UserId};
+use crate::monetary_accounts::MonetaryAccounts;
 use crate::oauth_clients::{CallbackUrls, OauthClients};
 use crate::secret::SessionToken;
-use crate::signing::{KeyPair, PublicKey};
+use crate::signing::PublicKey;
 use crate::transport::{CallOptions, RawResult, Reply};
 
 /// Renew when less than this much of the session is left.
@@ -59,13 +61,6 @@ struct Renewing {
     context: Mutex<ApiContext>,
     /// Held for the whole of a renewal; remembers when the last one happened.
     renewal: tokio::sync::Mutex<Option<Instant>>,
-}
-
-/// What one attempt of a call uses.
-struct Attempt {
-    token: SessionToken,
-    key: Option<KeyPair>,
-    server_key: Option<PublicKey>,
 }
 
 impl Session {
@@ -176,13 +171,17 @@ impl Session {
         OauthClients::new(self)
     }
 
+    /// The user's monetary accounts (read-only).
+    pub fn monetary_accounts(&self) -> MonetaryAccounts<'_> {
+        MonetaryAccounts::new(self)
+    }
+
     /// The callback URLs of one of the user's OAuth clients.
     pub fn callback_urls(&self, oauth_client: OauthClientId) -> CallbackUrls<'_> {
         CallbackUrls::new(self, oauth_client)
     }
 
-    /// Sends one generated operation with this session's credentials; on
-    /// bunq's "session no longer valid" answer, renews once and sends again.
+    /// Sends one generated operation with this session's credentials.
     pub(crate) async fn send<F, Fut>(
         &self,
         query: Vec<(&'static str, String)>,
@@ -192,59 +191,61 @@ impl Session {
         F: Fn(generated::Client) -> Fut,
         Fut: Future<Output = RawResult>,
     {
-        let attempt = self.attempt().await?;
-        let result = self.send_once(&attempt, &query, &op).await;
-        match (&result, &self.inner.credentials) {
-            (Err(Error::Api(api)), Credentials::Context(renewing)) if session_invalid(api) => {
+        let client = &self.inner.client;
+        self.call(query, |options| client.send(options, &op)).await
+    }
+
+    /// Sends a handwritten `GET` below the API base (`/user/1/monetary-account`).
+    pub(crate) async fn get_raw(
+        &self,
+        path: &str,
+        query: Vec<(&'static str, String)>,
+    ) -> Result<Reply> {
+        let client = &self.inner.client;
+        self.call(query, |options| {
+            client.send_raw(Method::GET, path, None, options)
+        })
+        .await
+    }
+
+    /// Runs one call with this session's credentials; on bunq's "session no
+    /// longer valid" answer, renews once and runs it again.
+    async fn call<F, Fut>(&self, query: Vec<(&'static str, String)>, attempt: F) -> Result<Reply>
+    where
+        F: Fn(CallOptions) -> Fut,
+        Fut: Future<Output = Result<Reply>>,
+    {
+        let first = self.options(&query).await?;
+        let stale = first.token.clone();
+        let result = attempt(first).await;
+        let result = match (&result, &self.inner.credentials, stale) {
+            (Err(Error::Api(api)), Credentials::Context(renewing), Some(stale))
+                if session_invalid(api) =>
+            {
                 tracing::info!(
                     status = api.status,
                     "bunq says the session is no longer valid; renewing once"
                 );
-                renewing
-                    .renew(&self.inner.client, Some(&attempt.token))
-                    .await?;
-                let retry = self.attempt().await?;
-                let result = self.send_once(&retry, &query, &op).await;
-                self.touch(&result);
-                result
+                renewing.renew(&self.inner.client, Some(&stale)).await?;
+                attempt(self.options(&query).await?).await
             }
-            _ => {
-                self.touch(&result);
-                result
-            }
-        }
-    }
-
-    async fn send_once<F, Fut>(
-        &self,
-        attempt: &Attempt,
-        query: &[(&'static str, String)],
-        op: &F,
-    ) -> Result<Reply>
-    where
-        F: Fn(generated::Client) -> Fut,
-        Fut: Future<Output = RawResult>,
-    {
-        let options = CallOptions {
-            token: Some(&attempt.token),
-            query: query.to_vec(),
-            signer: attempt.key.as_ref(),
-            server_key: attempt.server_key.as_ref(),
-            unverifiable: false,
+            _ => result,
         };
-        self.inner.client.send(options, op).await
+        self.touch(&result);
+        result
     }
 
     /// The token, key and server key for the next attempt; renews first if
     /// the session is about to expire.
-    async fn attempt(&self) -> Result<Attempt> {
+    async fn options(&self, query: &[(&'static str, String)]) -> Result<CallOptions> {
         match &self.inner.credentials {
             Credentials::Token {
                 token, server_key, ..
-            } => Ok(Attempt {
-                token: token.clone(),
-                key: None,
+            } => Ok(CallOptions {
+                token: Some(token.clone()),
+                query: query.to_vec(),
                 server_key: server_key.clone(),
+                ..Default::default()
             }),
             Credentials::Context(renewing) => {
                 let expiring = renewing.lock().session.expires_at - RENEW_MARGIN <= Utc::now();
@@ -253,10 +254,12 @@ impl Session {
                     renewing.renew(&self.inner.client, None).await?;
                 }
                 let context = renewing.lock();
-                Ok(Attempt {
-                    token: context.session.token.clone(),
-                    key: Some(context.fixed.key_pair.clone()),
+                Ok(CallOptions {
+                    token: Some(context.session.token.clone()),
+                    query: query.to_vec(),
+                    signer: Some(context.fixed.key_pair.clone()),
                     server_key: Some(context.fixed.server_key.clone()),
+                    unverifiable: false,
                 })
             }
         }

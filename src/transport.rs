@@ -115,28 +115,28 @@ pub(crate) struct Reply {
 
 /// What one call needs besides the operation itself.
 #[derive(Default, Clone)]
-pub(crate) struct CallOptions<'a> {
+pub(crate) struct CallOptions {
     /// `X-Bunq-Client-Authentication`: an installation or session token.
-    pub(crate) token: Option<&'a SessionToken>,
+    pub(crate) token: Option<SessionToken>,
     pub(crate) query: Vec<(&'static str, String)>,
     /// The client's key, to sign what the signing policy says.
-    pub(crate) signer: Option<&'a KeyPair>,
+    pub(crate) signer: Option<KeyPair>,
     /// bunq's key, to check `X-Bunq-Server-Signature`. `None` before
     /// installation has returned one.
-    pub(crate) server_key: Option<&'a PublicKey>,
+    pub(crate) server_key: Option<PublicKey>,
     /// Set only for `POST /installation`, the one answer with no key to check.
     pub(crate) unverifiable: bool,
 }
 
 impl Client {
-    fn call_context(&self, options: &CallOptions<'_>) -> Result<CallContext> {
+    fn call_context(&self, options: &CallOptions) -> Result<CallContext> {
         let mut headers = self.inner.headers.clone();
         let request_id = uuid::Uuid::new_v4().to_string();
         headers.insert(
             HeaderName::from_static("x-bunq-client-request-id"),
             HeaderValue::from_str(&request_id).map_err(|_| Error::Config("request id".into()))?,
         );
-        if let Some(token) = options.token {
+        if let Some(token) = &options.token {
             let mut value = HeaderValue::from_str(token.expose_secret())
                 .map_err(|_| Error::Config("the token is not a valid header value".into()))?;
             value.set_sensitive(true);
@@ -150,6 +150,7 @@ impl Client {
             query: options.query.clone(),
             signer: options
                 .signer
+                .as_ref()
                 .map(|key| (key.clone(), self.inner.signing_policy)),
         })
     }
@@ -158,7 +159,7 @@ impl Client {
     ///
     /// `op` receives a generated client carrying this call's headers and calls
     /// one generated method on it.
-    pub(crate) async fn send<F, Fut>(&self, options: CallOptions<'_>, op: F) -> Result<Reply>
+    pub(crate) async fn send<F, Fut>(&self, options: CallOptions, op: F) -> Result<Reply>
     where
         F: FnOnce(generated::Client) -> Fut,
         Fut: Future<Output = RawResult>,
@@ -183,7 +184,7 @@ impl Client {
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
-        options: CallOptions<'_>,
+        options: CallOptions,
     ) -> Result<Reply> {
         let url = format!("{}{}", self.inner.api_url, path);
         let mut builder = self.inner.http.request(method, url);
@@ -208,14 +209,14 @@ impl Client {
     async fn finish(
         &self,
         response: ResponseValue<ByteStream>,
-        options: &CallOptions<'_>,
+        options: &CallOptions,
     ) -> Result<Reply> {
         let status = response.status();
         let response_id = header_text(response.headers(), "x-bunq-client-response-id");
         let signature = header_text(response.headers(), "x-bunq-server-signature");
         let body = read_body(response.into_inner(), self.inner.max_response_bytes).await?;
         if self.inner.verify_responses && !options.unverifiable {
-            match (options.server_key, signature) {
+            match (&options.server_key, signature) {
                 (Some(key), Some(signature)) => key.verify(&body, &signature)?,
                 // bunq does not always sign error answers; a missing signature
                 // never hides the error itself.
@@ -236,6 +237,11 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// Reads a plain reqwest answer's body, bounded like every other.
+pub(crate) async fn read_response(response: reqwest::Response, limit: usize) -> Result<Bytes> {
+    read_body(ResponseValue::stream(response).into_inner(), limit).await
 }
 
 /// Reads a body chunk by chunk and stops as soon as it passes `limit`.

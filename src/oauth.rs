@@ -1,0 +1,358 @@
+//! bunq's OAuth authorization-code flow.
+//!
+//! 1. [`OAuthConfig::authorize_url`] builds the URL to send the user to,
+//!    with a fresh CSRF `state` to keep until the user comes back;
+//! 2. [`parse_callback`] checks the redirect (state compared in constant
+//!    time; bunq's `error` typed) and yields the authorization code;
+//! 3. [`OAuthConfig::exchange_code`] trades the code for an access token at
+//!    bunq's token endpoint (parameters in the query string, as bunq
+//!    documents);
+//! 4. [`connect`] uses the access token as an API key: installation,
+//!    device-server and session-server, whose user is a
+//!    [`UserApiKey`](crate::UserApiKey).
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use url::Url;
+
+use crate::client::{Client, Environment, validate_base_url};
+use crate::context::ApiContext;
+use crate::error::{Error, Result, excerpt};
+use crate::models::User;
+use crate::secret::{AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState};
+use crate::transport::transport_error;
+
+impl Environment {
+    /// bunq's authorization page for this environment.
+    pub fn oauth_authorize_url(self) -> &'static str {
+        match self {
+            Environment::Production => "https://oauth.bunq.com/auth",
+            Environment::Sandbox => "https://oauth.sandbox.bunq.com/auth",
+        }
+    }
+
+    /// bunq's OAuth token endpoint for this environment.
+    pub fn oauth_token_url(self) -> &'static str {
+        match self {
+            Environment::Production => "https://api.oauth.bunq.com/v1/token",
+            Environment::Sandbox => "https://api-oauth.sandbox.bunq.com/v1/token",
+        }
+    }
+}
+
+/// An OAuth client's settings: who the app is and where bunq sends the user back.
+///
+/// ```
+/// use bunq_oauth::{ClientSecret, Environment, OAuthConfig};
+/// let config = OAuthConfig::new(
+///     Environment::Sandbox,
+///     "client_abc123",
+///     ClientSecret::new("secret_xyz"),
+///     "https://app.example/oauth/callback",
+/// )?;
+/// let request = config.authorize_url()?;
+/// assert!(request.url().as_str().starts_with("https://oauth.sandbox.bunq.com/auth?response_type=code"));
+/// // Keep request.state() (in the user's session) until bunq redirects back.
+/// # Ok::<(), bunq_oauth::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct OAuthConfig {
+    client_id: String,
+    client_secret: ClientSecret,
+    redirect_uri: String,
+    authorize_endpoint: Url,
+    token_endpoint: Url,
+}
+
+impl fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("authorize_endpoint", &self.authorize_endpoint.as_str())
+            .field("token_endpoint", &self.token_endpoint.as_str())
+            .finish()
+    }
+}
+
+impl OAuthConfig {
+    /// Settings for `environment`'s bunq endpoints. `redirect_uri` must
+    /// equal one of the OAuth client's registered callback URLs exactly.
+    pub fn new(
+        environment: Environment,
+        client_id: impl Into<String>,
+        client_secret: ClientSecret,
+        redirect_uri: impl Into<String>,
+    ) -> Result<Self> {
+        let redirect_uri = redirect_uri.into();
+        Url::parse(&redirect_uri)
+            .map_err(|e| Error::Config(format!("redirect_uri `{redirect_uri}`: {e}")))?;
+        Ok(OAuthConfig {
+            client_id: client_id.into(),
+            client_secret,
+            redirect_uri,
+            authorize_endpoint: endpoint(environment.oauth_authorize_url())?,
+            token_endpoint: endpoint(environment.oauth_token_url())?,
+        })
+    }
+
+    /// Uses another authorization page (a proxy, the built-in fake).
+    /// `http://` is accepted only on loopback.
+    pub fn with_authorize_endpoint(mut self, url: &str) -> Result<Self> {
+        self.authorize_endpoint = endpoint(url)?;
+        Ok(self)
+    }
+
+    /// Uses another token endpoint. `http://` is accepted only on loopback.
+    pub fn with_token_endpoint(mut self, url: &str) -> Result<Self> {
+        self.token_endpoint = endpoint(url)?;
+        Ok(self)
+    }
+
+    /// The public client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The redirect URI sent in both the authorize request and the exchange.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// Builds bunq's authorize URL (`response_type=code`, `client_id`,
+    /// `redirect_uri`, `state`) with a new 256-bit random `state`.
+    pub fn authorize_url(&self) -> Result<AuthorizationRequest> {
+        let state = CsrfState::random()?;
+        let mut url = self.authorize_endpoint.clone();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("state", state.expose_secret());
+        Ok(AuthorizationRequest { url, state })
+    }
+
+    /// Exchanges an authorization code for an access token: `POST` to the
+    /// token endpoint with `grant_type=authorization_code`, `code`,
+    /// `redirect_uri`, `client_id` and `client_secret` in the query string
+    /// and no body, as bunq documents. Uses `client`'s HTTP settings
+    /// (timeouts, size limit); bunq's API headers and signatures do not
+    /// apply to this endpoint.
+    pub async fn exchange_code(
+        &self,
+        client: &Client,
+        code: &AuthorizationCode,
+    ) -> Result<AccessToken> {
+        let mut url = self.token_endpoint.clone();
+        url.query_pairs_mut()
+            .append_pair("grant_type", "authorization_code")
+            .append_pair("code", code.expose_secret())
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("client_id", &self.client_id)
+            .append_pair("client_secret", self.client_secret.expose_secret());
+        let user_agent = client
+            .inner
+            .headers
+            .get(reqwest::header::USER_AGENT)
+            .cloned();
+        let mut request = client.inner.http.post(url);
+        if let Some(user_agent) = user_agent {
+            request = request.header(reqwest::header::USER_AGENT, user_agent);
+        }
+        // The URL carries the secret and the code: keep the error's URL out
+        // of messages.
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e.without_url()))?;
+        let status = response.status();
+        let body =
+            crate::transport::read_response(response, client.inner.max_response_bytes).await?;
+        if status.is_success() {
+            #[derive(Deserialize)]
+            struct Token {
+                access_token: String,
+                #[serde(default)]
+                token_type: Option<String>,
+            }
+            let token: Token = serde_json::from_slice(&body)
+                .map_err(|e| Error::decode("OAuth token answer", "", e, &body))?;
+            if let Some(kind) = &token.token_type
+                && !kind.eq_ignore_ascii_case("bearer")
+            {
+                tracing::warn!(token_type = %kind, "unexpected OAuth token_type");
+            }
+            return Ok(AccessToken::new(token.access_token));
+        }
+        #[derive(Deserialize)]
+        struct OAuthErrorBody {
+            error: String,
+            #[serde(default)]
+            error_description: Option<String>,
+        }
+        match serde_json::from_slice::<OAuthErrorBody>(&body) {
+            Ok(e) => Err(Error::OAuth(OAuthError::TokenRejected {
+                status: status.as_u16(),
+                error: e.error,
+                description: e.error_description,
+            })),
+            Err(_) => Err(Error::OAuth(OAuthError::TokenEndpoint {
+                status: status.as_u16(),
+                body_excerpt: excerpt(&body),
+            })),
+        }
+    }
+}
+
+fn endpoint(url: &str) -> Result<Url> {
+    let checked = validate_base_url(url)?;
+    Url::parse(&checked).map_err(|e| Error::Config(format!("`{url}`: {e}")))
+}
+
+/// The URL to send the user to, and the `state` to keep until they return.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    url: Url,
+    state: CsrfState,
+}
+
+impl AuthorizationRequest {
+    /// The authorize URL (show it as a link or a QR code).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The CSRF state: store it with the user's session and pass it to
+    /// [`parse_callback`].
+    pub fn state(&self) -> &CsrfState {
+        &self.state
+    }
+
+    /// Both halves.
+    pub fn into_parts(self) -> (Url, CsrfState) {
+        (self.url, self.state)
+    }
+}
+
+/// Why the OAuth flow stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OAuthError {
+    /// The redirect's `state` is missing or differs from the one issued:
+    /// the redirect did not come from this user's authorization request.
+    #[error("the OAuth state does not match the one issued (possible CSRF)")]
+    StateMismatch,
+    /// The redirect carries neither a code nor an error.
+    #[error("the OAuth redirect carries no authorization code")]
+    MissingCode,
+    /// The user (or bunq) refused the authorization.
+    #[error("authorization refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Denied {
+        /// bunq's `error`, for example `access_denied`.
+        error: String,
+        /// bunq's `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The redirect URL could not be read.
+    #[error("the OAuth redirect is not a URL or query string: {0}")]
+    MalformedCallback(String),
+    /// The token endpoint refused the exchange with an OAuth error, for
+    /// example `invalid_grant` for a used or expired code.
+    #[error("bunq refused the code exchange (HTTP {status}): {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    TokenRejected {
+        /// The HTTP status.
+        status: u16,
+        /// The OAuth `error` code.
+        error: String,
+        /// The OAuth `error_description`.
+        description: Option<String>,
+    },
+    /// The token endpoint failed without an OAuth error body.
+    #[error("the token endpoint answered HTTP {status} (body starts: {body_excerpt})")]
+    TokenEndpoint {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body, secret-looking values masked.
+        body_excerpt: String,
+    },
+}
+
+/// Reads bunq's redirect back to the app: the full redirect URL, or just its
+/// query (with or without `?`). Returns the authorization code if the
+/// `state` equals `expected` (compared in constant time).
+pub fn parse_callback(redirect: &str, expected: &CsrfState) -> Result<AuthorizationCode> {
+    let query = match Url::parse(redirect) {
+        Ok(url) => url.query().unwrap_or_default().to_owned(),
+        Err(_) if !redirect.contains("://") => redirect.trim_start_matches('?').to_owned(),
+        Err(e) => return Err(OAuthError::MalformedCallback(e.to_string()).into()),
+    };
+    let (mut code, mut state, mut error, mut description) = (None, None, None, None);
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let slot = match key.as_ref() {
+            "code" => &mut code,
+            "state" => &mut state,
+            "error" => &mut error,
+            "error_description" => &mut description,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(OAuthError::MalformedCallback(format!("`{key}` appears twice")).into());
+        }
+        *slot = Some(value.into_owned());
+    }
+    if let Some(error) = error {
+        return Err(OAuthError::Denied { error, description }.into());
+    }
+    let matches = state.is_some_and(|s| {
+        aws_lc_rs::constant_time::verify_slices_are_equal(
+            s.as_bytes(),
+            expected.expose_secret().as_bytes(),
+        )
+        .is_ok()
+    });
+    if !matches {
+        return Err(OAuthError::StateMismatch.into());
+    }
+    match code {
+        Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code)),
+        _ => Err(OAuthError::MissingCode.into()),
+    }
+}
+
+/// Opens an API context for an OAuth access token (installation,
+/// device-server with `permitted_ips: ["*"]`, session-server) and checks that
+/// bunq's session user is a [`UserApiKey`](crate::UserApiKey): use its id as
+/// `{userID}`.
+pub async fn connect(
+    client: &Client,
+    token: &AccessToken,
+    description: &str,
+) -> Result<ApiContext> {
+    let context = ApiContext::builder(ApiKey::new(token.expose_secret()))
+        .description(description)
+        .permitted_ips(["*"])
+        .create(client)
+        .await?;
+    match context.user() {
+        User::ApiKey(_) => Ok(context),
+        other => Err(Error::unexpected(
+            "a UserApiKey session for an OAuth access token",
+            other.type_name(),
+        )),
+    }
+}
+
+impl CsrfState {
+    /// 256 bits from the operating system's CSPRNG (through aws-lc-rs),
+    /// base64url without padding.
+    pub fn random() -> Result<Self> {
+        let mut bytes = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut bytes)
+            .map_err(|_| Error::Config("the system random number generator failed".into()))?;
+        Ok(CsrfState::new(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+}
