@@ -8,6 +8,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
+use crate::pacing::{Limiter, RateLimits};
+use crate::retry::RetryPolicy;
 use crate::transport::SigningPolicy;
 
 /// Which bunq to talk to.
@@ -55,6 +57,8 @@ pub(crate) struct ClientInner {
     pub(crate) verify_responses: bool,
     pub(crate) signing_policy: SigningPolicy,
     pub(crate) min_session_interval: Duration,
+    pub(crate) limiter: Option<Limiter>,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl fmt::Debug for Client {
@@ -67,7 +71,8 @@ impl fmt::Debug for Client {
 
 impl Client {
     /// Starts configuring a client. Defaults: production, a 30 s total and
-    /// 10 s connect timeout, responses up to 4 MiB.
+    /// 10 s connect timeout, responses up to 4 MiB, bunq's rate limits, the
+    /// default [`RetryPolicy`], answers' signatures checked.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -93,6 +98,8 @@ pub struct ClientBuilder {
     verify_responses: bool,
     signing_policy: SigningPolicy,
     min_session_interval: Duration,
+    rate_limits: Option<RateLimits>,
+    retry: RetryPolicy,
 }
 
 impl Default for ClientBuilder {
@@ -110,6 +117,8 @@ impl Default for ClientBuilder {
             verify_responses: true,
             signing_policy: SigningPolicy::Required,
             min_session_interval: Duration::from_secs(30),
+            rate_limits: Some(RateLimits::default()),
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -198,6 +207,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The rate limits to pace requests to (default: bunq's documented
+    /// limits); `None` turns pacing off. One limiter is shared by all clones
+    /// of the built client.
+    pub fn rate_limits(mut self, limits: Option<RateLimits>) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Which failed requests are retried, and how (see [`RetryPolicy`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
     /// Validates the options and builds the client.
     pub fn build(self) -> Result<Client> {
         let api_url = match &self.api_url {
@@ -233,6 +256,8 @@ impl ClientBuilder {
                 verify_responses: self.verify_responses,
                 signing_policy: self.signing_policy,
                 min_session_interval: self.min_session_interval,
+                limiter: self.rate_limits.map(Limiter::new),
+                retry: self.retry,
             }),
         })
     }

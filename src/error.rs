@@ -25,6 +25,8 @@ pub enum Error {
         /// Whether the request may have been (partly) sent. `false` means it
         /// provably never reached the server (for example, connection refused).
         sent: bool,
+        /// The `X-Bunq-Client-Request-Id` of the last attempt.
+        request_id: Option<String>,
         /// The underlying HTTP error.
         #[source]
         source: BoxError,
@@ -33,6 +35,23 @@ pub enum Error {
     /// The request took longer than the configured timeout.
     #[error("the request to bunq timed out")]
     Timeout {
+        /// The `X-Bunq-Client-Request-Id` of the last attempt.
+        request_id: Option<String>,
+        /// The underlying HTTP error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A `POST` may or may not have been handled: the connection broke after
+    /// the request was sent. It was not retried, since that could duplicate a
+    /// write. Check bunq's state (or ask bunq's support, quoting the request
+    /// id) before sending it again.
+    #[error(
+        "the outcome of the request is unknown: the connection broke after sending it (request id {request_id})"
+    )]
+    OutcomeUnknown {
+        /// The `X-Bunq-Client-Request-Id` sent.
+        request_id: String,
         /// The underlying HTTP error.
         #[source]
         source: BoxError,

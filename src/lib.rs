@@ -11,7 +11,9 @@ mod models;
 mod monetary_accounts;
 pub mod oauth;
 mod oauth_clients;
+mod pacing;
 mod pagination;
+mod retry;
 mod secret;
 mod session;
 pub mod signing;
@@ -27,7 +29,9 @@ pub use models::{
 pub use monetary_accounts::{Amount, MonetaryAccount, MonetaryAccountId, MonetaryAccounts};
 pub use oauth::{AuthorizationRequest, OAuthConfig, OAuthError, parse_callback};
 pub use oauth_clients::{CallbackUrls, OauthClients};
+pub use pacing::{Limit, RateLimits};
 pub use pagination::{MAX_PAGE_SIZE, Page, PageRequest, Pagination};
+pub use retry::RetryPolicy;
 pub use secret::{
     AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState, InstallationToken,
     PrivateKeyPem, SessionToken,

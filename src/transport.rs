@@ -10,6 +10,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -17,10 +18,11 @@ use progenitor_client::{ByteStream, ClientHooks, ClientInfo, OperationInfo, Resp
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
-use crate::client::Client;
+use crate::client::{Client, ClientInner};
 use crate::envelope::api_error;
 use crate::error::{Error, Result};
 use crate::generated;
+use crate::retry::{self, Retry};
 use crate::secret::SessionToken;
 use crate::signing::{KeyPair, PublicKey, SignatureError};
 
@@ -58,6 +60,15 @@ pub struct CallContext {
     headers: HeaderMap,
     query: Vec<(&'static str, String)>,
     signer: Option<(KeyPair, SigningPolicy)>,
+    client: Arc<ClientInner>,
+    last_attempt: Arc<Mutex<Attempt>>,
+}
+
+/// What the last attempt of a call was: for errors that must name it.
+#[derive(Debug, Clone, Default)]
+struct Attempt {
+    method: Option<Method>,
+    request_id: Option<String>,
 }
 
 impl fmt::Debug for CallContext {
@@ -75,7 +86,72 @@ impl ClientHooks<CallContext> for generated::Client {
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         prepare(request, self.inner()).map_err(|e| progenitor_client::Error::Custom(e.to_string()))
     }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let ctx = self.inner();
+        execute(&ctx.client, request, &ctx.last_attempt).await
+    }
 }
+
+/// Sends a prepared request: paced by the rate limiter, retried as the
+/// retry policy allows (each retry with a fresh request id), every wait logged.
+async fn execute(
+    client: &ClientInner,
+    mut request: reqwest::Request,
+    last_attempt: &Mutex<Attempt>,
+) -> reqwest::Result<reqwest::Response> {
+    let method = request.method().clone();
+    let mut retries = 0;
+    loop {
+        if let Some(limiter) = &client.limiter {
+            limiter.acquire(&method, request.url().path()).await;
+        }
+        let again = request.try_clone();
+        {
+            let mut last = last_attempt.lock().unwrap_or_else(|p| p.into_inner());
+            last.method = Some(method.clone());
+            last.request_id = header_text(request.headers(), REQUEST_ID);
+        }
+        let result = client.http.execute(request).await;
+        let decision = match &result {
+            Ok(response) => retry::for_status(
+                &client.retry,
+                &method,
+                response.status(),
+                header_text(response.headers(), "retry-after").and_then(|v| v.trim().parse().ok()),
+            ),
+            Err(err) => retry::for_error(&method, err),
+        };
+        let Some(mut next) =
+            again.filter(|_| decision != Retry::No && retries < client.retry.max_retries)
+        else {
+            return result;
+        };
+        retries += 1;
+        let wait = match decision {
+            Retry::After(wait) => wait,
+            _ => client.retry.backoff(retries),
+        };
+        let reason = match &result {
+            Ok(response) => format!("HTTP {}", response.status().as_u16()),
+            Err(err) if err.is_connect() => "connection failed".to_owned(),
+            Err(_) => "connection broken".to_owned(),
+        };
+        tracing::warn!(%method, path = next.url().path(), retry = retries, wait_ms = wait.as_millis() as u64, reason, "retrying a bunq request");
+        tokio::time::sleep(wait).await;
+        if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+            next.headers_mut()
+                .insert(HeaderName::from_static(REQUEST_ID), id);
+        }
+        request = next;
+    }
+}
+
+const REQUEST_ID: &str = "x-bunq-client-request-id";
 
 /// Puts bunq's headers, the query and (where the policy says so) the body
 /// signature on a built request. The signature covers the exact body bytes
@@ -133,7 +209,7 @@ impl Client {
         let mut headers = self.inner.headers.clone();
         let request_id = uuid::Uuid::new_v4().to_string();
         headers.insert(
-            HeaderName::from_static("x-bunq-client-request-id"),
+            HeaderName::from_static(REQUEST_ID),
             HeaderValue::from_str(&request_id).map_err(|_| Error::Config("request id".into()))?,
         );
         if let Some(token) = &options.token {
@@ -152,6 +228,8 @@ impl Client {
                 .signer
                 .as_ref()
                 .map(|key| (key.clone(), self.inner.signing_policy)),
+            client: self.inner.clone(),
+            last_attempt: Arc::default(),
         })
     }
 
@@ -164,17 +242,18 @@ impl Client {
         F: FnOnce(generated::Client) -> Fut,
         Fut: Future<Output = RawResult>,
     {
-        let api = generated::Client::new_with_client(
-            &self.inner.api_url,
-            self.inner.http.clone(),
-            self.call_context(&options)?,
-        );
+        let ctx = self.call_context(&options)?;
+        let last_attempt = ctx.last_attempt.clone();
+        let api =
+            generated::Client::new_with_client(&self.inner.api_url, self.inner.http.clone(), ctx);
         let response = match op(api).await {
             Ok(response) => response,
             Err(progenitor_client::Error::ErrorResponse(response)) => response,
-            Err(other) => return Err(from_generated(other)),
+            Err(other) => return Err(name_attempt(from_generated(other), &last_attempt)),
         };
-        self.finish(response, &options).await
+        self.finish(response, &options)
+            .await
+            .map_err(|e| name_attempt(e, &last_attempt))
     }
 
     /// Sends a handwritten call: `path` below the API base (`/installation`),
@@ -194,14 +273,14 @@ impl Client {
         let mut request = builder
             .build()
             .map_err(|e| Error::InvalidInput(format!("cannot build the request: {e}")))?;
-        prepare(&mut request, &self.call_context(&options)?).map_err(Error::Signature)?;
-        let response = self
-            .inner
-            .http
-            .execute(request)
+        let ctx = self.call_context(&options)?;
+        prepare(&mut request, &ctx).map_err(Error::Signature)?;
+        let response = execute(&self.inner, request, &ctx.last_attempt)
             .await
-            .map_err(transport_error)?;
-        self.finish(ResponseValue::stream(response), &options).await
+            .map_err(|e| name_attempt(transport_error(e), &ctx.last_attempt))?;
+        self.finish(ResponseValue::stream(response), &options)
+            .await
+            .map_err(|e| name_attempt(e, &ctx.last_attempt))
     }
 
     /// Reads the body (bounded), checks bunq's signature over the exact bytes,
@@ -261,14 +340,50 @@ async fn read_body(stream: ByteStream, limit: usize) -> Result<Bytes> {
 pub(crate) fn transport_error(err: reqwest::Error) -> Error {
     if err.is_timeout() {
         Error::Timeout {
+            request_id: None,
             source: Box::new(err),
         }
     } else {
         Error::Transport {
             // A connect error means nothing reached bunq.
             sent: !err.is_connect(),
+            request_id: None,
             source: Box::new(err),
         }
+    }
+}
+
+/// Adds the last attempt's request id to a transport error, and turns a
+/// `POST` that may have reached bunq into [`Error::OutcomeUnknown`]: it is
+/// not retried, and the caller must check before sending it again.
+fn name_attempt(err: Error, last_attempt: &Mutex<Attempt>) -> Error {
+    let last = last_attempt
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    match err {
+        Error::Transport {
+            sent: true, source, ..
+        } if last
+            .method
+            .as_ref()
+            .is_some_and(|m| !retry::is_idempotent(m)) =>
+        {
+            Error::OutcomeUnknown {
+                request_id: last.request_id.unwrap_or_default(),
+                source,
+            }
+        }
+        Error::Transport { sent, source, .. } => Error::Transport {
+            sent,
+            request_id: last.request_id,
+            source,
+        },
+        Error::Timeout { source, .. } => Error::Timeout {
+            request_id: last.request_id,
+            source,
+        },
+        other => other,
     }
 }
 

@@ -381,9 +381,11 @@ fn restored_session(
     expires_in: chrono::Duration,
     min_interval: Duration,
 ) -> Session {
+    // Pacing off: these tests count session-server calls, not rate limits.
     let client = Client::builder()
         .api_url(server.url("/v1"))
         .min_session_interval(min_interval)
+        .rate_limits(None)
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,330 @@
+//! `init`, `authorize`, `whoami`, `accounts`: contexts and connected users.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bunq_oauth::{ApiContext, Session, User, parse_callback};
+use clap::Args;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::CliError;
+use crate::output::Output;
+use crate::server::{Target, config_dir, context_path, ensure_parent};
+
+pub async fn init(
+    target: &Target,
+    context: &Option<PathBuf>,
+    description: &str,
+    out: &Output,
+) -> Result<(), CliError> {
+    let path = context_path(context)?;
+    let key = target.api_key()?;
+    let created = out
+        .wait(
+            "creating the API context (installation, device, session)",
+            ApiContext::create(&target.client, key, description),
+        )
+        .await?;
+    ensure_parent(&path)?;
+    created.save(&path)?;
+    if out.json {
+        out.print_json(&json!({
+            "context": path.display().to_string(),
+            "user_id": created.user_id().get(),
+            "user_type": created.user().type_name(),
+        }))
+    } else {
+        out.line(&format!(
+            "saved the context of {} {} to {}",
+            created.user().type_name(),
+            created.user_id(),
+            path.display()
+        ))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AuthorizeArgs {
+    /// The redirect URL to register and use. Default: a listener on
+    /// http://127.0.0.1:PORT/callback that receives bunq's redirect.
+    #[arg(long, value_name = "URL")]
+    redirect_uri: Option<String>,
+    /// The loopback port to listen on for the redirect (0: any free port).
+    #[arg(long, default_value_t = 8765)]
+    port: u16,
+    /// Paste the redirect URL from the browser instead of listening.
+    #[arg(long, requires = "redirect_uri")]
+    paste: bool,
+    /// Where to save the connected user's context (default: user-ID.json in
+    /// the config directory).
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// How long to wait for the redirect, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+}
+
+pub async fn authorize(
+    target: &Target,
+    context: &Option<PathBuf>,
+    args: AuthorizeArgs,
+    out: &Output,
+) -> Result<(), CliError> {
+    let owner = target.owner_session(context, out).await?;
+    let listener = if args.paste {
+        None
+    } else {
+        Some(tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?)
+    };
+    let redirect_uri = match (&args.redirect_uri, &listener) {
+        (Some(uri), _) => uri.clone(),
+        (None, Some(listener)) => format!(
+            "http://127.0.0.1:{}/callback",
+            listener.local_addr()?.port()
+        ),
+        (None, None) => return Err(CliError::Usage("--paste needs --redirect-uri".into())),
+    };
+    let oauth_client = out
+        .wait(
+            "finding the OAuth client",
+            owner.oauth_clients().ensure_active(),
+        )
+        .await?;
+    out.wait(
+        "registering the redirect URL",
+        owner.callback_urls(oauth_client.id).ensure(&redirect_uri),
+    )
+    .await?;
+    let config = target.oauth_config(
+        &oauth_client.client_id,
+        oauth_client.secret.clone(),
+        &redirect_uri,
+    )?;
+    let request = config.authorize_url()?;
+    eprintln!(
+        "Open this URL (or scan the QR code with the bunq app) to authorize:\n\n{}\n",
+        request.url()
+    );
+    if let Ok(qr) = qr_code(request.url().as_str()) {
+        eprintln!("{qr}");
+    }
+
+    // With the built-in fake there is no person to click: act as the browser.
+    if target.fake.is_some() && listener.is_some() {
+        let url = request.url().to_string();
+        tokio::spawn(async move {
+            if let Err(e) = reqwest::get(url).await {
+                tracing::warn!("the simulated browser could not follow the redirect: {e}");
+            }
+        });
+    }
+
+    let redirect = match listener {
+        Some(listener) => {
+            out.wait(
+                "waiting for bunq's redirect",
+                receive_redirect(listener, Duration::from_secs(args.timeout)),
+            )
+            .await?
+        }
+        None => {
+            eprint!("Paste the URL bunq redirected to: ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim().to_owned()
+        }
+    };
+    let code = parse_callback(&redirect, request.state())?;
+    let token = out
+        .wait(
+            "exchanging the code",
+            config.exchange_code(&target.client, &code),
+        )
+        .await?;
+    let user_context = out
+        .wait(
+            "connecting as the user (installation, device, session)",
+            bunq_oauth::oauth::connect(&target.client, &token, "bunq-oauth CLI"),
+        )
+        .await?;
+    let path = match args.save {
+        Some(path) => path,
+        None => config_dir()?.join(format!("user-{}.json", user_context.user_id())),
+    };
+    ensure_parent(&path)?;
+    user_context.save(&path)?;
+    let session = Session::new(&target.client, user_context)?;
+    if out.json {
+        let mut value = user_json(&session);
+        value["context"] = json!(path.display().to_string());
+        out.print_json(&value)
+    } else {
+        out.line(&format!(
+            "authorized: saved the user's context to {}",
+            path.display()
+        ))?;
+        print_user(&session, out)
+    }
+}
+
+/// Accepts one HTTP request on the loopback listener and returns its target
+/// (path and query), answering the browser with a short page.
+async fn receive_redirect(
+    listener: tokio::net::TcpListener,
+    timeout: Duration,
+) -> Result<String, CliError> {
+    let accept = async {
+        loop {
+            let (mut stream, _) = listener.accept().await?;
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+                let n = stream.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                head.extend_from_slice(&buf[..n]);
+            }
+            let text = String::from_utf8_lossy(&head);
+            let target = text
+                .lines()
+                .next()
+                .and_then(|line| line.split_whitespace().nth(1))
+                .unwrap_or("")
+                .to_owned();
+            if !target.starts_with("/callback") {
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
+                    .await;
+                continue;
+            }
+            let page = "bunq-oauth received the authorization. You can close this window.";
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            return Ok::<_, std::io::Error>(target);
+        }
+    };
+    match tokio::time::timeout(timeout, accept).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(CliError::Usage(format!(
+            "no redirect arrived within {} s",
+            timeout.as_secs()
+        ))),
+    }
+}
+
+pub fn qr_code(text: &str) -> Result<String, qrcode::types::QrError> {
+    let code = qrcode::QrCode::new(text.as_bytes())?;
+    Ok(code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .dark_color(qrcode::render::unicode::Dense1x2::Light)
+        .light_color(qrcode::render::unicode::Dense1x2::Dark)
+        .build())
+}
+
+pub fn whoami(session: &Session, out: &Output) -> Result<(), CliError> {
+    if out.json {
+        out.print_json(&user_json(session))
+    } else {
+        print_user(session, out)
+    }
+}
+
+fn user_json(session: &Session) -> serde_json::Value {
+    let describe = |user: &User| {
+        let name = match user {
+            User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => {
+                u.display_name.clone()
+            }
+            User::ApiKey(_) => None,
+        };
+        json!({ "type": user.type_name(), "id": user.id().get(), "display_name": name })
+    };
+    match session.user() {
+        Some(User::ApiKey(key)) => json!({
+            "type": "UserApiKey",
+            "id": key.id.get(),
+            "requested_by_user": describe(&key.requested_by_user),
+            "granted_by_user": describe(&key.granted_by_user),
+        }),
+        Some(user) => describe(&user),
+        None => json!({ "id": session.user_id().get() }),
+    }
+}
+
+fn print_user(session: &Session, out: &Output) -> Result<(), CliError> {
+    let value = user_json(session);
+    let name = |v: &serde_json::Value| {
+        format!(
+            "{} {} ({})",
+            v["type"].as_str().unwrap_or("?"),
+            v["id"],
+            v["display_name"].as_str().unwrap_or("-")
+        )
+    };
+    if value["type"] == "UserApiKey" {
+        out.line(&format!(
+            "UserApiKey {} (use this id as userID)",
+            value["id"]
+        ))?;
+        out.line(&format!(
+            "  requested by  {}",
+            name(&value["requested_by_user"])
+        ))?;
+        out.line(&format!(
+            "  granted by    {}",
+            name(&value["granted_by_user"])
+        ))
+    } else {
+        out.line(&name(&value))
+    }
+}
+
+pub async fn accounts(session: &Session, out: &Output) -> Result<(), CliError> {
+    let page = out
+        .wait(
+            "listing monetary accounts",
+            session.monetary_accounts().list(),
+        )
+        .await?;
+    if out.json {
+        let items: Vec<_> = page
+            .items
+            .iter()
+            .map(|a| {
+                json!({
+                    "id": a.id.0,
+                    "type": a.kind,
+                    "description": a.description,
+                    "balance": a.balance.as_ref().map(|b| json!({"currency": b.currency, "value": b.value})),
+                    "iban": a.iban,
+                    "status": a.status,
+                })
+            })
+            .collect();
+        return out.print_json(&json!(items));
+    }
+    let rows = page
+        .items
+        .iter()
+        .map(|a| {
+            vec![
+                a.id.to_string(),
+                a.description.clone().unwrap_or_default(),
+                a.balance
+                    .as_ref()
+                    .map(|b| format!("{} {}", b.value, b.currency))
+                    .unwrap_or_default(),
+                a.iban.clone().unwrap_or_default(),
+                a.kind.clone(),
+            ]
+        })
+        .collect::<Vec<_>>();
+    out.table(&["ID", "DESCRIPTION", "BALANCE", "IBAN", "TYPE"], &rows)
+}

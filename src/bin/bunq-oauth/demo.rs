@@ -1,0 +1,261 @@
+//! `bunq-oauth demo`: the whole OAuth onboarding against the built-in fake
+//! bunq, one step at a time, with how long each step took.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use bunq_oauth::fake::FakeBunq;
+use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
+
+use crate::CliError;
+use crate::accounts::qr_code;
+use crate::output::Output;
+
+/// The redirect URL the demo app registers. Nothing listens there: the demo
+/// reads bunq's redirect from the `Location` header, as a browser would follow it.
+const REDIRECT_URI: &str = "https://demo-app.example/oauth/callback";
+
+struct Steps<'a> {
+    out: &'a Output,
+    number: usize,
+    started: Instant,
+}
+
+impl Steps<'_> {
+    async fn run<T>(
+        &mut self,
+        title: &str,
+        step: impl Future<Output = Result<T, CliError>>,
+    ) -> Result<T, CliError> {
+        self.number += 1;
+        self.out.line(&format!("\n{}. {title}", self.number))?;
+        let started = Instant::now();
+        let result = self.out.wait(title, step).await;
+        let took = started.elapsed();
+        match &result {
+            Ok(_) => self.out.line(&format!("   ok ({})", millis(took)))?,
+            Err(e) => self
+                .out
+                .line(&format!("   FAILED after {}: {e}", millis(took)))?,
+        }
+        result
+    }
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+pub async fn run(out: &Output) -> Result<(), CliError> {
+    let mut steps = Steps {
+        out,
+        number: 0,
+        started: Instant::now(),
+    };
+    out.line("bunq-oauth demo: an app connects to a bunq user through OAuth, against the built-in fake bunq")?;
+
+    let fake = steps
+        .run("Start the fake bunq on loopback", async {
+            Ok(FakeBunq::start().await?)
+        })
+        .await?;
+    out.line(&format!("   API at {}", fake.api_url()))?;
+    let client = Client::builder()
+        .api_url(fake.api_url())
+        .user_agent(concat!("bunq-oauth-demo/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+
+    let owner = steps
+        .run(
+            "Create the app owner's API context (installation, device-server, session-server)",
+            async {
+                let context =
+                    ApiContext::create(&client, fake.owner_api_key(), "bunq-oauth demo").await?;
+                Ok(Session::new(&client, context)?)
+            },
+        )
+        .await?;
+    out.line(&format!(
+        "   signed in as {} {}; every answer's signature checked against bunq's key",
+        owner.user().map(|u| u.type_name()).unwrap_or("user"),
+        owner.user_id()
+    ))?;
+
+    let oauth_client = steps
+        .run(
+            "Register an OAuth client (reused if one is active)",
+            async { Ok(owner.oauth_clients().ensure_active().await?) },
+        )
+        .await?;
+    out.line(&format!(
+        "   OAuth client {}: client_id {}, secret {}",
+        oauth_client.id,
+        oauth_client.client_id,
+        out.secret(oauth_client.secret.expose_secret())
+    ))?;
+
+    let callback = steps
+        .run("Add the app's callback URL", async {
+            Ok(owner
+                .callback_urls(oauth_client.id)
+                .ensure(REDIRECT_URI)
+                .await?)
+        })
+        .await?;
+    out.line(&format!(
+        "   callback URL {}: {}",
+        callback.id, callback.url
+    ))?;
+
+    let config = OAuthConfig::new(
+        bunq_oauth::Environment::Sandbox,
+        oauth_client.client_id.clone(),
+        oauth_client.secret.clone(),
+        REDIRECT_URI,
+    )?
+    .with_authorize_endpoint(&fake.oauth_authorize_url())?
+    .with_token_endpoint(&fake.oauth_token_url())?;
+    let request = steps
+        .run("Build the authorize URL with a fresh CSRF state", async {
+            Ok(config.authorize_url()?)
+        })
+        .await?;
+    out.line(&format!("   {}", request.url()))?;
+    if let Ok(qr) = qr_code(request.url().as_str()) {
+        out.line("   The user scans this with the bunq app:")?;
+        out.line(&qr)?;
+    }
+
+    let redirect = steps
+        .run(
+            "The user approves; follow bunq's redirect back to the app",
+            async { follow_redirect(request.url().as_str()).await },
+        )
+        .await?;
+    out.line(&format!("   redirected to {}", mask_code(&redirect)))?;
+
+    let code = parse_callback(&redirect, request.state())?;
+    let token = steps
+        .run(
+            "Check the state and exchange the code for an access token",
+            async { Ok(config.exchange_code(&client, &code).await?) },
+        )
+        .await?;
+    out.line(&format!(
+        "   access token {}",
+        out.secret(token.expose_secret())
+    ))?;
+
+    let user = steps
+        .run(
+            "Connect as the user: the access token is an API key (installation, device, session)",
+            async {
+                Ok(Session::new(
+                    &client,
+                    bunq_oauth::oauth::connect(&client, &token, "bunq-oauth demo").await?,
+                )?)
+            },
+        )
+        .await?;
+    if let Some(User::ApiKey(key)) = user.user() {
+        out.line(&format!(
+            "   UserApiKey {} (the userID for every call)",
+            key.id
+        ))?;
+        out.line(&format!(
+            "   requested by {} {}",
+            key.requested_by_user.type_name(),
+            key.requested_by_user.id()
+        ))?;
+        out.line(&format!(
+            "   granted by   {} {}",
+            key.granted_by_user.type_name(),
+            key.granted_by_user.id()
+        ))?;
+    }
+
+    let accounts = steps
+        .run("List the user's monetary accounts", async {
+            Ok(user.monetary_accounts().list().await?)
+        })
+        .await?;
+    let rows: Vec<Vec<String>> = accounts
+        .items
+        .iter()
+        .map(|a| {
+            vec![
+                a.id.to_string(),
+                a.description.clone().unwrap_or_default(),
+                a.balance
+                    .as_ref()
+                    .map(|b| format!("{} {}", b.value, b.currency))
+                    .unwrap_or_default(),
+                a.iban.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    out.table(&["ID", "DESCRIPTION", "BALANCE", "IBAN"], &rows)?;
+    if rows.is_empty() {
+        return Err(CliError::Usage(
+            "the user has no accounts: the onboarding did not complete".into(),
+        ));
+    }
+
+    out.line(&format!(
+        "\nOnboarding complete: {} steps in {}.",
+        steps.number,
+        millis(steps.started.elapsed())
+    ))?;
+    Ok(())
+}
+
+/// Opens the authorize URL as a browser would, without following the final
+/// redirect, and returns where bunq sends the user.
+async fn follow_redirect(url: &str) -> Result<String, CliError> {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot build the browser stand-in: {e}")))?;
+    let response = browser
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| CliError::Usage(format!("the authorize page did not answer: {e}")))?;
+    if !response.status().is_redirection() {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        return Err(CliError::Usage(format!(
+            "the authorize page answered {status} instead of a redirect: {}",
+            body.chars().take(200).collect::<String>()
+        )));
+    }
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| CliError::Usage("the redirect carries no Location".into()))
+}
+
+/// The redirect URL with its code masked (the code is a secret until used).
+fn mask_code(redirect: &str) -> String {
+    match url::Url::parse(redirect) {
+        Ok(mut url) => {
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| {
+                    let v = if k == "code" {
+                        "[redacted]".to_owned()
+                    } else {
+                        v.into_owned()
+                    };
+                    (k.into_owned(), v)
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+            url.to_string()
+        }
+        Err(_) => "(unreadable redirect)".to_owned(),
+    }
+}

@@ -1,0 +1,159 @@
+//! `bunq-oauth`: register OAuth clients and callback URLs, walk through an
+//! authorization, and act as a connected user, against bunq's sandbox,
+//! production, any bunq-compatible server, or the built-in fake.
+//!
+//! Exit codes: 0 success; 1 bunq refused (API or OAuth error); 2 usage;
+//! 3 configuration or file problem; 4 network or timeout; 5 signature check
+//! failed; 6 the response could not be understood.
+
+mod accounts;
+mod clients;
+mod demo;
+mod fake_server;
+mod output;
+mod server;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Output;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bunq-oauth",
+    version,
+    about = "Connect apps to bunq through OAuth"
+)]
+struct Cli {
+    #[command(flatten)]
+    server: server::ServerArgs,
+
+    /// The saved API context to use (default: context.json in the config
+    /// directory, $BUNQ_OAUTH_CONFIG_DIR or ~/.config/bunq-oauth).
+    #[arg(long, global = true, env = "BUNQ_CONTEXT", value_name = "FILE")]
+    context: Option<PathBuf>,
+
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Show secrets (client secrets) instead of masking them.
+    #[arg(long, global = true)]
+    show_secret: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the whole OAuth onboarding against the built-in fake bunq, step by step.
+    Demo,
+    /// Create an API context from an API key ($BUNQ_API_KEY, or a prompt) and save it.
+    Init {
+        /// The device description bunq shows.
+        #[arg(long, default_value = "bunq-oauth CLI")]
+        description: String,
+    },
+    /// Manage the OAuth clients of the context's user.
+    #[command(subcommand)]
+    Clients(clients::ClientsCommand),
+    /// Manage the callback (redirect) URLs of an OAuth client.
+    #[command(subcommand)]
+    Callbacks(clients::CallbacksCommand),
+    /// Walk a user through bunq's authorization and save their context.
+    Authorize(accounts::AuthorizeArgs),
+    /// Show the user a saved context acts as.
+    Whoami,
+    /// List the monetary accounts of a saved context's user.
+    Accounts,
+    /// Run the built-in fake bunq until stopped, and print how to reach it.
+    Fake,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BUNQ_OAUTH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let out = Output::new(cli.json, cli.show_secret);
+    let result = run(cli, &out).await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            out.error(&err);
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
+    match cli.command {
+        Command::Demo => demo::run(out).await,
+        Command::Fake => fake_server::serve(out).await,
+        Command::Init { description } => {
+            let target = server::Target::resolve(&cli.server).await?;
+            accounts::init(&target, &cli.context, &description, out).await
+        }
+        Command::Clients(command) => {
+            let target = server::Target::resolve(&cli.server).await?;
+            let session = target.owner_session(&cli.context, out).await?;
+            clients::run_clients(command, &session, out).await
+        }
+        Command::Callbacks(command) => {
+            let target = server::Target::resolve(&cli.server).await?;
+            let session = target.owner_session(&cli.context, out).await?;
+            clients::run_callbacks(command, &session, out).await
+        }
+        Command::Authorize(args) => {
+            let target = server::Target::resolve(&cli.server).await?;
+            accounts::authorize(&target, &cli.context, args, out).await
+        }
+        Command::Whoami => {
+            let target = server::Target::resolve(&cli.server).await?;
+            let session = target.owner_session(&cli.context, out).await?;
+            accounts::whoami(&session, out)
+        }
+        Command::Accounts => {
+            let target = server::Target::resolve(&cli.server).await?;
+            let session = target.owner_session(&cli.context, out).await?;
+            accounts::accounts(&session, out).await
+        }
+    }
+}
+
+/// What the CLI reports: the crate's errors, and its own usage problems.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// An error from the library.
+    #[error(transparent)]
+    Bunq(#[from] bunq_oauth::Error),
+    /// A problem with the command line or its environment.
+    #[error("{0}")]
+    Usage(String),
+    /// A local I/O problem.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn exit_code(err: &CliError) -> u8 {
+    use bunq_oauth::Error as E;
+    match err {
+        CliError::Usage(_) => 2,
+        CliError::Io(_) => 3,
+        CliError::Bunq(e) => match e {
+            E::Api(_) | E::OAuth(_) => 1,
+            E::Config(_) | E::Io { .. } | E::InvalidInput(_) => 3,
+            E::Transport { .. } | E::Timeout { .. } => 4,
+            E::Signature(_) => 5,
+            _ => 6,
+        },
+    }
+}

@@ -1,0 +1,121 @@
+//! How the CLI prints: tables or JSON on stdout, progress and errors on
+//! stderr, secrets masked unless asked for.
+
+use std::future::Future;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::CliError;
+
+/// Output settings for one run.
+pub struct Output {
+    pub json: bool,
+    show_secret: bool,
+}
+
+impl Output {
+    pub fn new(json: bool, show_secret: bool) -> Self {
+        Output { json, show_secret }
+    }
+
+    /// A secret as printed: masked unless `--show-secret`.
+    pub fn secret(&self, value: &str) -> String {
+        if self.show_secret {
+            value.to_owned()
+        } else {
+            let visible: String = value.chars().take(4).collect();
+            format!("{visible}… (masked; --show-secret to print)")
+        }
+    }
+
+    /// Runs `future` with a spinner on stderr (only when stderr is a terminal).
+    pub async fn wait<T, E>(
+        &self,
+        what: &str,
+        future: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let spinner = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+                bar.set_style(style);
+            }
+            bar.set_message(format!("{what}…"));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            Some(bar)
+        } else {
+            None
+        };
+        let result = future.await;
+        if let Some(bar) = spinner {
+            bar.finish_and_clear();
+        }
+        result
+    }
+
+    /// Prints a JSON value on stdout.
+    pub fn print_json(&self, value: &serde_json::Value) -> Result<(), CliError> {
+        let text =
+            serde_json::to_string_pretty(value).map_err(|e| CliError::Usage(e.to_string()))?;
+        self.line(&text)
+    }
+
+    /// Prints rows as an aligned table with a header line.
+    pub fn table(&self, header: &[&str], rows: &[Vec<String>]) -> Result<(), CliError> {
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for row in rows {
+            for (i, cell) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+        }
+        let format_row = |cells: Vec<String>| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c:<width$}", width = widths.get(i).copied().unwrap_or(0)))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_owned()
+        };
+        self.line(&format_row(header.iter().map(|h| h.to_string()).collect()))?;
+        for row in rows {
+            self.line(&format_row(row.clone()))?;
+        }
+        if rows.is_empty() {
+            self.line("(none)")?;
+        }
+        Ok(())
+    }
+
+    /// Prints one line on stdout; a closed pipe (`| head`) is not an error.
+    pub fn line(&self, text: &str) -> Result<(), CliError> {
+        let mut stdout = std::io::stdout().lock();
+        match writeln!(stdout, "{text}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// Reports an error on stderr, quoting bunq's own description.
+    pub fn error(&self, err: &CliError) {
+        let mut text = format!("error: {err}");
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str(&format!("\n  caused by: {cause_text}"));
+            }
+            source = cause.source();
+        }
+        if self.json {
+            let value = serde_json::json!({ "error": err.to_string() });
+            eprintln!("{value}");
+        } else {
+            eprintln!("{text}");
+        }
+    }
+}

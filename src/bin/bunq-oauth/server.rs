@@ -1,0 +1,199 @@
+//! Which bunq the CLI talks to, and where its contexts live.
+
+use std::path::{Path, PathBuf};
+
+use bunq_oauth::fake::FakeBunq;
+use bunq_oauth::{ApiContext, ApiKey, Client, Environment, OAuthConfig, Session};
+use clap::Args;
+
+use crate::CliError;
+use crate::output::Output;
+
+/// Global options that select the server.
+#[derive(Args, Debug)]
+pub struct ServerArgs {
+    /// bunq's sandbox (the default).
+    #[arg(long, global = true, conflicts_with_all = ["production", "fake"])]
+    sandbox: bool,
+    /// bunq production: real money.
+    #[arg(long, global = true, conflicts_with = "fake")]
+    production: bool,
+    /// A fresh built-in fake bunq in this process (no account needed); the
+    /// app owner's context is created in memory.
+    #[arg(long, global = true)]
+    fake: bool,
+    /// Any bunq-compatible API base URL, for example http://127.0.0.1:8080/v1.
+    #[arg(
+        long,
+        global = true,
+        env = "BUNQ_API_URL",
+        value_name = "URL",
+        conflicts_with = "fake"
+    )]
+    api_url: Option<String>,
+    /// The OAuth authorization page to use with --api-url.
+    #[arg(
+        long,
+        global = true,
+        env = "BUNQ_OAUTH_AUTHORIZE_URL",
+        value_name = "URL"
+    )]
+    oauth_authorize_url: Option<String>,
+    /// The OAuth token endpoint to use with --api-url.
+    #[arg(long, global = true, env = "BUNQ_OAUTH_TOKEN_URL", value_name = "URL")]
+    oauth_token_url: Option<String>,
+}
+
+/// The resolved server: a client, the OAuth endpoints, and maybe a fake.
+pub struct Target {
+    pub client: Client,
+    environment: Environment,
+    authorize_url: Option<String>,
+    token_url: Option<String>,
+    /// Kept alive for the whole command when `--fake` is used.
+    pub fake: Option<FakeBunq>,
+}
+
+impl Target {
+    pub async fn resolve(args: &ServerArgs) -> Result<Target, CliError> {
+        let environment = if args.production {
+            Environment::Production
+        } else {
+            Environment::Sandbox
+        };
+        let builder = Client::builder()
+            .environment(environment)
+            .user_agent(concat!("bunq-oauth-cli/", env!("CARGO_PKG_VERSION")));
+        if args.fake {
+            let fake = FakeBunq::start().await?;
+            let client = builder.api_url(fake.api_url()).build()?;
+            return Ok(Target {
+                client,
+                environment,
+                authorize_url: Some(fake.oauth_authorize_url()),
+                token_url: Some(fake.oauth_token_url()),
+                fake: Some(fake),
+            });
+        }
+        let builder = match &args.api_url {
+            Some(url) => builder.api_url(url),
+            None => builder,
+        };
+        Ok(Target {
+            client: builder.build()?,
+            environment,
+            authorize_url: args.oauth_authorize_url.clone(),
+            token_url: args.oauth_token_url.clone(),
+            fake: None,
+        })
+    }
+
+    /// OAuth settings for this server.
+    pub fn oauth_config(
+        &self,
+        client_id: &str,
+        secret: bunq_oauth::ClientSecret,
+        redirect_uri: &str,
+    ) -> Result<OAuthConfig, CliError> {
+        let mut config = OAuthConfig::new(self.environment, client_id, secret, redirect_uri)?;
+        if let Some(url) = &self.authorize_url {
+            config = config.with_authorize_endpoint(url)?;
+        }
+        if let Some(url) = &self.token_url {
+            config = config.with_token_endpoint(url)?;
+        }
+        Ok(config)
+    }
+
+    /// The app owner's session: from the saved context, or, with `--fake`,
+    /// a context created in memory with the fake's owner key.
+    pub async fn owner_session(
+        &self,
+        context: &Option<PathBuf>,
+        out: &Output,
+    ) -> Result<Session, CliError> {
+        if let Some(fake) = &self.fake
+            && context.is_none()
+        {
+            let context = out
+                .wait(
+                    "creating the API context",
+                    ApiContext::create(&self.client, fake.owner_api_key(), "bunq-oauth CLI"),
+                )
+                .await?;
+            return Ok(Session::new(&self.client, context)?);
+        }
+        let path = context_path(context)?;
+        let context = ApiContext::load(&path).map_err(|e| match e {
+            bunq_oauth::Error::Io { .. } => CliError::Usage(format!(
+                "no saved context at {}: run `bunq-oauth init` first (or pass --context FILE)",
+                path.display()
+            )),
+            other => other.into(),
+        })?;
+        Ok(Session::new(&self.client, context)?)
+    }
+
+    /// The owner's API key for `init`: $BUNQ_API_KEY, the fake's, or a prompt.
+    pub fn api_key(&self) -> Result<ApiKey, CliError> {
+        if let Ok(key) = std::env::var("BUNQ_API_KEY")
+            && !key.trim().is_empty()
+        {
+            return Ok(ApiKey::new(key.trim()));
+        }
+        if let Some(fake) = &self.fake {
+            return Ok(fake.owner_api_key());
+        }
+        let key = rpassword::prompt_password("bunq API key (input hidden): ").map_err(|e| {
+            CliError::Usage(format!("cannot read the API key: {e}; set BUNQ_API_KEY"))
+        })?;
+        if key.trim().is_empty() {
+            return Err(CliError::Usage("no API key given".into()));
+        }
+        Ok(ApiKey::new(key.trim()))
+    }
+}
+
+/// Where contexts live: `--context`, else the config directory's `context.json`.
+pub fn context_path(context: &Option<PathBuf>) -> Result<PathBuf, CliError> {
+    match context {
+        Some(path) => Ok(path.clone()),
+        None => Ok(config_dir()?.join("context.json")),
+    }
+}
+
+/// `$BUNQ_OAUTH_CONFIG_DIR`, `$XDG_CONFIG_HOME/bunq-oauth` or `~/.config/bunq-oauth`.
+pub fn config_dir() -> Result<PathBuf, CliError> {
+    if let Some(dir) = std::env::var_os("BUNQ_OAUTH_CONFIG_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME") {
+        return Ok(Path::new(&dir).join("bunq-oauth"));
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => Ok(Path::new(&home).join(".config").join("bunq-oauth")),
+        None => Err(CliError::Usage(
+            "no config directory: set BUNQ_OAUTH_CONFIG_DIR or pass --context FILE".into(),
+        )),
+    }
+}
+
+/// Creates a missing parent directory of a context file, readable only by
+/// the owner. An existing directory is left as it is.
+pub fn ensure_parent(path: &Path) -> Result<(), CliError> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    Ok(())
+}

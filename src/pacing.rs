@@ -1,0 +1,197 @@
+//! Client-side pacing: stay inside bunq's rate limits instead of collecting 429s.
+//!
+//! bunq limits calls per endpoint and IP: GET 3, POST 5, PUT 2 per 3 seconds,
+//! and `session-server` 1 per 30 seconds. The limiter keeps, per method and
+//! endpoint (the path with ids replaced by `{id}`), the times at which recent
+//! and upcoming calls may start. A caller takes the next free slot and sleeps
+//! until it comes, so many concurrent tasks share one budget without a 429.
+//! One limiter is shared by every clone of a [`Client`](crate::Client).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::Method;
+use tokio::time::Instant;
+
+/// A budget: at most `calls` starts in any `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Calls allowed per window.
+    pub calls: u32,
+    /// The length of the window.
+    pub window: Duration,
+}
+
+impl Limit {
+    /// `calls` per `window`.
+    pub const fn new(calls: u32, window: Duration) -> Self {
+        Limit { calls, window }
+    }
+}
+
+/// The limits the client keeps to, per endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimits {
+    /// `GET` per endpoint (bunq: 3 per 3 s).
+    pub get: Limit,
+    /// `POST` per endpoint (bunq: 5 per 3 s).
+    pub post: Limit,
+    /// `PUT` per endpoint (bunq: 2 per 3 s).
+    pub put: Limit,
+    /// `DELETE` per endpoint (bunq documents none; treated like `POST`).
+    pub delete: Limit,
+    /// `POST /session-server` (bunq: 1 per 30 s).
+    pub session_server: Limit,
+    /// Added to every wait, so that clock and network jitter do not land a
+    /// call just inside bunq's window (default 50 ms).
+    pub margin: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        let three_seconds = Duration::from_secs(3);
+        RateLimits {
+            get: Limit::new(3, three_seconds),
+            post: Limit::new(5, three_seconds),
+            put: Limit::new(2, three_seconds),
+            delete: Limit::new(5, three_seconds),
+            session_server: Limit::new(1, Duration::from_secs(30)),
+            margin: Duration::from_millis(50),
+        }
+    }
+}
+
+impl RateLimits {
+    /// The same limit for every method (session-server keeps bunq's 1 per 30 s).
+    pub fn uniform(limit: Limit) -> Self {
+        RateLimits {
+            get: limit,
+            post: limit,
+            put: limit,
+            delete: limit,
+            ..RateLimits::default()
+        }
+    }
+
+    /// Sets the safety margin added to every wait.
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    fn limit_for(&self, method: &Method, endpoint: &str) -> Limit {
+        if endpoint.ends_with("/session-server") {
+            return self.session_server;
+        }
+        match *method {
+            Method::GET | Method::HEAD => self.get,
+            Method::PUT | Method::PATCH => self.put,
+            Method::DELETE => self.delete,
+            _ => self.post,
+        }
+    }
+}
+
+/// The shared limiter.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    limits: RateLimits,
+    slots: Mutex<HashMap<(Method, String), VecDeque<Instant>>>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: RateLimits) -> Self {
+        Limiter {
+            limits,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits until a call to `path` with `method` may start, and books it.
+    pub(crate) async fn acquire(&self, method: &Method, path: &str) {
+        let endpoint = endpoint_of(path);
+        let limit = self.limits.limit_for(method, &endpoint);
+        if limit.calls == 0 {
+            return;
+        }
+        let start = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            let booked = slots.entry((method.clone(), endpoint.clone())).or_default();
+            let now = Instant::now();
+            while booked.front().is_some_and(|t| *t + limit.window <= now) {
+                booked.pop_front();
+            }
+            let n = limit.calls as usize;
+            let start = if booked.len() < n {
+                now.max(booked.back().copied().unwrap_or(now))
+            } else {
+                // The call `n` places back must have left the window first.
+                (booked[booked.len() - n] + limit.window + self.limits.margin).max(now)
+            };
+            booked.push_back(start);
+            start
+        };
+        let wait = start.saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            tracing::debug!(%method, endpoint, wait_ms = wait.as_millis() as u64, "pacing to stay inside bunq's rate limit");
+            tokio::time::sleep_until(start).await;
+        }
+    }
+}
+
+/// The endpoint a path belongs to: numeric segments become `{id}`, and the
+/// version prefix and query are dropped.
+pub(crate) fn endpoint_of(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    let mut out = String::with_capacity(path.len());
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        out.push('/');
+        if segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str("{id}");
+        } else {
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_group_ids() {
+        assert_eq!(
+            endpoint_of("/v1/user/12/oauth-client/7/callback-url/3"),
+            "/v1/user/{id}/oauth-client/{id}/callback-url/{id}"
+        );
+        assert_eq!(endpoint_of("/v1/session-server"), "/v1/session-server");
+        assert_eq!(
+            endpoint_of("/v1/user/1/oauth-client?count=10"),
+            "/v1/user/{id}/oauth-client"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slots_follow_the_window() {
+        let limiter = Limiter::new(
+            RateLimits::uniform(Limit::new(3, Duration::from_secs(3))).with_margin(Duration::ZERO),
+        );
+        let start = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..7 {
+            limiter
+                .acquire(&Method::GET, "/v1/user/1/oauth-client")
+                .await;
+            starts.push(start.elapsed().as_secs());
+        }
+        assert_eq!(starts, [0, 0, 0, 3, 3, 3, 6]);
+        // Another endpoint has its own budget.
+        limiter
+            .acquire(&Method::GET, "/v1/user/1/monetary-account")
+            .await;
+        assert_eq!(start.elapsed().as_secs(), 6);
+    }
+}
