@@ -7,6 +7,8 @@ mod context;
 mod envelope;
 mod error;
 mod generated;
+#[cfg(test)]
+mod hostile_input;
 mod models;
 mod monetary_accounts;
 pub mod oauth;

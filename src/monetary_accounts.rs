@@ -3,6 +3,7 @@
 //! Not part of bunq's OAuth Client spec; written by hand on the same request
 //! path. For an OAuth session the accounts are those the granting user shared.
 
+use futures::Stream;
 use serde::Deserialize;
 
 use crate::envelope::Envelope;
@@ -86,6 +87,12 @@ impl<'s> MonetaryAccounts<'s> {
     /// The first page of accounts.
     pub async fn list(&self) -> Result<Page<MonetaryAccount>> {
         self.list_page(PageRequest::new()).await
+    }
+
+    /// Every account, page after page, as a stream.
+    pub fn stream(&self) -> impl Stream<Item = Result<MonetaryAccount>> + 's {
+        let this = *self;
+        crate::pagination::items(move |page| async move { this.list_page(page).await })
     }
 
     /// One page of accounts.

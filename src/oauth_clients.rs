@@ -4,6 +4,8 @@
 //! the generated client and decoded from bunq's envelope into this crate's
 //! models.
 
+use futures::{Stream, TryStreamExt};
+
 use crate::envelope::Envelope;
 use crate::error::Result;
 use crate::generated::types;
@@ -80,6 +82,17 @@ impl<'s> OauthClients<'s> {
     /// (`GET /user/{userID}/oauth-client`).
     pub async fn list(&self) -> Result<Page<OauthClient>> {
         self.list_page(PageRequest::new()).await
+    }
+
+    /// Every OAuth client, page after page, as a stream.
+    pub fn stream(&self) -> impl Stream<Item = Result<OauthClient>> + 's {
+        let this = *self;
+        crate::pagination::items(move |page| async move { this.list_page(page).await })
+    }
+
+    /// Every OAuth client, collected.
+    pub async fn list_all(&self) -> Result<Vec<OauthClient>> {
+        self.stream().try_collect().await
     }
 
     /// One page of the user's OAuth clients.
@@ -196,6 +209,17 @@ impl<'s> CallbackUrls<'s> {
     /// The first page of the client's callback URLs.
     pub async fn list(&self) -> Result<Page<OauthCallbackUrl>> {
         self.list_page(PageRequest::new()).await
+    }
+
+    /// Every callback URL, page after page, as a stream.
+    pub fn stream(&self) -> impl Stream<Item = Result<OauthCallbackUrl>> + 's {
+        let this = *self;
+        crate::pagination::items(move |page| async move { this.list_page(page).await })
+    }
+
+    /// Every callback URL, collected.
+    pub async fn list_all(&self) -> Result<Vec<OauthCallbackUrl>> {
+        self.stream().try_collect().await
     }
 
     /// One page of the client's callback URLs

@@ -4,7 +4,12 @@
 //! next page of older items; the crate follows that URL's `older_id` rather than
 //! computing ids itself (bunq's own docs disagree on which id is which).
 
+use std::future::Future;
+
+use futures::{Stream, TryStreamExt};
 use serde::Deserialize;
+
+use crate::error::Result;
 
 /// bunq's `Pagination` object: the URLs (path and query, starting with `/v1/`)
 /// of the neighbouring pages, or `None` where there is none.
@@ -124,6 +129,39 @@ impl PageRequest {
         }
         (request.older_id.is_some() || request.newer_id.is_some()).then_some(request)
     }
+}
+
+/// Every item of a list, page after page (200 per page, following
+/// `older_url`), fetched lazily: at most one page is held at a time. The
+/// stream ends after the oldest page, after the first error, or if bunq
+/// hands back the page it was just asked for (a stalled cursor).
+pub(crate) fn items<'a, T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T>> + 'a
+where
+    T: 'a,
+    F: Fn(PageRequest) -> Fut + 'a,
+    Fut: Future<Output = Result<Page<T>>> + 'a,
+{
+    let first = PageRequest::new().count(MAX_PAGE_SIZE);
+    futures::stream::try_unfold((Some(first), fetch), |(next, fetch)| async move {
+        let Some(request) = next else {
+            return Ok::<_, crate::Error>(None);
+        };
+        let page = fetch(request.clone()).await?;
+        let older = page.older().map(|o| match o.count {
+            Some(_) => o,
+            None => o.count(MAX_PAGE_SIZE),
+        });
+        let older = match older {
+            Some(o) if o == request => {
+                tracing::warn!("bunq returned the same page cursor twice; stopping the listing");
+                None
+            }
+            other => other,
+        };
+        Ok(Some((page.items, (older, fetch))))
+    })
+    .map_ok(|items| futures::stream::iter(items.into_iter().map(Ok)))
+    .try_flatten()
 }
 
 #[cfg(test)]
