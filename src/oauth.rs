@@ -10,6 +10,47 @@
 //! 4. [`connect`] uses the access token as an API key: installation,
 //!    device-server and session-server, whose user is a
 //!    [`UserApiKey`](crate::UserApiKey).
+//!
+//! The whole sequence, against the built-in fake bunq (feature `fake`):
+//!
+//! ```
+//! # #[cfg(feature = "fake")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use bunq_oauth::fake::FakeBunq;
+//! use bunq_oauth::{ApiContext, Client, Environment, OAuthConfig, Session, parse_callback};
+//!
+//! let bunq = FakeBunq::start().await?;
+//! let client = Client::builder().api_url(bunq.api_url()).build()?;
+//!
+//! // Setup, once, as the app owner.
+//! let owner = Session::new(&client, ApiContext::create(&client, bunq.owner_api_key(), "app").await?)?;
+//! let oauth_client = owner.oauth_clients().ensure_active().await?;
+//! let redirect_uri = "https://app.example/oauth/callback";
+//! owner.callback_urls(oauth_client.id).ensure(redirect_uri).await?;
+//!
+//! // Authorize URL, with the state to keep.
+//! let config = OAuthConfig::new(Environment::Sandbox, oauth_client.client_id.clone(), oauth_client.secret.clone(), redirect_uri)?
+//!     .with_authorize_endpoint(&bunq.oauth_authorize_url())?
+//!     .with_token_endpoint(&bunq.oauth_token_url())?;
+//! let request = config.authorize_url()?;
+//!
+//! // The user approves; bunq redirects back (the fake approves at once).
+//! let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+//! let answer = browser.get(request.url().as_str()).send().await?;
+//! let redirect = answer.headers()["location"].to_str()?.to_owned();
+//!
+//! // Callback, exchange, connect, act as the user.
+//! let code = parse_callback(&redirect, request.state())?;
+//! let token = config.exchange_code(&client, &code).await?;
+//! let user = Session::new(&client, bunq_oauth::oauth::connect(&client, &token, "app").await?)?;
+//! let accounts = user.monetary_accounts().list().await?;
+//! assert!(!accounts.items.is_empty());
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "fake"))]
+//! # fn main() {}
+//! ```
 
 use std::fmt;
 

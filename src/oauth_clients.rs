@@ -58,20 +58,10 @@ impl<'s> OauthClients<'s> {
     /// one per user). Safe to call at every start: it creates nothing when an
     /// active client exists.
     pub async fn ensure_active(&self) -> Result<OauthClient> {
-        let mut request = PageRequest::new().count(crate::pagination::MAX_PAGE_SIZE);
-        loop {
-            let page = self.list_page(request).await?;
-            if let Some(active) = page
-                .items
-                .iter()
-                .find(|c| c.status == OauthClientStatus::Active)
-            {
-                return Ok(active.clone());
-            }
-            match page.older() {
-                Some(older) => request = older,
-                None => break,
-            }
+        let active =
+            crate::pagination::find(self.stream(), |c| c.status == OauthClientStatus::Active);
+        if let Some(found) = active.await? {
+            return Ok(found);
         }
         let id = self.create().await?;
         tracing::info!(%id, "registered a new OAuth client");
@@ -190,16 +180,8 @@ impl<'s> CallbackUrls<'s> {
     /// The callback URL equal to `url`, registered if it is not yet (no
     /// duplicate is created).
     pub async fn ensure(&self, url: &str) -> Result<OauthCallbackUrl> {
-        let mut request = PageRequest::new().count(crate::pagination::MAX_PAGE_SIZE);
-        loop {
-            let page = self.list_page(request).await?;
-            if let Some(found) = page.items.iter().find(|u| u.url == url) {
-                return Ok(found.clone());
-            }
-            match page.older() {
-                Some(older) => request = older,
-                None => break,
-            }
+        if let Some(found) = crate::pagination::find(self.stream(), |u| u.url == url).await? {
+            return Ok(found);
         }
         let id = self.create(url).await?;
         tracing::info!(%id, "registered a new callback URL");

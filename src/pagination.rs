@@ -164,6 +164,20 @@ where
     .try_flatten()
 }
 
+/// The first item of `items` that `matches`, reading no further pages than needed.
+pub(crate) async fn find<T>(
+    items: impl Stream<Item = Result<T>>,
+    matches: impl Fn(&T) -> bool,
+) -> Result<Option<T>> {
+    let mut items = std::pin::pin!(items);
+    while let Some(item) = items.try_next().await? {
+        if matches(&item) {
+            return Ok(Some(item));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -310,8 +310,15 @@ pub async fn accounts(session: &Session, out: &Output) -> Result<(), CliError> {
             .collect();
         return out.print_json(&json!(items));
     }
-    let rows = page
-        .items
+    account_table(out, &page.items)
+}
+
+/// Monetary accounts as a table: id, description, balance, IBAN, type.
+pub fn account_table(
+    out: &Output,
+    accounts: &[bunq_oauth::MonetaryAccount],
+) -> Result<(), CliError> {
+    let rows = accounts
         .iter()
         .map(|a| {
             vec![

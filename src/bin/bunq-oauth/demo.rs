@@ -8,7 +8,7 @@ use bunq_oauth::fake::FakeBunq;
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
 
 use crate::CliError;
-use crate::accounts::qr_code;
+use crate::accounts::{account_table, qr_code};
 use crate::output::Output;
 
 /// The redirect URL the demo app registers. Nothing listens there: the demo
@@ -179,23 +179,8 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
             Ok(user.monetary_accounts().list().await?)
         })
         .await?;
-    let rows: Vec<Vec<String>> = accounts
-        .items
-        .iter()
-        .map(|a| {
-            vec![
-                a.id.to_string(),
-                a.description.clone().unwrap_or_default(),
-                a.balance
-                    .as_ref()
-                    .map(|b| format!("{} {}", b.value, b.currency))
-                    .unwrap_or_default(),
-                a.iban.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    out.table(&["ID", "DESCRIPTION", "BALANCE", "IBAN"], &rows)?;
-    if rows.is_empty() {
+    account_table(out, &accounts.items)?;
+    if accounts.items.is_empty() {
         return Err(CliError::Usage(
             "the user has no accounts: the onboarding did not complete".into(),
         ));

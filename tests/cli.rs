@@ -1,0 +1,338 @@
+//! The `bunq-oauth` command line, run as a process against the built-in fake.
+#![cfg(feature = "cli")]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bunq-oauth"));
+    // Never touch the developer's real config or environment.
+    command
+        .env_remove("BUNQ_API_URL")
+        .env_remove("BUNQ_OAUTH_AUTHORIZE_URL")
+        .env_remove("BUNQ_OAUTH_TOKEN_URL")
+        .env_remove("BUNQ_API_KEY")
+        .env_remove("BUNQ_CONTEXT")
+        .env(
+            "BUNQ_OAUTH_CONFIG_DIR",
+            "/nonexistent/bunq-oauth-test-config",
+        )
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+#[test]
+fn demo_runs_the_whole_onboarding() {
+    let output = run(bin().arg("demo"));
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
+    for step in [
+        "Create the app owner's API context",
+        "Register an OAuth client",
+        "Add the app's callback URL",
+        "Build the authorize URL",
+        "follow bunq's redirect",
+        "exchange the code for an access token",
+        "Connect as the user",
+        "List the user's monetary accounts",
+        "Onboarding complete: 9 steps",
+    ] {
+        assert!(text.contains(step), "missing step {step:?} in:\n{text}");
+    }
+    assert_eq!(text.matches("   ok (").count(), 9, "{text}");
+    assert!(text.contains("UserApiKey"), "{text}");
+    assert!(text.contains("NL"), "an IBAN is listed: {text}");
+    assert!(!text.contains("FAILED"), "{text}");
+    // Secrets are masked: no access token or client secret in full.
+    assert!(text.contains("(masked; --show-secret to print)"), "{text}");
+}
+
+#[test]
+fn clients_and_callbacks_against_an_in_process_fake() {
+    let output = run(bin().args(["--fake", "--json", "clients", "list"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output), serde_json::json!([]));
+
+    let output = run(bin().args(["--fake", "--json", "clients", "create"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(json(&output)["id"].as_u64().is_some());
+
+    let output = run(bin().args(["--fake", "clients", "show", "999999"]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("bunq answered HTTP 404"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// `bunq-oauth fake` in the background, and the environment that points the
+/// other commands at it.
+struct FakeProcess {
+    child: Child,
+    env: Vec<(String, String)>,
+}
+
+impl FakeProcess {
+    fn start() -> Self {
+        let mut child = bin()
+            .arg("fake")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the fake");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut env = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("a line");
+            if let Some(rest) = line.strip_prefix("export ") {
+                let (key, value) = rest.split_once('=').expect("KEY=value");
+                env.push((key.to_owned(), value.to_owned()));
+            }
+            if line.starts_with("# stop") {
+                break;
+            }
+        }
+        assert_eq!(env.len(), 4, "{env:?}");
+        FakeProcess { child, env }
+    }
+
+    fn command(&self, context: &Path) -> Command {
+        let mut command = bin();
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command.arg("--context").arg(context);
+        command
+    }
+}
+
+impl Drop for FakeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn every_subcommand_across_processes() {
+    let fake = FakeProcess::start();
+    let dir = tempfile::tempdir().unwrap();
+    let owner = dir.path().join("owner.json");
+
+    // init reads the API key from the environment, never from an argument.
+    let output = run(fake.command(&owner).args(["--json", "init"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output)["user_type"], "UserPerson");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&owner).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let output = run(fake.command(&owner).arg("whoami"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("UserPerson"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = run(fake.command(&owner).args(["--json", "clients", "create"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let client_id = json(&output)["id"].as_u64().unwrap().to_string();
+
+    // A second OAuth client is refused by bunq: exit 1, bunq's words quoted.
+    let output = run(fake.command(&owner).args(["clients", "create"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("bunq answered HTTP 400"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(fake.command(&owner).args(["clients", "list"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(table.contains("ACTIVE"), "{table}");
+    assert!(
+        table.contains("(masked; --show-secret to print)"),
+        "{table}"
+    );
+
+    let output =
+        run(fake
+            .command(&owner)
+            .args(["--json", "--show-secret", "clients", "show", &client_id]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = json(&output);
+    assert!(
+        !shown["secret"].as_str().unwrap().contains("masked"),
+        "{shown}"
+    );
+
+    let output = run(fake.command(&owner).args([
+        "--json",
+        "callbacks",
+        "add",
+        "--client",
+        &client_id,
+        "https://app.example/cb",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let callback_id = json(&output)["id"].as_u64().unwrap().to_string();
+
+    let output = run(fake.command(&owner).args([
+        "callbacks",
+        "update",
+        "--client",
+        &client_id,
+        &callback_id,
+        "https://app.example/cb2",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let output =
+        run(fake
+            .command(&owner)
+            .args(["--json", "callbacks", "list", "--client", &client_id]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output)[0]["url"], "https://app.example/cb2");
+
+    let output = run(fake.command(&owner).args([
+        "callbacks",
+        "remove",
+        "--client",
+        &client_id,
+        &callback_id,
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output =
+        run(fake
+            .command(&owner)
+            .args(["--json", "callbacks", "list", "--client", &client_id]));
+    assert_eq!(json(&output), serde_json::json!([]));
+
+    let output = run(fake
+        .command(&owner)
+        .args(["clients", "update", &client_id, "--status", "PAUSED"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+
+    // authorize: listens on loopback; this test plays the browser.
+    let user = dir.path().join("user.json");
+    let mut child = fake
+        .command(&owner)
+        .args([
+            "--json",
+            "authorize",
+            "--port",
+            "0",
+            "--timeout",
+            "30",
+            "--save",
+        ])
+        .arg(&user)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr_pipe = child.stderr.take().unwrap();
+    let mut authorize_url = None;
+    for line in BufReader::new(stderr_pipe).lines() {
+        let line = line.unwrap();
+        if line.starts_with("http://") && line.contains("/oauth/auth?") {
+            authorize_url = Some(line);
+            break;
+        }
+    }
+    let authorize_url = authorize_url.expect("the authorize URL is printed");
+    let status = reqwest::blocking_get(&authorize_url);
+    assert!(status.is_ok(), "{status:?}");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stdout(&output));
+    let connected = json(&output);
+    assert_eq!(connected["type"], "UserApiKey");
+    assert!(user.exists());
+
+    let output = run(fake.command(&user).args(["--json", "whoami"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output)["type"], "UserApiKey");
+    let output = run(fake.command(&user).args(["--json", "accounts"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let accounts = json(&output);
+    assert!(
+        accounts.as_array().is_some_and(|a| !a.is_empty()),
+        "{accounts}"
+    );
+    assert!(
+        accounts[0]["iban"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("NL")),
+        "{accounts}"
+    );
+}
+
+#[test]
+fn a_missing_context_is_a_clear_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(bin()
+        .args(["--api-url", "http://127.0.0.1:9/v1", "--context"])
+        .arg(dir.path().join("none.json"))
+        .arg("whoami"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("bunq-oauth init"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused() {
+    let output = run(bin().args(["--api-url", "http://api.bunq.com/v1", "clients", "list"]));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("plain http"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// A tiny blocking GET that follows redirects, standing in for a browser.
+mod reqwest {
+    pub fn blocking_get(url: &str) -> Result<u16, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let response = ::reqwest::get(url).await.map_err(|e| e.to_string())?;
+            Ok(response.status().as_u16())
+        })
+    }
+}

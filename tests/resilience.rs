@@ -1,0 +1,374 @@
+//! Rate limits, retries, faults and paging against the built-in fake bunq
+//! with its rate limits and fault injection on.
+#![cfg(feature = "fake")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bunq_oauth::fake::{FakeBunq, FakeConfig, Fault, FaultKind};
+use bunq_oauth::signing::SignatureError;
+use bunq_oauth::{
+    ApiContext, Client, Error, Limit, OauthClientId, RateLimits, RetryPolicy, Session,
+};
+use futures::StreamExt;
+use reqwest::Method;
+
+/// Counts live heap bytes and their peak, for the paging memory check.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        ptr
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The owner's session on `fake`, with the given client options.
+async fn owner(
+    fake: &FakeBunq,
+    configure: impl FnOnce(bunq_oauth::ClientBuilder) -> bunq_oauth::ClientBuilder,
+) -> Session {
+    let client = configure(Client::builder().api_url(fake.api_url()))
+        .build()
+        .unwrap();
+    let context = ApiContext::create(&client, fake.owner_api_key(), "resilience test")
+        .await
+        .unwrap();
+    Session::new(&client, context).unwrap()
+}
+
+/// Quick retries, no pacing: the fault tests are about outcomes, not timing.
+fn quick(builder: bunq_oauth::ClientBuilder) -> bunq_oauth::ClientBuilder {
+    builder
+        .rate_limits(None)
+        .timeout(Duration::from_millis(800))
+        .retry_policy(
+            RetryPolicy::default()
+                .with_backoff(Duration::from_millis(20), Duration::from_millis(100))
+                .with_rate_limited_wait(Duration::from_millis(200)),
+        )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_tasks_stay_inside_the_rate_limit_and_use_all_of_it() {
+    let window = Duration::from_secs(1);
+    let fake = FakeBunq::start_with(
+        FakeConfig::default().rate_limits(Some(bunq_oauth::fake::RateLimits::uniform(10, window))),
+    )
+    .await
+    .unwrap();
+    let limits = RateLimits::uniform(Limit::new(10, window)).with_margin(Duration::from_millis(30));
+    let session = owner(&fake, |b| {
+        b.rate_limits(Some(limits))
+            .retry_policy(RetryPolicy::none())
+    })
+    .await;
+    let id = session.oauth_clients().create().await.unwrap();
+
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let session = session.clone();
+            tokio::spawn(async move {
+                for _ in 0..10 {
+                    session.oauth_clients().get(id).await?;
+                }
+                Ok::<_, Error>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("no call is refused");
+    }
+    let took = started.elapsed();
+    assert_eq!(fake.stats().rate_limited, 0, "no 429 was needed");
+    // 200 calls at 10 per second: the 20th batch of ten starts 19 windows in.
+    let allowed = window * 19;
+    assert!(
+        took >= allowed.mul_f64(0.95),
+        "faster than the limit allows: {took:?}"
+    );
+    assert!(
+        took <= allowed.mul_f64(1.15),
+        "more than 15% over the limit's pace: {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_fake_answers_429_past_its_limit_and_the_client_waits_it_out() {
+    let fake = FakeBunq::start_with(FakeConfig::default().rate_limits(Some(
+        bunq_oauth::fake::RateLimits::uniform(2, Duration::from_millis(500)),
+    )))
+    .await
+    .unwrap();
+    // Pacing off on purpose: only the retry policy handles the 429s.
+    let session = owner(&fake, |b| {
+        b.rate_limits(None).retry_policy(
+            RetryPolicy::default()
+                .with_max_retries(10)
+                .with_rate_limited_wait(Duration::from_millis(300)),
+        )
+    })
+    .await;
+    let id = session.oauth_clients().create().await.unwrap();
+    for _ in 0..5 {
+        session
+            .oauth_clients()
+            .get(id)
+            .await
+            .expect("retried until allowed");
+    }
+    assert!(
+        fake.stats().rate_limited > 0,
+        "the fake did refuse some calls"
+    );
+}
+
+async fn client_with_urls(session: &Session) -> OauthClientId {
+    session.oauth_clients().create().await.unwrap()
+}
+
+async fn callback_count(session: &Session, id: OauthClientId) -> usize {
+    session.callback_urls(id).list_all().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn a_503_on_a_read_is_retried() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::Status503).on(Method::GET, "/oauth-client/"));
+    let before = fake.stats().requests;
+    session
+        .oauth_clients()
+        .get(id)
+        .await
+        .expect("retried after the 503");
+    assert_eq!(fake.stats().requests - before, 2);
+}
+
+#[tokio::test]
+async fn a_500_on_an_update_is_retried() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    let url = session
+        .callback_urls(id)
+        .create("https://app.example/a")
+        .await
+        .unwrap();
+    fake.inject(Fault::new(FaultKind::Status500).on(Method::PUT, "/callback-url/"));
+    session
+        .callback_urls(id)
+        .update(url, "https://app.example/b")
+        .await
+        .expect("retried");
+    assert_eq!(
+        session.callback_urls(id).get(url).await.unwrap().url,
+        "https://app.example/b"
+    );
+}
+
+#[tokio::test]
+async fn a_503_on_a_create_is_reported_not_retried() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::Status503).on(Method::POST, "/callback-url"));
+    let err = session
+        .callback_urls(id)
+        .create("https://app.example/a")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(503), "{err:?}");
+    assert_eq!(callback_count(&session, id).await, 0);
+}
+
+#[tokio::test]
+async fn a_429_on_a_create_is_retried_once_and_creates_once() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::Status429).on(Method::POST, "/callback-url"));
+    session
+        .callback_urls(id)
+        .create("https://app.example/a")
+        .await
+        .expect("retried after the 429");
+    assert_eq!(callback_count(&session, id).await, 1);
+}
+
+#[tokio::test]
+async fn a_connection_dropped_before_handling_a_create_is_outcome_unknown() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::DropBeforeHandling).on(Method::POST, "/callback-url"));
+    let err = session
+        .callback_urls(id)
+        .create("https://app.example/a")
+        .await
+        .unwrap_err();
+    let Error::OutcomeUnknown { request_id, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        request_id.len(),
+        36,
+        "the request id is named: {request_id}"
+    );
+    assert_eq!(
+        callback_count(&session, id).await,
+        0,
+        "not handled, not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_handling_a_create_is_outcome_unknown_and_not_duplicated() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::DropAfterHandling).on(Method::POST, "/callback-url"));
+    let err = session
+        .callback_urls(id)
+        .create("https://app.example/a")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+    assert_eq!(
+        callback_count(&session, id).await,
+        1,
+        "handled once, never sent again"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_dropped_on_a_read_is_retried() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::DropBeforeHandling).on(Method::GET, "/oauth-client/"));
+    session.oauth_clients().get(id).await.expect("retried");
+}
+
+#[tokio::test]
+async fn a_slow_answer_is_a_timeout_naming_the_request() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(
+        Fault::new(FaultKind::Slow(Duration::from_secs(3))).on(Method::GET, "/oauth-client/"),
+    );
+    let err = session.oauth_clients().get(id).await.unwrap_err();
+    let Error::Timeout { request_id, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(request_id.is_some());
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::MalformedJson).on(Method::GET, "/oauth-client/"));
+    let err = session.oauth_clients().get(id).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn bad_and_missing_signatures_are_refused() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::BadSignature).on(Method::GET, "/oauth-client/"));
+    let err = session.oauth_clients().get(id).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Signature(SignatureError::Mismatch)),
+        "{err:?}"
+    );
+    fake.inject(Fault::new(FaultKind::MissingSignature).on(Method::GET, "/oauth-client/"));
+    let err = session.oauth_clients().get(id).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Signature(SignatureError::Missing)),
+        "{err:?}"
+    );
+    // A refused signature on a create: the write happened once, and the
+    // client did not send it again.
+    fake.inject(Fault::new(FaultKind::BadSignature).on(Method::POST, "/callback-url"));
+    let err = session
+        .callback_urls(id)
+        .create("https://app.example/a")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Signature(_)), "{err:?}");
+    assert_eq!(callback_count(&session, id).await, 1);
+}
+
+#[tokio::test]
+async fn unknown_extra_fields_are_ignored() {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, quick).await;
+    let id = client_with_urls(&session).await;
+    fake.inject(Fault::new(FaultKind::UnknownFields).on(Method::GET, "/oauth-client/"));
+    let client = session.oauth_clients().get(id).await.unwrap();
+    assert_eq!(client.id, id);
+    assert_eq!(fake.stats().oauth_clients, 1);
+}
+
+/// Streams every callback URL of a client with `count` of them and returns
+/// the ids seen and the peak heap growth while streaming.
+async fn stream_urls(count: usize) -> (Vec<u64>, usize) {
+    let fake = FakeBunq::start().await.unwrap();
+    let session = owner(&fake, |b| b.rate_limits(None)).await;
+    let id = session.oauth_clients().create().await.unwrap();
+    fake.add_callback_urls(session.user_id(), id.get(), count);
+    let urls = session.callback_urls(id);
+    let mut seen = Vec::with_capacity(count);
+    let baseline = LIVE.load(Ordering::Relaxed);
+    PEAK.store(baseline, Ordering::Relaxed);
+    let mut stream = std::pin::pin!(urls.stream());
+    while let Some(url) = stream.next().await {
+        seen.push(url.unwrap().id.get());
+    }
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
+    (seen, peak)
+}
+
+#[tokio::test]
+async fn paging_over_a_thousand_callback_urls_yields_each_once_in_order_in_constant_memory() {
+    let (small_ids, small_peak) = stream_urls(400).await;
+    let (ids, peak) = stream_urls(1000).await;
+    assert_eq!(small_ids.len(), 400);
+    assert_eq!(ids.len(), 1000);
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 1000, "each exactly once");
+    assert!(
+        ids.windows(2).all(|w| w[0] > w[1]),
+        "newest first, in order"
+    );
+    // The id vectors are preallocated before the baseline; what grows while
+    // streaming is one page at a time, whatever the total.
+    assert!(
+        peak < small_peak * 3 / 2,
+        "peak heap growth {peak} B for 1000 items vs {small_peak} B for 400"
+    );
+}
