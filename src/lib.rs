@@ -6,6 +6,8 @@ mod client;
 mod context;
 mod envelope;
 mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod generated;
 #[cfg(test)]
 mod hostile_input;

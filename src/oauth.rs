@@ -255,10 +255,34 @@ fn endpoint(url: &str) -> Result<Url> {
 }
 
 /// The URL to send the user to, and the `state` to keep until they return.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthorizationRequest {
     url: Url,
     state: CsrfState,
+}
+
+/// The URL carries the state: `Debug` masks it there too.
+impl fmt::Debug for AuthorizationRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut url = self.url.clone();
+        let pairs: Vec<(String, String)> = self
+            .url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "state" {
+                    "[redacted]".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        f.debug_struct("AuthorizationRequest")
+            .field("url", &url.as_str())
+            .field("state", &self.state)
+            .finish()
+    }
 }
 
 impl AuthorizationRequest {
@@ -322,13 +346,18 @@ pub enum OAuthError {
     },
 }
 
-/// Reads bunq's redirect back to the app: the full redirect URL, or just its
+/// Reads bunq's redirect back to the app: the full redirect URL, its path
+/// and query (`/callback?code=…`, as an HTTP server sees it), or just the
 /// query (with or without `?`). Returns the authorization code if the
 /// `state` equals `expected` (compared in constant time).
 pub fn parse_callback(redirect: &str, expected: &CsrfState) -> Result<AuthorizationCode> {
     let query = match Url::parse(redirect) {
         Ok(url) => url.query().unwrap_or_default().to_owned(),
-        Err(_) if !redirect.contains("://") => redirect.trim_start_matches('?').to_owned(),
+        // A path with its query (`/callback?code=…`), or the query alone.
+        Err(_) if !redirect.contains("://") => match redirect.split_once('?') {
+            Some((_, query)) => query.to_owned(),
+            None => redirect.to_owned(),
+        },
         Err(e) => return Err(OAuthError::MalformedCallback(e.to_string()).into()),
     };
     let (mut code, mut state, mut error, mut description) = (None, None, None, None);

@@ -45,7 +45,7 @@ pub struct RateLimits {
     /// `POST /session-server` (bunq: 1 per 30 s).
     pub session_server: Limit,
     /// Added to every wait, so that clock and network jitter do not land a
-    /// call just inside bunq's window (default 50 ms).
+    /// call just inside bunq's window (default 100 ms).
     pub margin: Duration,
 }
 
@@ -58,7 +58,7 @@ impl Default for RateLimits {
             put: Limit::new(2, three_seconds),
             delete: Limit::new(5, three_seconds),
             session_server: Limit::new(1, Duration::from_secs(30)),
-            margin: Duration::from_millis(50),
+            margin: Duration::from_millis(100),
         }
     }
 }
@@ -98,7 +98,7 @@ impl RateLimits {
 #[derive(Debug)]
 pub(crate) struct Limiter {
     limits: RateLimits,
-    slots: Mutex<HashMap<(Method, String), VecDeque<Instant>>>,
+    slots: Mutex<HashMap<(Method, String, u64), VecDeque<Instant>>>,
 }
 
 impl Limiter {
@@ -110,15 +110,31 @@ impl Limiter {
     }
 
     /// Waits until a call to `path` with `method` may start, and books it.
-    pub(crate) async fn acquire(&self, method: &Method, path: &str) {
+    ///
+    /// `credential` is the request's `X-Bunq-Client-Authentication`. It
+    /// matters for session-server only: that limit belongs to one
+    /// installation, or an app serving many users could open one session per
+    /// 30 seconds in all. Other limits are per endpoint, as bunq documents.
+    pub(crate) async fn acquire(&self, method: &Method, path: &str, credential: Option<&[u8]>) {
         let endpoint = endpoint_of(path);
         let limit = self.limits.limit_for(method, &endpoint);
+        let scope = match credential {
+            Some(token) if endpoint.ends_with("/session-server") => {
+                use std::hash::{Hash, Hasher};
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                token.hash(&mut hasher);
+                hasher.finish()
+            }
+            _ => 0,
+        };
         if limit.calls == 0 {
             return;
         }
         let start = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            let booked = slots.entry((method.clone(), endpoint.clone())).or_default();
+            let booked = slots
+                .entry((method.clone(), endpoint.clone(), scope))
+                .or_default();
             let now = Instant::now();
             while booked.front().is_some_and(|t| *t + limit.window <= now) {
                 booked.pop_front();
@@ -183,14 +199,14 @@ mod tests {
         let mut starts = Vec::new();
         for _ in 0..7 {
             limiter
-                .acquire(&Method::GET, "/v1/user/1/oauth-client")
+                .acquire(&Method::GET, "/v1/user/1/oauth-client", None)
                 .await;
             starts.push(start.elapsed().as_secs());
         }
         assert_eq!(starts, [0, 0, 0, 3, 3, 3, 6]);
         // Another endpoint has its own budget.
         limiter
-            .acquire(&Method::GET, "/v1/user/1/monetary-account")
+            .acquire(&Method::GET, "/v1/user/1/monetary-account", None)
             .await;
         assert_eq!(start.elapsed().as_secs(), 6);
     }

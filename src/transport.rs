@@ -108,7 +108,13 @@ async fn execute(
     let mut retries = 0;
     loop {
         if let Some(limiter) = &client.limiter {
-            limiter.acquire(&method, request.url().path()).await;
+            let credential = request
+                .headers()
+                .get("x-bunq-client-authentication")
+                .map(|v| v.as_bytes());
+            limiter
+                .acquire(&method, request.url().path(), credential)
+                .await;
         }
         let again = request.try_clone();
         {

@@ -261,16 +261,19 @@ fn every_subcommand_across_processes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Read stderr to its end on another thread (the QR code follows the URL).
+    let (sender, receiver) = std::sync::mpsc::channel();
     let stderr_pipe = child.stderr.take().unwrap();
-    let mut authorize_url = None;
-    for line in BufReader::new(stderr_pipe).lines() {
-        let line = line.unwrap();
-        if line.starts_with("http://") && line.contains("/oauth/auth?") {
-            authorize_url = Some(line);
-            break;
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+            if line.starts_with("http://") && line.contains("/oauth/auth?") {
+                let _ = sender.send(line);
+            }
         }
-    }
-    let authorize_url = authorize_url.expect("the authorize URL is printed");
+    });
+    let authorize_url = receiver
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the authorize URL is printed");
     let status = reqwest::blocking_get(&authorize_url);
     assert!(status.is_ok(), "{status:?}");
     let output = child.wait_with_output().unwrap();
@@ -331,8 +334,57 @@ mod reqwest {
             .build()
             .map_err(|e| e.to_string())?;
         runtime.block_on(async {
-            let response = ::reqwest::get(url).await.map_err(|e| e.to_string())?;
+            let response = ::reqwest::get(url).await.map_err(|e| format!("{e:?}"))?;
             Ok(response.status().as_u16())
         })
     }
+}
+
+#[test]
+fn every_subcommand_runs_with_an_in_process_fake() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("owner.json");
+    let output = run(bin()
+        .args(["--fake", "--json", "init", "--context"])
+        .arg(&saved));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(saved.exists());
+
+    let output = run(bin().args(["--fake", "--json", "whoami"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(json(&output)["type"], "UserPerson");
+
+    let output = run(bin().args(["--fake", "--json", "accounts"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(json(&output).is_array());
+
+    let output = run(bin().args(["--fake", "--json", "callbacks", "list", "--client", "1"]));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "no such client: {}",
+        stderr(&output)
+    );
+
+    let user = dir.path().join("user.json");
+    let output = run(bin()
+        .args([
+            "--fake",
+            "--json",
+            "authorize",
+            "--port",
+            "0",
+            "--timeout",
+            "20",
+            "--save",
+        ])
+        .arg(&user));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let connected = json(&output);
+    assert_eq!(connected["type"], "UserApiKey");
+    assert!(
+        connected["granted_by_user"]["id"].as_u64().is_some(),
+        "{connected}"
+    );
+    assert!(user.exists());
 }

@@ -100,6 +100,9 @@ fn the_callback_yields_the_code_when_the_state_matches() {
     assert_eq!(code.expose_secret(), "xyz");
     let code = parse_callback("code=q&state=kept-state", &state).unwrap();
     assert_eq!(code.expose_secret(), "q");
+    // As an HTTP server sees the request target.
+    let code = parse_callback("/oauth/callback?code=p&state=kept-state", &state).unwrap();
+    assert_eq!(code.expose_secret(), "p");
 }
 
 #[test]

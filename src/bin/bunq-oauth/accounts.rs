@@ -102,12 +102,15 @@ pub async fn authorize(
         &redirect_uri,
     )?;
     let request = config.authorize_url()?;
-    eprintln!(
-        "Open this URL (or scan the QR code with the bunq app) to authorize:\n\n{}\n",
+    out.note(&format!(
+        "Open this URL (or scan the QR code with the bunq app) to authorize:
+
+{}
+",
         request.url()
-    );
+    ));
     if let Ok(qr) = qr_code(request.url().as_str()) {
-        eprintln!("{qr}");
+        out.note(&qr);
     }
 
     // With the built-in fake there is no person to click: act as the browser.
@@ -129,7 +132,7 @@ pub async fn authorize(
             .await?
         }
         None => {
-            eprint!("Paste the URL bunq redirected to: ");
+            out.note("Paste the URL bunq redirected to:");
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
             line.trim().to_owned()
@@ -242,7 +245,7 @@ fn user_json(session: &Session) -> serde_json::Value {
             User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => {
                 u.display_name.clone()
             }
-            User::ApiKey(_) => None,
+            _ => None,
         };
         json!({ "type": user.type_name(), "id": user.id().get(), "display_name": name })
     };

@@ -100,6 +100,12 @@ impl Output {
         }
     }
 
+    /// Prints a note for the person at the terminal on stderr. A closed
+    /// stderr is ignored (never a panic, unlike `eprintln!`).
+    pub fn note(&self, text: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
     /// Reports an error on stderr, quoting bunq's own description.
     pub fn error(&self, err: &CliError) {
         let mut text = format!("error: {err}");
@@ -113,9 +119,9 @@ impl Output {
         }
         if self.json {
             let value = serde_json::json!({ "error": err.to_string() });
-            eprintln!("{value}");
+            self.note(&value.to_string());
         } else {
-            eprintln!("{text}");
+            self.note(&text);
         }
     }
 }

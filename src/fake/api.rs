@@ -1,0 +1,675 @@
+//! The bunq API under `/v1`: the handshake, users, the OAuth Client API and
+//! monetary accounts.
+//!
+//! [`handle`] runs every request through the same steps: injected fault,
+//! rate limit, routing (404/405), authentication, the handler, and the
+//! signed answer. Handlers are plain functions over the locked [`State`].
+
+use std::net::Ipv4Addr;
+
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use chrono::Utc;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use url::{Host, Url};
+
+use super::faults::{self, FaultKind};
+use super::state::{DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind};
+use super::wire::{
+    self, BAD_CREDENTIALS, BAD_SIGNATURE, Failure, Outcome, Query, envelope, id_answer,
+    json_object, string_field,
+};
+use super::{FakeConfig, Shared, random_hex};
+use crate::models::format_timestamp;
+use crate::signing::PublicKey;
+
+const AUTHENTICATION: &str = "x-bunq-client-authentication";
+const CLIENT_SIGNATURE: &str = "x-bunq-client-signature";
+
+const ACTIVE: &str = "ACTIVE";
+const CANCELLED: &str = "CANCELLED";
+
+/// Answers one `/v1` request (anything that is not an OAuth page).
+pub(super) async fn handle(shared: &Shared, parts: &Parts, body: &[u8]) -> Response {
+    let (method, path, headers) = (&parts.method, parts.uri.path(), &parts.headers);
+    let template = faults::template(path);
+    let answer = |status, body, fault| wire::finish(&shared.key, headers, status, body, fault);
+
+    let fault = {
+        let mut state = shared.lock();
+        let fault = faults::take(&mut state.faults, method, path);
+        state.stats.faults_applied += u64::from(fault.is_some());
+        fault
+    };
+    match fault {
+        Some(FaultKind::Slow(delay)) => tokio::time::sleep(delay).await,
+        Some(FaultKind::DropBeforeHandling) => return wire::dropped_connection(),
+        Some(FaultKind::Status500) => {
+            let failure = Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Please try again later.",
+            );
+            return answer(failure.status, failure.body(), None);
+        }
+        Some(FaultKind::Status503) => {
+            let failure = Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service is temporarily unavailable. Please try again later.",
+            );
+            return answer(failure.status, failure.body(), None);
+        }
+        Some(FaultKind::Status429) => {
+            let limits = shared.config.rate_limits.unwrap_or_default();
+            let (calls, window) = limits.for_request(method, &template).unwrap_or(limits.get);
+            let failure = Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                faults::too_many_requests(calls, window),
+            );
+            return answer(failure.status, failure.body(), None);
+        }
+        _ => {}
+    }
+
+    if let Some(limits) = &shared.config.rate_limits {
+        let refused = {
+            let mut state = shared.lock();
+            let refused = state
+                .limiter
+                .check(limits, method, &template, Instant::now())
+                .err();
+            state.stats.rate_limited += u64::from(refused.is_some());
+            refused
+        };
+        if let Some((calls, window)) = refused {
+            let failure = Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                faults::too_many_requests(calls, window),
+            );
+            return answer(failure.status, failure.body(), None);
+        }
+    }
+
+    let request = Req {
+        method,
+        path,
+        query: Query::parse(parts.uri.query()),
+        headers,
+        body,
+    };
+    let outcome = {
+        let mut state = shared.lock();
+        let mut cx = Cx {
+            state: &mut state,
+            config: &shared.config,
+            server_pem: &shared.server_pem,
+        };
+        cx.route(&request)
+    };
+    match outcome {
+        Ok(body) => answer(StatusCode::OK, body, fault),
+        Err(failure) => answer(failure.status, failure.body(), fault),
+    }
+}
+
+/// One API request, its body read.
+struct Req<'a> {
+    method: &'a Method,
+    path: &'a str,
+    query: Query,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+impl Req<'_> {
+    /// A header as text; `None` if missing or not visible ASCII.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// What a path names.
+enum Resource {
+    Installation,
+    DeviceServer,
+    SessionServer,
+    /// `DELETE /session/{id}`: closes the calling session.
+    Session,
+    User(u64, UserResource),
+}
+
+enum UserResource {
+    Itself,
+    OauthClients,
+    OauthClient(u64),
+    CallbackUrls(u64),
+    CallbackUrl(u64, u64),
+    Accounts,
+    Account(u64),
+}
+
+const GET: &[Method] = &[Method::GET];
+const POST: &[Method] = &[Method::POST];
+const DELETE: &[Method] = &[Method::DELETE];
+const GET_POST: &[Method] = &[Method::GET, Method::POST];
+const GET_PUT: &[Method] = &[Method::GET, Method::PUT];
+const GET_PUT_DELETE: &[Method] = &[Method::GET, Method::PUT, Method::DELETE];
+
+/// A path segment as an id: digits only.
+fn id(segment: &str) -> Option<u64> {
+    if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    segment.parse().ok()
+}
+
+/// The resource a path below `/v1/` names, and the methods it allows.
+fn resolve(segments: &[&str]) -> Option<(Resource, &'static [Method])> {
+    use UserResource as U;
+    Some(match segments {
+        ["installation"] => (Resource::Installation, POST),
+        ["device-server"] => (Resource::DeviceServer, POST),
+        ["session-server"] => (Resource::SessionServer, POST),
+        ["session", session] => {
+            id(session)?;
+            (Resource::Session, DELETE)
+        }
+        ["user", user, rest @ ..] => {
+            let (resource, methods) = match rest {
+                [] => (U::Itself, GET),
+                ["oauth-client"] => (U::OauthClients, GET_POST),
+                ["oauth-client", c] => (U::OauthClient(id(c)?), GET_PUT),
+                ["oauth-client", c, "callback-url"] => (U::CallbackUrls(id(c)?), GET_POST),
+                ["oauth-client", c, "callback-url", i] => {
+                    (U::CallbackUrl(id(c)?, id(i)?), GET_PUT_DELETE)
+                }
+                ["monetary-account"] => (U::Accounts, GET),
+                ["monetary-account", a] => (U::Account(id(a)?), GET),
+                _ => return None,
+            };
+            (Resource::User(id(user)?, resource), methods)
+        }
+        _ => return None,
+    })
+}
+
+/// The locked state and the fixed parts a handler needs.
+struct Cx<'a> {
+    state: &'a mut State,
+    config: &'a FakeConfig,
+    server_pem: &'a str,
+}
+
+impl Cx<'_> {
+    fn route(&mut self, req: &Req<'_>) -> Outcome {
+        let not_found = || Failure::new(StatusCode::NOT_FOUND, "The requested URL was not found.");
+        let segments: Vec<&str> = req
+            .path
+            .strip_prefix("/v1/")
+            .ok_or_else(not_found)?
+            .split('/')
+            .collect();
+        let (resource, allowed) = resolve(&segments).ok_or_else(not_found)?;
+        if !allowed.contains(req.method) {
+            return Err(Failure::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("The method {} is not allowed on this URL.", req.method),
+            ));
+        }
+        match resource {
+            Resource::Installation => self.installation(req),
+            Resource::DeviceServer => self.device_server(req),
+            Resource::SessionServer => self.session_server(req),
+            Resource::Session => {
+                let (_, token) = self.authenticate(req)?;
+                self.state.sessions.remove(&token);
+                Ok(envelope(Vec::new()))
+            }
+            Resource::User(user, resource) => {
+                let (session_user, _) = self.authenticate(req)?;
+                if user != session_user {
+                    return Err(Failure::not_found("User"));
+                }
+                self.user_call(user, resource, req)
+            }
+        }
+    }
+
+    fn user_call(&mut self, user: u64, resource: UserResource, req: &Req<'_>) -> Outcome {
+        use UserResource as U;
+        if matches!(
+            resource,
+            U::OauthClients | U::OauthClient(_) | U::CallbackUrls(_) | U::CallbackUrl(..)
+        ) && self.is_api_key(user)
+        {
+            return Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                "An OAuth connection cannot manage OAuth clients.",
+            ));
+        }
+        let (m, path, query) = (req.method, req.path, &req.query);
+        match resource {
+            U::Itself => Ok(envelope(vec![
+                self.state.user_json(user, self.timeout_secs()),
+            ])),
+            U::OauthClients if *m == Method::POST => self.create_oauth_client(user, req.body),
+            U::OauthClients => {
+                let clients = &self.state.oauth_clients;
+                let ids = clients
+                    .values()
+                    .filter(|c| c.user == user)
+                    .map(|c| c.id)
+                    .collect();
+                wire::paginate(path, query, ids, |id| clients.get(&id).map(|c| c.json()))
+            }
+            U::OauthClient(c) if *m == Method::PUT => self.update_oauth_client(user, c, req.body),
+            U::OauthClient(c) => Ok(envelope(vec![self.oauth_client(user, c)?.json()])),
+            U::CallbackUrls(c) if *m == Method::POST => {
+                self.oauth_client(user, c)?;
+                let url = valid_callback_url(req.body)?;
+                self.unique_url(c, &url, None)?;
+                self.state
+                    .add_callback_url(c, |_| url)
+                    .map(id_answer)
+                    .ok_or_else(|| Failure::not_found("OauthClient"))
+            }
+            U::CallbackUrls(c) => {
+                let urls = &self.oauth_client(user, c)?.callback_urls;
+                let ids = urls.keys().copied().collect();
+                wire::paginate(path, query, ids, |id| urls.get(&id).map(|u| u.json()))
+            }
+            U::CallbackUrl(c, i) => self.callback_url_call(user, c, i, req),
+            U::Accounts => {
+                let holder = self.state.account_holder(user);
+                let accounts = &self.state.accounts;
+                let ids = accounts
+                    .iter()
+                    .filter(|a| a.user == holder)
+                    .map(|a| a.id)
+                    .collect();
+                wire::paginate(path, query, ids, |id| {
+                    accounts.iter().find(|a| a.id == id).map(|a| a.json.clone())
+                })
+            }
+            U::Account(a) => {
+                let holder = self.state.account_holder(user);
+                self.state
+                    .accounts
+                    .iter()
+                    .find(|acc| acc.id == a && acc.user == holder)
+                    .map(|acc| envelope(vec![acc.json.clone()]))
+                    .ok_or_else(|| Failure::not_found("MonetaryAccount"))
+            }
+        }
+    }
+
+    /// `session_timeout` as users report it: whole seconds, rounded up.
+    fn timeout_secs(&self) -> u64 {
+        let timeout = self.config.session_timeout;
+        timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0)
+    }
+
+    fn is_api_key(&self, user: u64) -> bool {
+        self.state
+            .users
+            .get(&user)
+            .is_some_and(|u| matches!(u.kind, UserKind::ApiKey { .. }))
+    }
+
+    // --- handshake -------------------------------------------------------
+
+    /// `POST /installation`: no token, no signature.
+    fn installation(&mut self, req: &Req<'_>) -> Outcome {
+        let body = json_object(req.body)?;
+        let pem = string_field(&body, "client_public_key")?;
+        let client_key = PublicKey::from_pem(pem).map_err(|_| {
+            Failure::bad_request("The client_public_key is not an RSA public key in PEM format.")
+        })?;
+        let id = self.state.next_id();
+        let token = random_hex(32);
+        self.state
+            .installations
+            .insert(token.clone(), InstallationRec { client_key });
+        self.state.stats.installations += 1;
+        let now = format_timestamp(&Utc::now());
+        Ok(envelope(vec![
+            json!({"Id": {"id": id}}),
+            json!({"Token": {"id": id, "created": now, "updated": now, "token": token}}),
+            json!({"ServerPublicKey": {"server_public_key": self.server_pem}}),
+        ]))
+    }
+
+    /// The installation token of a device-server or session-server call,
+    /// after checking the body's signature with the installation's key.
+    fn installation_auth(&self, req: &Req<'_>) -> Result<String, Failure> {
+        let token = req
+            .header(AUTHENTICATION)
+            .ok_or_else(Failure::unauthorized)?;
+        let installation = self
+            .state
+            .installations
+            .get(token)
+            .ok_or_else(Failure::unauthorized)?;
+        let signature = req
+            .header(CLIENT_SIGNATURE)
+            .ok_or_else(|| Failure::bad_request(BAD_SIGNATURE))?;
+        installation
+            .client_key
+            .verify(req.body, signature)
+            .map_err(|_| Failure::bad_request(BAD_SIGNATURE))?;
+        Ok(token.to_owned())
+    }
+
+    /// `POST /device-server`: registers an API key or access token for an
+    /// installation.
+    fn device_server(&mut self, req: &Req<'_>) -> Outcome {
+        let installation_token = self.installation_auth(req)?;
+        let body = json_object(req.body)?;
+        string_field(&body, "description")?;
+        let secret = string_field(&body, "secret")?;
+        if let Some(ips) = body.get("permitted_ips") {
+            check_permitted_ips(ips)?;
+        }
+        if !self.state.secrets.contains_key(secret) {
+            return Err(Failure::bad_request(BAD_CREDENTIALS));
+        }
+        let id = self.state.next_id();
+        self.state.devices.push(DeviceRec {
+            installation_token,
+            secret: secret.to_owned(),
+        });
+        self.state.stats.device_servers += 1;
+        Ok(id_answer(id))
+    }
+
+    /// `POST /session-server`: opens a session for a secret registered on
+    /// this installation.
+    fn session_server(&mut self, req: &Req<'_>) -> Outcome {
+        let installation_token = self.installation_auth(req)?;
+        let body = json_object(req.body)?;
+        let secret = string_field(&body, "secret")?;
+        let registered = self
+            .state
+            .devices
+            .iter()
+            .any(|d| d.installation_token == installation_token && d.secret == secret);
+        let user = match self.state.secrets.get(secret) {
+            Some(user) if registered => *user,
+            _ => return Err(Failure::bad_request(BAD_CREDENTIALS)),
+        };
+        let id = self.state.next_id();
+        let token = random_hex(32);
+        self.state.sessions.insert(
+            token.clone(),
+            SessionRec {
+                user,
+                installation_token,
+                last_used: Instant::now(),
+            },
+        );
+        self.state.stats.session_servers += 1;
+        let now = format_timestamp(&Utc::now());
+        Ok(envelope(vec![
+            json!({"Id": {"id": id}}),
+            json!({"Token": {"id": id, "created": now, "updated": now, "token": token}}),
+            self.state.user_json(user, self.timeout_secs()),
+        ]))
+    }
+
+    /// The session of a call: its user and token. Checks expiry (and
+    /// extends the session), and the signature if one is present.
+    fn authenticate(&mut self, req: &Req<'_>) -> Result<(u64, String), Failure> {
+        let token = req
+            .header(AUTHENTICATION)
+            .ok_or_else(Failure::unauthorized)?;
+        let now = Instant::now();
+        let session = self
+            .state
+            .sessions
+            .get(token)
+            .ok_or_else(Failure::unauthorized)?;
+        if now.saturating_duration_since(session.last_used) >= self.config.session_timeout {
+            self.state.sessions.remove(token);
+            return Err(Failure::unauthorized());
+        }
+        if let Some(signature) = req.header(CLIENT_SIGNATURE) {
+            let verified = self
+                .state
+                .installations
+                .get(&session.installation_token)
+                .is_some_and(|i| i.client_key.verify(req.body, signature).is_ok());
+            if !verified {
+                return Err(Failure::bad_request(BAD_SIGNATURE));
+            }
+        }
+        let user = session.user;
+        if let Some(session) = self.state.sessions.get_mut(token) {
+            session.last_used = now;
+        }
+        Ok((user, token.to_owned()))
+    }
+
+    // --- OAuth clients ---------------------------------------------------
+
+    fn oauth_client(&self, user: u64, id: u64) -> Result<&OauthClientRec, Failure> {
+        self.state
+            .oauth_clients
+            .get(&id)
+            .filter(|c| c.user == user)
+            .ok_or_else(|| Failure::not_found("OauthClient"))
+    }
+
+    /// Refuses a second OAuth client that is not cancelled: bunq allows one
+    /// at a time.
+    fn one_at_a_time(&self, user: u64, except: Option<u64>) -> Result<(), Failure> {
+        let other = self
+            .state
+            .oauth_clients
+            .values()
+            .any(|c| c.user == user && c.status != CANCELLED && Some(c.id) != except);
+        if other {
+            return Err(Failure::bad_request(
+                "You can only have one OAuth client at a time; cancel the existing one first.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `POST /user/{u}/oauth-client` with `{}` or `{"status":…}` (an empty
+    /// body or `[]` is read as `{}`).
+    fn create_oauth_client(&mut self, user: u64, body: &[u8]) -> Outcome {
+        let status = match serde_json::from_slice::<Value>(body) {
+            _ if body.iter().all(u8::is_ascii_whitespace) => ACTIVE,
+            Ok(Value::Array(items)) if items.is_empty() => ACTIVE,
+            _ => match json_object(body)?.get("status") {
+                None | Some(Value::Null) => ACTIVE,
+                Some(status) => parse_status(status)?,
+            },
+        };
+        if status == ACTIVE {
+            self.one_at_a_time(user, None)?;
+        }
+        let id = self.state.next_id();
+        self.state.oauth_clients.insert(
+            id,
+            OauthClientRec {
+                id,
+                user,
+                status,
+                client_id: random_hex(16),
+                secret: random_hex(32),
+                callback_urls: Default::default(),
+            },
+        );
+        self.state.stats.oauth_clients += 1;
+        Ok(id_answer(id))
+    }
+
+    /// `PUT /user/{u}/oauth-client/{id}` with `{"status":"ACTIVE"|"CANCELLED"}`.
+    fn update_oauth_client(&mut self, user: u64, id: u64, body: &[u8]) -> Outcome {
+        self.oauth_client(user, id)?;
+        let body = json_object(body)?;
+        let status = parse_status(body.get("status").unwrap_or(&Value::Null))?;
+        if status == ACTIVE {
+            self.one_at_a_time(user, Some(id))?;
+        }
+        if let Some(client) = self.state.oauth_clients.get_mut(&id) {
+            client.status = status;
+        }
+        Ok(id_answer(id))
+    }
+
+    // --- callback URLs ---------------------------------------------------
+
+    /// Refuses a URL the client already has (other than item `except`).
+    fn unique_url(&self, client: u64, url: &str, except: Option<u64>) -> Result<(), Failure> {
+        let taken = self.state.oauth_clients.get(&client).is_some_and(|c| {
+            c.callback_urls
+                .values()
+                .any(|u| u.url == url && Some(u.id) != except)
+        });
+        if taken {
+            return Err(Failure::bad_request(
+                "This callback URL is already registered for this OAuth client.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `GET`, `PUT`, `DELETE …/callback-url/{item}`.
+    fn callback_url_call(&mut self, user: u64, client: u64, item: u64, req: &Req<'_>) -> Outcome {
+        let exists = self
+            .oauth_client(user, client)?
+            .callback_urls
+            .contains_key(&item);
+        if !exists {
+            return Err(Failure::not_found("OauthCallbackUrl"));
+        }
+        let url = if *req.method == Method::PUT {
+            let url = valid_callback_url(req.body)?;
+            self.unique_url(client, &url, Some(item))?;
+            Some(url)
+        } else {
+            None
+        };
+        let not_found = || Failure::not_found("OauthCallbackUrl");
+        let urls = &mut self
+            .state
+            .oauth_clients
+            .get_mut(&client)
+            .ok_or_else(not_found)?
+            .callback_urls;
+        if *req.method == Method::DELETE {
+            urls.remove(&item);
+            return Ok(envelope(Vec::new()));
+        }
+        let entry = urls.get_mut(&item).ok_or_else(not_found)?;
+        match url {
+            Some(url) => {
+                entry.url = url;
+                entry.updated = Utc::now();
+                Ok(id_answer(item))
+            }
+            None => Ok(envelope(vec![entry.json()])),
+        }
+    }
+}
+
+/// `ACTIVE` or `CANCELLED`; anything else is refused.
+fn parse_status(value: &Value) -> Result<&'static str, Failure> {
+    match value.as_str() {
+        Some(ACTIVE) => Ok(ACTIVE),
+        Some(CANCELLED) => Ok(CANCELLED),
+        _ => Err(Failure::bad_request(
+            "The status must be ACTIVE or CANCELLED.",
+        )),
+    }
+}
+
+/// The `url` of a callback-url body: https, or http on a loopback host;
+/// visible ASCII, no fragment.
+fn valid_callback_url(body: &[u8]) -> Result<String, Failure> {
+    let body = json_object(body)?;
+    let url = string_field(&body, "url")?;
+    let invalid = |why: &str| Failure::bad_request(format!("The callback URL is invalid: {why}."));
+    if url.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid("use visible ASCII characters only"));
+    }
+    let parsed = Url::parse(url).map_err(|_| invalid("not an absolute URL"))?;
+    if parsed.fragment().is_some() {
+        return Err(invalid("it must not have a fragment"));
+    }
+    let loopback = match parsed.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(url.to_owned()),
+        "http" if loopback => Ok(url.to_owned()),
+        _ => Err(invalid("use https (http only on 127.0.0.1 or localhost)")),
+    }
+}
+
+/// `permitted_ips`: a list of IPv4 addresses or `*` (bunq takes no IPv6).
+fn check_permitted_ips(ips: &Value) -> Result<(), Failure> {
+    let valid = ips.as_array().is_some_and(|ips| {
+        ips.iter().all(|ip| {
+            ip.as_str()
+                .is_some_and(|ip| ip == "*" || ip.parse::<Ipv4Addr>().is_ok())
+        })
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(Failure::bad_request(
+            "permitted_ips must be a list of IPv4 addresses or \"*\".",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_and_methods() {
+        let r = |p: &str| {
+            let segments: Vec<&str> = p.split('/').collect();
+            resolve(&segments).map(|(_, m)| m)
+        };
+        assert_eq!(r("installation"), Some(POST));
+        assert_eq!(
+            r("user/1/oauth-client/2/callback-url/3"),
+            Some(GET_PUT_DELETE)
+        );
+        assert_eq!(r("user/1/oauth-client/x"), None);
+        assert_eq!(r("user/+1"), None);
+        assert_eq!(r("user/1/oauth-client/"), None);
+        assert_eq!(r("user/99999999999999999999999"), None);
+        assert_eq!(r(""), None);
+    }
+
+    #[test]
+    fn callback_urls_must_be_https_or_loopback() {
+        let check = |url: &str| valid_callback_url(json!({ "url": url }).to_string().as_bytes());
+        assert!(check("https://app.example/cb").is_ok());
+        assert!(check("https://app.example/cb?x=1").is_ok());
+        assert!(check("http://127.0.0.1:8080/cb").is_ok());
+        assert!(check("http://localhost/cb").is_ok());
+        for bad in [
+            "http://app.example/cb",
+            "ftp://127.0.0.1/",
+            "https://app.example/cb#frag",
+            "/relative",
+            "https://app.example/a b",
+            "",
+        ] {
+            assert!(check(bad).is_err(), "{bad}");
+        }
+        assert!(valid_callback_url(b"{\"url\":5}").is_err());
+        assert!(valid_callback_url(b"not json").is_err());
+    }
+}

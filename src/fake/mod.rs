@@ -1,0 +1,397 @@
+//! An in-process fake bunq on loopback, for tests, the demo and the CLI.
+//!
+//! [`FakeBunq::start`] binds `127.0.0.1` on a free port and serves, over real
+//! HTTP:
+//!
+//! - bunq's API under `/v1`: installation, device-server, session-server,
+//!   `GET /user/{userID}`, the OAuth Client API (oauth-client and
+//!   callback-url, paginated like bunq) and read-only monetary accounts. Every
+//!   answer is signed with the fake's own RSA key
+//!   ([`FakeBunq::server_public_key`]) and carries bunq's headers;
+//! - bunq's OAuth pages: the authorization page ([`FakeBunq::oauth_authorize_url`]),
+//!   which approves at once as the granting user (or denies, see
+//!   [`FakeConfig::deny_authorization`]), and the token endpoint
+//!   ([`FakeBunq::oauth_token_url`]).
+//!
+//! Two users exist from the start: the app owner, whose API key is
+//! [`FakeBunq::owner_api_key`], and the bunq user who grants access in the
+//! OAuth flow ([`FakeBunq::granting_user_id`]), with three monetary accounts.
+//! An access token opens sessions as a `UserApiKey` linking the two.
+//!
+//! For failure testing: [`FakeBunq::inject`] queues [`Fault`]s (error
+//! statuses, slow answers, dropped connections, broken bodies or signatures),
+//! [`FakeConfig::rate_limits`] turns on bunq's rate limits, and
+//! [`FakeBunq::expire_sessions`] invalidates every session token.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use bunq_oauth::fake::FakeBunq;
+//! use bunq_oauth::{ApiContext, Client, Session};
+//!
+//! let fake = FakeBunq::start().await?;
+//! let client = Client::builder().api_url(fake.api_url()).build()?;
+//! let context = ApiContext::create(&client, fake.owner_api_key(), "tests").await?;
+//! let owner = Session::new(&client, context)?;
+//! let id = owner.oauth_clients().create().await?;
+//! # let _ = id;
+//! # Ok(()) }
+//! ```
+//!
+//! The server stops when the [`FakeBunq`] is dropped.
+
+mod api;
+mod faults;
+mod oauth;
+mod state;
+mod wire;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State as AxumState};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use tokio::sync::oneshot;
+
+pub use faults::{Fault, FaultKind, RateLimits};
+
+use crate::models::{CallbackUrlId, UserId};
+use crate::secret::ApiKey;
+use crate::signing::{KeyPair, PublicKey};
+use state::State;
+
+/// The largest request body the fake reads.
+const MAX_BODY: usize = 1024 * 1024;
+/// At most this many distinct endpoints are counted separately in
+/// [`FakeStats::by_endpoint`]; the rest are counted under `other`.
+const MAX_ENDPOINTS: usize = 256;
+
+/// How a [`FakeBunq`] behaves. Builder-style; [`Default`] is bunq's behaviour
+/// without rate limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FakeConfig {
+    session_timeout: Duration,
+    code_ttl: Duration,
+    rate_limits: Option<RateLimits>,
+    deny_authorization: bool,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            session_timeout: Duration::from_secs(3600),
+            code_ttl: Duration::from_secs(60),
+            rate_limits: None,
+            deny_authorization: false,
+        }
+    }
+}
+
+impl FakeConfig {
+    /// The default configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How long a session stays valid after its last use (default 3600 s).
+    /// Users report it as `session_timeout` in whole seconds, rounded up.
+    pub fn session_timeout(mut self, timeout: Duration) -> Self {
+        self.session_timeout = timeout;
+        self
+    }
+
+    /// How long an authorization code can be exchanged (default 60 s).
+    pub fn code_ttl(mut self, ttl: Duration) -> Self {
+        self.code_ttl = ttl;
+        self
+    }
+
+    /// The rate limits to enforce on `/v1` (default `None`: no limits).
+    /// `Some(RateLimits::default())` enforces bunq's documented limits.
+    pub fn rate_limits(mut self, limits: Option<RateLimits>) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Whether the authorization page refuses (`true`: it redirects with
+    /// `error=access_denied`) instead of approving (default `false`).
+    pub fn deny_authorization(mut self, deny: bool) -> Self {
+        self.deny_authorization = deny;
+        self
+    }
+}
+
+/// A snapshot of what a [`FakeBunq`] has done, from [`FakeBunq::stats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FakeStats {
+    /// Every HTTP request received, on any path, whatever the answer.
+    pub requests_total: u64,
+    /// Requests per endpoint: `"<METHOD> <path>"` with ids as `{id}`, for
+    /// example `"GET /v1/user/{id}/oauth-client"`.
+    pub by_endpoint: BTreeMap<String, u64>,
+    /// Installations created.
+    pub installations: u64,
+    /// Device-servers registered.
+    pub device_servers: u64,
+    /// Sessions opened (successful `POST /session-server` calls).
+    pub session_servers: u64,
+    /// 429 answers sent by the rate limiter (an injected
+    /// [`FaultKind::Status429`] counts under `faults_applied`).
+    pub rate_limited: u64,
+    /// Requests hit by an injected [`Fault`].
+    pub faults_applied: u64,
+    /// OAuth clients created.
+    pub oauth_clients: u64,
+    /// Callback URLs created, through the API or [`FakeBunq::add_callback_urls`].
+    pub callback_urls: u64,
+    /// Authorization codes issued by the authorization page.
+    pub codes_issued: u64,
+    /// Access tokens issued by the token endpoint.
+    pub tokens_issued: u64,
+}
+
+/// What the server task and the [`FakeBunq`] handle share.
+struct Shared {
+    config: FakeConfig,
+    key: KeyPair,
+    server_pem: String,
+    owner_api_key: String,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock means a handler panicked mid-update; the data is
+        // still usable for a fake.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A running fake bunq on `127.0.0.1`. Dropping it stops the server: no new
+/// connections are accepted and open ones close once their request is done.
+pub struct FakeBunq {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl fmt::Debug for FakeBunq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeBunq")
+            .field("base_url", &self.base_url())
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeBunq {
+    /// Starts a fake with [`FakeConfig::default`]. Must be called inside a
+    /// tokio runtime (current-thread or multi-thread); the server runs as a
+    /// task of that runtime.
+    pub async fn start() -> io::Result<FakeBunq> {
+        Self::start_with(FakeConfig::default()).await
+    }
+
+    /// Starts a fake with `config`: generates its RSA key, binds
+    /// `127.0.0.1:0` and spawns the server task.
+    pub async fn start_with(config: FakeConfig) -> io::Result<FakeBunq> {
+        let key = tokio::task::spawn_blocking(KeyPair::generate)
+            .await
+            .map_err(io::Error::other)?
+            .map_err(io::Error::other)?;
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let owner_api_key = format!("sandbox_{}", random_hex(24));
+        let shared = Arc::new(Shared {
+            config,
+            server_pem: key.public_key().to_pem(),
+            key,
+            state: Mutex::new(State::new(&owner_api_key)),
+            owner_api_key,
+        });
+        let app = Router::new().fallback(entry).with_state(shared.clone());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let stop = async move {
+                // A send or a dropped sender both mean stop.
+                let _ = stopped.await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                tracing::warn!("the fake bunq server stopped: {e}");
+            }
+        });
+        Ok(FakeBunq {
+            shared,
+            addr,
+            shutdown: Some(shutdown),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The API base: `http://127.0.0.1:PORT/v1`.
+    pub fn api_url(&self) -> String {
+        format!("{}/v1", self.base_url())
+    }
+
+    /// The authorization page: `http://127.0.0.1:PORT/oauth/auth`.
+    pub fn oauth_authorize_url(&self) -> String {
+        format!("{}/oauth/auth", self.base_url())
+    }
+
+    /// The token endpoint: `http://127.0.0.1:PORT/oauth/v1/token`.
+    pub fn oauth_token_url(&self) -> String {
+        format!("{}/oauth/v1/token", self.base_url())
+    }
+
+    /// The app owner's API key (random per fake, `sandbox_` prefix).
+    pub fn owner_api_key(&self) -> ApiKey {
+        ApiKey::new(self.shared.owner_api_key.clone())
+    }
+
+    /// The app owner's user id (a `UserPerson`).
+    pub fn owner_user_id(&self) -> UserId {
+        UserId(state::OWNER_ID)
+    }
+
+    /// The id of the bunq user who approves authorization requests (a
+    /// `UserPerson` with three monetary accounts).
+    pub fn granting_user_id(&self) -> UserId {
+        UserId(state::GRANTING_ID)
+    }
+
+    /// The key every API answer is signed with.
+    pub fn server_public_key(&self) -> PublicKey {
+        self.shared.key.public_key()
+    }
+
+    /// The fake's configuration.
+    pub fn config(&self) -> &FakeConfig {
+        &self.shared.config
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> FakeStats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// Queues a fault for upcoming `/v1` requests that match its filters.
+    /// Faults apply in the order queued; one request gets at most one fault.
+    /// A fault with `times(0)` is ignored.
+    pub fn inject(&self, fault: Fault) {
+        if fault.remaining > 0 {
+            self.shared.lock().faults.push(fault);
+        }
+    }
+
+    /// Removes every queued fault that has not been used up.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Invalidates every current session token: the next call with one gets
+    /// 401 `Insufficient authorisation.`. Installations and devices stay, so
+    /// a new session-server call works.
+    pub fn expire_sessions(&self) {
+        self.shared.lock().sessions.clear();
+    }
+
+    /// Registers `count` callback URLs (`https://bulk.example/callback/<id>`)
+    /// for `user`'s OAuth client `oauth_client`, for paging tests. Returns
+    /// their ids, oldest first; none if the client does not exist or is not
+    /// `user`'s.
+    pub fn add_callback_urls(
+        &self,
+        user: UserId,
+        oauth_client: u64,
+        count: usize,
+    ) -> Vec<CallbackUrlId> {
+        let mut state = self.shared.lock();
+        if state
+            .oauth_clients
+            .get(&oauth_client)
+            .is_none_or(|c| c.user != user.get())
+        {
+            return Vec::new();
+        }
+        let mut ids = Vec::with_capacity(count);
+        for _ in 0..count {
+            let url = |id| format!("https://bulk.example/callback/{id}");
+            match state.add_callback_url(oauth_client, url) {
+                Some(id) => ids.push(CallbackUrlId(id)),
+                None => break,
+            }
+        }
+        ids
+    }
+}
+
+impl Drop for FakeBunq {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Every request enters here: counted, then routed to the OAuth pages or
+/// the API.
+async fn entry(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    count(&shared, &parts.method, parts.uri.path());
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let failure = wire::Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large.",
+        );
+        return wire::finish(
+            &shared.key,
+            &parts.headers,
+            failure.status,
+            failure.body(),
+            None,
+        );
+    };
+    match parts.uri.path() {
+        "/oauth/auth" => oauth::authorize(&shared, &parts),
+        "/oauth/v1/token" => oauth::token(&shared, &parts, &body),
+        _ => api::handle(&shared, &parts, &body).await,
+    }
+}
+
+fn count(shared: &Shared, method: &Method, path: &str) {
+    let mut state = shared.lock();
+    let stats = &mut state.stats;
+    stats.requests_total += 1;
+    let mut endpoint = format!("{method} {}", faults::template(path));
+    if !stats.by_endpoint.contains_key(&endpoint) && stats.by_endpoint.len() >= MAX_ENDPOINTS {
+        endpoint = "other".to_owned();
+    }
+    *stats.by_endpoint.entry(endpoint).or_default() += 1;
+}
+
+/// `bytes` random bytes from the system CSPRNG, as lowercase hex.
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    if aws_lc_rs::rand::fill(&mut buf).is_err() {
+        // Practically unreachable; uuid draws from the OS generator too.
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = uuid::Uuid::new_v4().as_bytes()[i % 16];
+        }
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}

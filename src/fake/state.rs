@@ -1,0 +1,394 @@
+//! The fake's data: users, installations, devices, sessions, OAuth clients,
+//! callback URLs, authorization codes and access tokens, and the fixed
+//! monetary accounts. Everything lives behind one mutex in
+//! [`Shared`](super::Shared); nothing here does I/O.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::FakeStats;
+use super::faults::{Fault, Limiter};
+use crate::models::format_timestamp;
+use crate::signing::PublicKey;
+
+/// The app owner: the user whose API key [`FakeBunq::owner_api_key`](super::FakeBunq::owner_api_key) is.
+pub(super) const OWNER_ID: u64 = 1_864_401;
+/// The bunq user who approves every authorization request.
+pub(super) const GRANTING_ID: u64 = 1_864_430;
+/// Ids the fake hands out start here, above every fixed id.
+const FIRST_ID: u64 = 5_100_001;
+
+/// All mutable state of one fake.
+#[derive(Debug)]
+pub(super) struct State {
+    next_id: u64,
+    pub(super) users: BTreeMap<u64, UserRec>,
+    /// API keys and OAuth access tokens → the user they act as.
+    pub(super) secrets: HashMap<String, u64>,
+    /// Installation token → installation.
+    pub(super) installations: HashMap<String, InstallationRec>,
+    pub(super) devices: Vec<DeviceRec>,
+    /// Session token → session.
+    pub(super) sessions: HashMap<String, SessionRec>,
+    pub(super) oauth_clients: BTreeMap<u64, OauthClientRec>,
+    /// Authorization code → what it was issued for.
+    pub(super) codes: HashMap<String, CodeRec>,
+    pub(super) accounts: Vec<AccountRec>,
+    pub(super) faults: Vec<Fault>,
+    pub(super) limiter: Limiter,
+    pub(super) stats: FakeStats,
+}
+
+/// A bunq user.
+#[derive(Debug, Clone)]
+pub(super) struct UserRec {
+    pub(super) id: u64,
+    pub(super) created: DateTime<Utc>,
+    pub(super) kind: UserKind,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum UserKind {
+    /// `UserPerson`.
+    Person {
+        display_name: &'static str,
+        nick_name: &'static str,
+    },
+    /// `UserApiKey`: one per OAuth access token.
+    ApiKey { requested_by: u64, granted_by: u64 },
+}
+
+#[derive(Debug)]
+pub(super) struct InstallationRec {
+    pub(super) client_key: PublicKey,
+}
+
+#[derive(Debug)]
+pub(super) struct DeviceRec {
+    pub(super) installation_token: String,
+    pub(super) secret: String,
+}
+
+#[derive(Debug)]
+pub(super) struct SessionRec {
+    pub(super) user: u64,
+    /// The installation the session was opened with: its client key checks
+    /// request signatures.
+    pub(super) installation_token: String,
+    pub(super) last_used: Instant,
+}
+
+#[derive(Debug)]
+pub(super) struct OauthClientRec {
+    pub(super) id: u64,
+    pub(super) user: u64,
+    pub(super) status: &'static str,
+    pub(super) client_id: String,
+    pub(super) secret: String,
+    pub(super) callback_urls: BTreeMap<u64, CallbackRec>,
+}
+
+#[derive(Debug)]
+pub(super) struct CallbackRec {
+    pub(super) id: u64,
+    pub(super) created: DateTime<Utc>,
+    pub(super) updated: DateTime<Utc>,
+    pub(super) url: String,
+}
+
+#[derive(Debug)]
+pub(super) struct CodeRec {
+    /// The numeric id of the OAuth client it was issued to.
+    pub(super) oauth_client: u64,
+    pub(super) redirect_uri: String,
+    pub(super) state: Option<String>,
+    pub(super) issued: Instant,
+    pub(super) used: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct AccountRec {
+    pub(super) id: u64,
+    pub(super) user: u64,
+    pub(super) json: Value,
+}
+
+impl State {
+    pub(super) fn new(owner_api_key: &str) -> Self {
+        let now = Utc::now();
+        let mut users = BTreeMap::new();
+        for (id, display_name, nick_name) in [
+            (OWNER_ID, "Noor Jansen", "Noor"),
+            (GRANTING_ID, "J. Walker", "Jodi"),
+        ] {
+            users.insert(
+                id,
+                UserRec {
+                    id,
+                    created: now,
+                    kind: UserKind::Person {
+                        display_name,
+                        nick_name,
+                    },
+                },
+            );
+        }
+        State {
+            next_id: FIRST_ID,
+            users,
+            secrets: HashMap::from([(owner_api_key.to_owned(), OWNER_ID)]),
+            installations: HashMap::new(),
+            devices: Vec::new(),
+            sessions: HashMap::new(),
+            oauth_clients: BTreeMap::new(),
+            codes: HashMap::new(),
+            accounts: fixed_accounts(),
+            faults: Vec::new(),
+            limiter: Limiter::default(),
+            stats: FakeStats::default(),
+        }
+    }
+
+    /// A fresh id: unique and increasing across every kind of object.
+    pub(super) fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// The user object as bunq wraps it: `{"UserPerson":{…}}` or
+    /// `{"UserApiKey":{…}}`.
+    pub(super) fn user_json(&self, id: u64, session_timeout: u64) -> Value {
+        let Some(user) = self.users.get(&id) else {
+            return Value::Null;
+        };
+        let created = format_timestamp(&user.created);
+        match &user.kind {
+            UserKind::Person {
+                display_name,
+                nick_name,
+            } => json!({"UserPerson": {
+                "id": user.id,
+                "created": created,
+                "updated": created,
+                "display_name": display_name,
+                "public_nick_name": nick_name,
+                "status": "ACTIVE",
+                "sub_status": "NONE",
+                "language": "en_US",
+                "region": "en_US",
+                "session_timeout": session_timeout,
+            }}),
+            UserKind::ApiKey {
+                requested_by,
+                granted_by,
+            } => json!({"UserApiKey": {
+                "id": user.id,
+                "created": created,
+                "updated": created,
+                "requested_by_user": self.user_json(*requested_by, session_timeout),
+                "granted_by_user": self.user_json(*granted_by, session_timeout),
+            }}),
+        }
+    }
+
+    /// Whose monetary accounts a user sees: a `UserApiKey` sees the granting
+    /// user's, anyone else their own.
+    pub(super) fn account_holder(&self, user: u64) -> u64 {
+        match self.users.get(&user).map(|u| &u.kind) {
+            Some(UserKind::ApiKey { granted_by, .. }) => *granted_by,
+            _ => user,
+        }
+    }
+
+    /// Registers a callback URL (`url` gets the new id) for an OAuth client;
+    /// `None` if the client does not exist.
+    pub(super) fn add_callback_url(
+        &mut self,
+        oauth_client: u64,
+        url: impl FnOnce(u64) -> String,
+    ) -> Option<u64> {
+        if !self.oauth_clients.contains_key(&oauth_client) {
+            return None;
+        }
+        let id = self.next_id();
+        let url = url(id);
+        let now = Utc::now();
+        let client = self.oauth_clients.get_mut(&oauth_client)?;
+        client.callback_urls.insert(
+            id,
+            CallbackRec {
+                id,
+                created: now,
+                updated: now,
+                url,
+            },
+        );
+        self.stats.callback_urls += 1;
+        Some(id)
+    }
+}
+
+impl OauthClientRec {
+    /// `{"OauthClient":{…}}` as in seed 004, callback URLs oldest first.
+    pub(super) fn json(&self) -> Value {
+        let urls: Vec<Value> = self
+            .callback_urls
+            .values()
+            .map(CallbackRec::inner)
+            .collect();
+        json!({"OauthClient": {
+            "id": self.id,
+            "status": self.status,
+            "display_name": null,
+            "client_id": self.client_id,
+            "secret": self.secret,
+            "callback_url": urls,
+        }})
+    }
+}
+
+impl CallbackRec {
+    fn inner(&self) -> Value {
+        json!({
+            "id": self.id,
+            "created": format_timestamp(&self.created),
+            "updated": format_timestamp(&self.updated),
+            "url": self.url,
+        })
+    }
+
+    /// `{"OauthCallbackUrl":{…}}`.
+    pub(super) fn json(&self) -> Value {
+        json!({ "OauthCallbackUrl": self.inner() })
+    }
+}
+
+/// One fixed `MonetaryAccountBank`, shaped like seed 003.
+struct AccountSeed {
+    id: u64,
+    user: u64,
+    created: &'static str,
+    updated: &'static str,
+    iban: &'static str,
+    holder: &'static str,
+    display_name: &'static str,
+    balance: &'static str,
+    description: &'static str,
+    public_uuid: &'static str,
+    color: &'static str,
+    icon: Option<&'static str>,
+    access_id: u64,
+}
+
+/// The owner's one account and the granting user's three (the data of seed
+/// 003). IBANs have valid check digits.
+fn fixed_accounts() -> Vec<AccountRec> {
+    let seeds = [
+        AccountSeed {
+            id: 2_083_650,
+            user: OWNER_ID,
+            created: "2025-03-02 10:15:44.120931",
+            updated: "2025-03-02 10:15:44.120931",
+            iban: "NL89BUNQ2090401231",
+            holder: "Noor Jansen",
+            display_name: "N. Jansen",
+            balance: "250.00",
+            description: "Main",
+            public_uuid: "0c5d1e7a-3b52-4f43-9a0e-6d2f0b8a71c4",
+            color: "#FF7819",
+            icon: None,
+            access_id: 2_268_700,
+        },
+        AccountSeed {
+            id: 2_083_712,
+            user: GRANTING_ID,
+            created: "2025-04-14 00:00:00.811318",
+            updated: "2025-04-14 00:00:00.811318",
+            iban: "NL65BUNQ2090411945",
+            holder: "Jodi Walker",
+            display_name: "J. Walker",
+            balance: "4118.00",
+            description: "Main",
+            public_uuid: "5e758d81-add9-4510-89e1-ff2bd5a04146",
+            color: "#FF7819",
+            icon: None,
+            access_id: 2_268_800,
+        },
+        AccountSeed {
+            id: 2_083_719,
+            user: GRANTING_ID,
+            created: "2025-04-14 09:12:58.553604",
+            updated: "2025-04-14 09:14:06.776031",
+            iban: "NL17BUNQ2090415428",
+            holder: "Jodi Walker",
+            display_name: "J. Walker",
+            balance: "954.00",
+            description: "Car",
+            public_uuid: "fbb765b0-2eef-4c91-8060-37950b65694a",
+            color: "#47bfff",
+            icon: Some("TRANSPORT"),
+            access_id: 2_268_806,
+        },
+        AccountSeed {
+            id: 2_083_721,
+            user: GRANTING_ID,
+            created: "2025-04-14 09:13:51.146459",
+            updated: "2025-04-14 09:13:51.146459",
+            iban: "NL09BUNQ2090405775",
+            holder: "Jodi Walker",
+            display_name: "J. Walker",
+            balance: "1643.00",
+            description: "Medical",
+            public_uuid: "81802c69-3039-4d73-8138-da6e43acb7f0",
+            color: "#ff2d55",
+            icon: Some("HEALTHCARE"),
+            access_id: 2_268_808,
+        },
+    ];
+    seeds
+        .into_iter()
+        .map(|s| AccountRec {
+            id: s.id,
+            user: s.user,
+            json: json!({"MonetaryAccountBank": {
+                "id": s.id,
+                "created": s.created,
+                "updated": s.updated,
+                "alias": [{"type": "IBAN", "value": s.iban, "name": s.holder}],
+                "balance": {"currency": "EUR", "value": s.balance},
+                "country": "NL",
+                "currency": "EUR",
+                "display_name": s.display_name,
+                "daily_limit": {"currency": "EUR", "value": "5000.00"},
+                "description": s.description,
+                "public_uuid": s.public_uuid,
+                "status": "ACTIVE",
+                "sub_status": "NONE",
+                "timezone": "europe/amsterdam",
+                "user_id": s.user,
+                "monetary_account_profile": null,
+                "setting": {
+                    "color": s.color,
+                    "icon": s.icon,
+                    "default_avatar_status": if s.icon.is_some() { "AVATAR_ICON" } else { "AVATAR_DEFAULT" },
+                    "restriction_chat": "ALLOW_INCOMING",
+                    "sdd_expiration_action": "AUTO_ACCEPT",
+                },
+                "connected_cards": [],
+                "budget": [],
+                "all_access": [{"MonetaryAccountAccess": {
+                    "id": s.access_id,
+                    "created": s.created,
+                    "updated": s.created,
+                    "access_type": "FULL_PERMANENT",
+                }}],
+                "overdraft_limit": {"currency": "EUR", "value": "0.00"},
+                "all_auto_save_id": [],
+            }}),
+        })
+        .collect()
+}
