@@ -13,7 +13,9 @@ mod common;
 use std::time::Duration;
 
 use bunq_oauth::signing::KeyPair;
-use bunq_oauth::{ApiContext, CallbackUrlId, Client, OauthClientId, Session, SigningPolicy};
+use bunq_oauth::{
+    ApiContext, CallbackUrlId, Client, Limit, OauthClientId, RateLimits, Session, SigningPolicy,
+};
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use httpmock::prelude::*;
@@ -94,6 +96,34 @@ fn rsa(c: &mut Criterion<ThreadCpu>) {
     group.finish();
 }
 
+fn decode_page(c: &mut Criterion<ThreadCpu>) {
+    let items: Vec<String> = (0..200u32)
+        .map(|i| {
+            format!(
+                r#"{{"OauthCallbackUrl":{{"id":{},"created":"2025-08-13 14:45:20.123456","updated":"2025-08-13 14:45:20.123456","url":"https://yourpartner.com/oauth/callback/{i}"}}}}"#,
+                10_000 - i
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"{{"Response":[{}],"Pagination":{{"future_url":null,"newer_url":null,"older_url":"/v1/user/1/oauth-client/789/callback-url?count=200&older_id=9801"}}}}"#,
+        items.join(",")
+    );
+    c.bench_function(
+        &format!("decode a 200-item callback-url page ({} B)", body.len()),
+        |b| {
+            b.iter(|| {
+                let page = bunq_oauth::bench_support::decode_callback_url_page(
+                    std::hint::black_box(body.as_bytes()),
+                )
+                .expect("decodes");
+                assert_eq!(page.items.len(), 200);
+                page
+            })
+        },
+    );
+}
+
 fn signed_request(c: &mut Criterion<ThreadCpu>) {
     let server_key = KeyPair::generate().expect("key");
     let answer = r#"{"Response":[{"Id":{"id":456}}]}"#;
@@ -111,42 +141,44 @@ fn signed_request(c: &mut Criterion<ThreadCpu>) {
         .enable_all()
         .build()
         .expect("runtime");
-    let client = Client::builder()
-        .api_url(server.url("/v1"))
-        .signing_policy(SigningPolicy::AllWithBody)
-        .build()
-        .expect("client");
-    // A session over an API context (restored from a context file), so the
-    // request is signed with the client key and the answer checked.
-    let client_key = KeyPair::generate().expect("key");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("context.json");
-    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
-    let file = common::context_file(
-        client.api_url(),
-        &client_key,
-        &server_key.public_key(),
-        "bench-session",
-        expires,
-    );
-    std::fs::write(&path, file).expect("context file");
-    let context = ApiContext::load(&path).expect("context");
-    let session = Session::new(&client, context).expect("session");
-    let urls = session.callback_urls(OauthClientId(789));
-    runtime.block_on(async {
-        urls.update(CallbackUrlId(456), "https://yourpartner.com/oauth/callback")
-            .await
-            .expect("warm-up request")
-    });
-    c.bench_function("full signed PUT callback-url, client CPU", |b| {
-        b.iter(|| {
-            runtime.block_on(async {
-                urls.update(CallbackUrlId(456), "https://yourpartner.com/oauth/callback")
-                    .await
-                    .expect("request")
-            })
-        })
-    });
+    // Pacing on (its bookkeeping is part of the cost) with a budget the
+    // benchmark never exhausts, so no iteration sleeps; and pacing off.
+    let generous = RateLimits::uniform(Limit::new(1_000_000, Duration::from_secs(1)));
+    for (name, limits) in [("pacing on", Some(generous)), ("pacing off", None)] {
+        let client = Client::builder()
+            .api_url(server.url("/v1"))
+            .signing_policy(SigningPolicy::AllWithBody)
+            .rate_limits(limits)
+            .build()
+            .expect("client");
+        // A session over an API context (restored from a context file), so the
+        // request is signed with the client key and the answer checked.
+        let client_key = KeyPair::generate().expect("key");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("context.json");
+        let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+        let file = common::context_file(
+            client.api_url(),
+            &client_key,
+            &server_key.public_key(),
+            "bench-session",
+            expires,
+        );
+        std::fs::write(&path, file).expect("context file");
+        let context = ApiContext::load(&path).expect("context");
+        let session = Session::new(&client, context).expect("session");
+        let urls = session.callback_urls(OauthClientId(789));
+        let update = || async {
+            urls.update(CallbackUrlId(456), "https://yourpartner.com/oauth/callback")
+                .await
+                .expect("request")
+        };
+        runtime.block_on(update());
+        c.bench_function(
+            &format!("full signed PUT callback-url, client CPU, {name}"),
+            |b| b.iter(|| runtime.block_on(update())),
+        );
+    }
 }
 
 fn config() -> Criterion<ThreadCpu> {
@@ -157,5 +189,5 @@ fn config() -> Criterion<ThreadCpu> {
         .measurement_time(Duration::from_secs(3))
 }
 
-criterion_group! { name = benches; config = config(); targets = rsa, signed_request }
+criterion_group! { name = benches; config = config(); targets = rsa, decode_page, signed_request }
 criterion_main!(benches);

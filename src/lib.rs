@@ -42,3 +42,14 @@ pub use secret::{
 };
 pub use session::Session;
 pub use transport::SigningPolicy;
+
+/// Entry points for `benches/`: not part of the API, may change at any time.
+#[doc(hidden)]
+pub mod bench_support {
+    /// Decodes a callback-URL list body as a list call does.
+    pub fn decode_callback_url_page(
+        body: &[u8],
+    ) -> crate::Result<crate::Page<crate::OauthCallbackUrl>> {
+        crate::envelope::Envelope::parse(body)?.list("OauthCallbackUrl")
+    }
+}

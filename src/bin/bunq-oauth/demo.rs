@@ -132,7 +132,10 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
             async { follow_redirect(request.url().as_str()).await },
         )
         .await?;
-    out.line(&format!("   redirected to {}", mask_code(&redirect)))?;
+    out.line(&format!(
+        "   redirected to {}",
+        describe_redirect(&redirect)
+    ))?;
 
     let code = parse_callback(&redirect, request.state())?;
     let token = steps
@@ -223,23 +226,18 @@ async fn follow_redirect(url: &str) -> Result<String, CliError> {
         .ok_or_else(|| CliError::Usage("the redirect carries no Location".into()))
 }
 
-/// The redirect URL with its code masked (the code is a secret until used).
-fn mask_code(redirect: &str) -> String {
+/// Where the redirect goes and which parameters it carries, without values
+/// (the code is a secret until used).
+fn describe_redirect(redirect: &str) -> String {
     match url::Url::parse(redirect) {
-        Ok(mut url) => {
-            let pairs: Vec<(String, String)> = url
-                .query_pairs()
-                .map(|(k, v)| {
-                    let v = if k == "code" {
-                        "[redacted]".to_owned()
-                    } else {
-                        v.into_owned()
-                    };
-                    (k.into_owned(), v)
-                })
-                .collect();
-            url.query_pairs_mut().clear().extend_pairs(pairs);
-            url.to_string()
+        Ok(url) => {
+            let names: Vec<String> = url.query_pairs().map(|(k, _)| format!("{k}=…")).collect();
+            format!(
+                "{}{}?{}",
+                url.origin().ascii_serialization(),
+                url.path(),
+                names.join("&")
+            )
         }
         Err(_) => "(unreadable redirect)".to_owned(),
     }
