@@ -154,6 +154,13 @@ fn every_subcommand_across_processes() {
         assert_eq!(mode & 0o777, 0o600);
     }
 
+    let expiry = |path: &Path| {
+        let saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        chrono::DateTime::parse_from_rfc3339(saved["session"]["expires_at"].as_str().unwrap())
+            .unwrap()
+    };
+    let before = expiry(&owner);
     let output = run(fake.command(&owner).arg("whoami"));
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
@@ -161,6 +168,11 @@ fn every_subcommand_across_processes() {
         "{}",
         stdout(&output)
     );
+    // A command that calls bunq saves the context back, with the session
+    // bunq just extended.
+    let output = run(fake.command(&owner).args(["--json", "clients", "list"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(expiry(&owner) > before, "the saved expiry moved on");
 
     let output = run(fake.command(&owner).args(["--json", "clients", "create"]));
     assert!(output.status.success(), "{}", stderr(&output));

@@ -71,7 +71,7 @@ pub async fn authorize(
     args: AuthorizeArgs,
     out: &Output,
 ) -> Result<(), CliError> {
-    let owner = target.owner_session(context, out).await?;
+    let (owner, owner_file) = target.owner_session(context, out).await?;
     let listener = if args.paste {
         None
     } else {
@@ -157,6 +157,9 @@ pub async fn authorize(
     };
     ensure_parent(&path)?;
     user_context.save(&path)?;
+    if let Some(file) = owner_file {
+        owner.save(file)?;
+    }
     let session = Session::new(&target.client, user_context)?;
     if out.json {
         let mut value = user_json(&session);

@@ -104,13 +104,15 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
         }
         Command::Clients(command) => {
             let target = server::Target::resolve(&cli.server).await?;
-            let session = target.owner_session(&cli.context, out).await?;
-            clients::run_clients(command, &session, out).await
+            let (session, file) = target.owner_session(&cli.context, out).await?;
+            let result = clients::run_clients(command, &session, out).await;
+            keep(result, &session, file)
         }
         Command::Callbacks(command) => {
             let target = server::Target::resolve(&cli.server).await?;
-            let session = target.owner_session(&cli.context, out).await?;
-            clients::run_callbacks(command, &session, out).await
+            let (session, file) = target.owner_session(&cli.context, out).await?;
+            let result = clients::run_callbacks(command, &session, out).await;
+            keep(result, &session, file)
         }
         Command::Authorize(args) => {
             let target = server::Target::resolve(&cli.server).await?;
@@ -118,15 +120,30 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
         }
         Command::Whoami => {
             let target = server::Target::resolve(&cli.server).await?;
-            let session = target.owner_session(&cli.context, out).await?;
-            accounts::whoami(&session, out)
+            let (session, file) = target.owner_session(&cli.context, out).await?;
+            let result = accounts::whoami(&session, out);
+            keep(result, &session, file)
         }
         Command::Accounts => {
             let target = server::Target::resolve(&cli.server).await?;
-            let session = target.owner_session(&cli.context, out).await?;
-            accounts::accounts(&session, out).await
+            let (session, file) = target.owner_session(&cli.context, out).await?;
+            let result = accounts::accounts(&session, out).await;
+            keep(result, &session, file)
         }
     }
+}
+
+/// Saves the context back after a command, so that a session the command
+/// renewed (or extended by using it) is not renewed again next time.
+fn keep(
+    result: Result<(), CliError>,
+    session: &bunq_oauth::Session,
+    file: Option<PathBuf>,
+) -> Result<(), CliError> {
+    if let Some(path) = file {
+        session.save(&path)?;
+    }
+    result
 }
 
 /// What the CLI reports: the crate's errors, and its own usage problems.

@@ -111,7 +111,7 @@ impl Target {
         &self,
         context: &Option<PathBuf>,
         out: &Output,
-    ) -> Result<Session, CliError> {
+    ) -> Result<(Session, Option<PathBuf>), CliError> {
         if let Some(fake) = &self.fake
             && context.is_none()
         {
@@ -121,7 +121,7 @@ impl Target {
                     ApiContext::create(&self.client, fake.owner_api_key(), "bunq-oauth CLI"),
                 )
                 .await?;
-            return Ok(Session::new(&self.client, context)?);
+            return Ok((Session::new(&self.client, context)?, None));
         }
         let path = context_path(context)?;
         let context = ApiContext::load(&path).map_err(|e| match e {
@@ -131,7 +131,7 @@ impl Target {
             )),
             other => other.into(),
         })?;
-        Ok(Session::new(&self.client, context)?)
+        Ok((Session::new(&self.client, context)?, Some(path)))
     }
 
     /// The owner's API key for `init`: $BUNQ_API_KEY, the fake's, or a prompt.
