@@ -109,6 +109,11 @@ impl Limiter {
         }
     }
 
+    /// The window of the limit that applies to `method` on `path`.
+    pub(crate) fn window(&self, method: &Method, path: &str) -> Duration {
+        self.limits.limit_for(method, &endpoint_of(path)).window
+    }
+
     /// Waits until a call to `path` with `method` may start, and books it.
     ///
     /// `credential` is the request's `X-Bunq-Client-Authentication`. It
@@ -209,5 +214,36 @@ mod tests {
             .acquire(&Method::GET, "/v1/user/1/monetary-account", None)
             .await;
         assert_eq!(start.elapsed().as_secs(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn session_server_is_limited_per_installation() {
+        let limiter = Limiter::new(RateLimits::default().with_margin(Duration::ZERO));
+        let start = Instant::now();
+        let session = "/v1/session-server";
+        limiter
+            .acquire(&Method::POST, session, Some(b"installation-a"))
+            .await;
+        limiter
+            .acquire(&Method::POST, session, Some(b"installation-b"))
+            .await;
+        assert_eq!(start.elapsed().as_secs(), 0, "two installations, no wait");
+        limiter
+            .acquire(&Method::POST, session, Some(b"installation-a"))
+            .await;
+        assert_eq!(
+            start.elapsed().as_secs(),
+            30,
+            "the same installation waits 30 s"
+        );
+    }
+
+    #[test]
+    fn windows_follow_the_endpoint() {
+        let limiter = Limiter::new(RateLimits::default());
+        let session = limiter.window(&Method::POST, "/v1/session-server");
+        assert_eq!(session, Duration::from_secs(30));
+        let get = limiter.window(&Method::GET, "/v1/user/1/oauth-client");
+        assert_eq!(get, Duration::from_secs(3));
     }
 }

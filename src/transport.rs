@@ -123,13 +123,15 @@ async fn execute(
             last.request_id = header_text(request.headers(), REQUEST_ID);
         }
         let result = client.http.execute(request).await;
+        let retry_after: Option<u64> = result
+            .as_ref()
+            .ok()
+            .and_then(|r| header_text(r.headers(), "retry-after"))
+            .and_then(|v| v.trim().parse().ok());
         let decision = match &result {
-            Ok(response) => retry::for_status(
-                &client.retry,
-                &method,
-                response.status(),
-                header_text(response.headers(), "retry-after").and_then(|v| v.trim().parse().ok()),
-            ),
+            Ok(response) => {
+                retry::for_status(&client.retry, &method, response.status(), retry_after)
+            }
             Err(err) => retry::for_error(&method, err),
         };
         let Some(mut next) =
@@ -138,8 +140,13 @@ async fn execute(
             return result;
         };
         retries += 1;
-        let wait = match decision {
-            Retry::After(wait) => wait,
+        let wait = match (decision, &client.limiter) {
+            // Without Retry-After, wait at least the endpoint's window (30 s
+            // for session-server), or the retry would meet the same limit.
+            (Retry::After(wait), Some(limiter)) if retry_after.is_none() => {
+                wait.max(limiter.window(&method, next.url().path()))
+            }
+            (Retry::After(wait), _) => wait,
             _ => client.retry.backoff(retries),
         };
         let reason = match &result {
