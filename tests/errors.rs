@@ -10,11 +10,13 @@ fn session_with(
     configure: impl FnOnce(bunq_oauth::ClientBuilder) -> bunq_oauth::ClientBuilder,
 ) -> Session {
     // These tests are about decoding: answers are unsigned, so the signature
-    // check (tested in tests/context.rs) is off here.
+    // check (tested in tests/context.rs) is off here, and each answer is seen
+    // once (retries are tested in tests/resilience.rs).
     let client = configure(
         Client::builder()
             .api_url(server.url("/v1"))
-            .verify_response_signatures(false),
+            .verify_response_signatures(false)
+            .retry_policy(bunq_oauth::RetryPolicy::none()),
     )
     .build()
     .expect("client");
