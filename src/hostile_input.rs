@@ -110,6 +110,15 @@ proptest! {
     }
 
     #[test]
+    fn the_fast_timestamp_parser_agrees_with_chrono(
+        text in "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,11})?",
+        other in "\\PC{0,30}",
+    ) {
+        prop_assert_eq!(parse_timestamp(&text), crate::models::parse_timestamp_chrono(&text));
+        prop_assert_eq!(parse_timestamp(&other), crate::models::parse_timestamp_chrono(&other));
+    }
+
+    #[test]
     fn signature_headers_never_panic(header in "\\PC{0,400}", body in any_body()) {
         let key = test_key();
         prop_assert!(key.public_key().verify(&body, &header).is_err());
