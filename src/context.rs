@@ -322,9 +322,8 @@ impl ApiContext {
         }
         let file: ContextFile = serde_json::from_slice(bytes)
             .map_err(|e| Error::Config(format!("not a bunq-oauth context file: {e}")))?;
-        let (user_type, inner) = single_entry(&file.session.user)
-            .ok_or_else(|| Error::Config("the saved user is not a bunq user object".into()))?;
-        let user = User::from_typed(&user_type, inner.get())
+        // The saved user is bunq's wrapped object, which `User` decodes itself.
+        let user: User = serde_json::from_str(file.session.user.get())
             .map_err(|e| Error::Config(format!("the saved user cannot be read: {e}")))?;
         Ok(ApiContext {
             fixed: Arc::new(Installation {
@@ -343,16 +342,6 @@ impl ApiContext {
                 expires_at: file.session.expires_at,
             },
         })
-    }
-}
-
-fn single_entry(user: &RawValue) -> Option<(String, Box<RawValue>)> {
-    let map: std::collections::BTreeMap<String, Box<RawValue>> =
-        serde_json::from_str(user.get()).ok()?;
-    let mut entries = map.into_iter();
-    match (entries.next(), entries.next()) {
-        (Some(entry), None) => Some(entry),
-        _ => None,
     }
 }
 

@@ -85,19 +85,10 @@ impl<'a> Envelope<'a> {
 
     /// Every item, each of which must be of type `key`, and the pagination.
     pub(crate) fn list<T: DeserializeOwned>(&self, key: &str) -> Result<Page<T>> {
-        let mut items = Vec::with_capacity(self.items.len());
-        for (index, (k, _)) in self.items.iter().enumerate() {
-            if k != key {
-                return Err(Error::unexpected(
-                    format!("only {key} items"),
-                    format!("{k} at Response[{index}]"),
-                ));
-            }
-            items.push(self.decode_item(index)?);
-        }
+        let page = self.list_where(|k| k == key, || format!("only {key} items"))?;
         Ok(Page::new(
-            items,
-            self.pagination.clone().unwrap_or_default(),
+            page.items.into_iter().map(|(_, item)| item).collect(),
+            page.pagination,
         ))
     }
 
@@ -108,11 +99,22 @@ impl<'a> Envelope<'a> {
         &self,
         prefix: &str,
     ) -> Result<Page<(String, T)>> {
+        self.list_where(
+            |k| k.starts_with(prefix),
+            || format!("only {prefix}* items"),
+        )
+    }
+
+    fn list_where<T: DeserializeOwned>(
+        &self,
+        accepts: impl Fn(&str) -> bool,
+        expected: impl Fn() -> String,
+    ) -> Result<Page<(String, T)>> {
         let mut items = Vec::with_capacity(self.items.len());
         for (index, (k, _)) in self.items.iter().enumerate() {
-            if !k.starts_with(prefix) {
+            if !accepts(k) {
                 return Err(Error::unexpected(
-                    format!("only {prefix}* items"),
+                    expected(),
                     format!("{k} at Response[{index}]"),
                 ));
             }

@@ -13,7 +13,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 
 /// Retry settings. The default: up to 3 retries, backoff 200 ms doubling to
-/// at most 5 s with jitter, 429s waited out for `Retry-After` or 3 s.
+/// at most 5 s with jitter, 429s waited out for `Retry-After`, else for
+/// `rate_limited_wait` (3 s) or the endpoint's rate-limit window if longer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {

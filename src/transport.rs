@@ -116,7 +116,10 @@ async fn execute(
                 .acquire(&method, request.url().path(), credential)
                 .await;
         }
-        let again = request.try_clone();
+        // A copy to send again, made only while a retry is still possible.
+        let again = (retries < client.retry.max_retries)
+            .then(|| request.try_clone())
+            .flatten();
         {
             let mut last = last_attempt.lock().unwrap_or_else(|p| p.into_inner());
             last.method = Some(method.clone());
@@ -134,9 +137,7 @@ async fn execute(
             }
             Err(err) => retry::for_error(&method, err),
         };
-        let Some(mut next) =
-            again.filter(|_| decision != Retry::No && retries < client.retry.max_retries)
-        else {
+        let Some(mut next) = again.filter(|_| decision != Retry::No) else {
             return result;
         };
         retries += 1;
@@ -187,7 +188,8 @@ fn prepare(request: &mut reqwest::Request, ctx: &CallContext) -> Result<(), Sign
             .unwrap_or_default();
         if policy.must_sign(request.method(), request.url().path(), !body.is_empty()) {
             let signature = key.sign(body)?;
-            let value = HeaderValue::from_str(&signature).map_err(|_| SignatureError::Mismatch)?;
+            let value = HeaderValue::from_str(&signature)
+                .map_err(|_| SignatureError::MalformedSignature)?;
             request
                 .headers_mut()
                 .insert(HeaderName::from_static("x-bunq-client-signature"), value);
