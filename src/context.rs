@@ -266,7 +266,12 @@ impl ApiContext {
     /// directory, synced, then renamed over `path`), readable only by the
     /// owner (mode 0600 on Unix).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
+        write_private_file(path.as_ref(), &self.to_json()?)
+    }
+
+    /// The context file's JSON (secrets in clear: callers encrypt or write
+    /// it mode 0600).
+    pub(crate) fn to_json(&self) -> Result<Vec<u8>> {
         let file = ContextFile {
             version: CONTEXT_FILE_VERSION,
             api_url: self.fixed.api_url.clone(),
@@ -287,9 +292,7 @@ impl ApiContext {
                 user: self.session.user_json.clone(),
             },
         };
-        let json =
-            serde_json::to_vec_pretty(&file).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        write_private_file(path, &json)
+        serde_json::to_vec_pretty(&file).map_err(|e| Error::InvalidInput(e.to_string()))
     }
 
     /// Restores a context saved by [`save`](Self::save); no bunq call is made.
@@ -305,7 +308,7 @@ impl ApiContext {
         })
     }
 
-    fn from_json(bytes: &[u8]) -> Result<ApiContext> {
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<ApiContext> {
         #[derive(Deserialize)]
         struct Version {
             version: u32,

@@ -19,6 +19,10 @@ pub enum Error {
     #[error(transparent)]
     Api(#[from] ApiError),
 
+    /// A [`ContextStore`](crate::store::ContextStore) failed; see [`StoreError`](crate::store::StoreError).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+
     /// The request could not be completed at the HTTP level.
     #[error("could not complete the request to bunq ({})", if *.sent { "it may have reached bunq" } else { "it did not reach bunq" })]
     Transport {

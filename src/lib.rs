@@ -21,6 +21,7 @@ mod retry;
 mod secret;
 mod session;
 pub mod signing;
+pub mod store;
 mod transport;
 
 pub use client::{Client, ClientBuilder, Environment};

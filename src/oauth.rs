@@ -164,6 +164,38 @@ impl OAuthConfig {
         &self.redirect_uri
     }
 
+    pub(crate) fn client_secret(&self) -> &ClientSecret {
+        &self.client_secret
+    }
+
+    pub(crate) fn authorize_endpoint(&self) -> &Url {
+        &self.authorize_endpoint
+    }
+
+    pub(crate) fn token_endpoint(&self) -> &Url {
+        &self.token_endpoint
+    }
+
+    /// Rebuilds a configuration from a store record, with the same checks
+    /// as [`new`](Self::new).
+    pub(crate) fn from_parts(
+        client_id: String,
+        client_secret: String,
+        redirect_uri: String,
+        authorize_endpoint: &str,
+        token_endpoint: &str,
+    ) -> Result<Self> {
+        Url::parse(&redirect_uri)
+            .map_err(|e| Error::Config(format!("redirect_uri `{redirect_uri}`: {e}")))?;
+        Ok(OAuthConfig {
+            client_id,
+            client_secret: ClientSecret::new(client_secret),
+            redirect_uri,
+            authorize_endpoint: endpoint(authorize_endpoint)?,
+            token_endpoint: endpoint(token_endpoint)?,
+        })
+    }
+
     /// Builds bunq's authorize URL (`response_type=code`, `client_id`,
     /// `redirect_uri`, `state`) with a new 256-bit random `state`.
     pub fn authorize_url(&self) -> Result<AuthorizationRequest> {

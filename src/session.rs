@@ -25,6 +25,7 @@ use crate::monetary_accounts::MonetaryAccounts;
 use crate::oauth_clients::{CallbackUrls, OauthClients};
 use crate::secret::SessionToken;
 use crate::signing::PublicKey;
+use crate::store::{ContextKey, ContextStore};
 use crate::transport::{CallOptions, RawResult, Reply};
 
 /// Renew when less than this much of the session is left.
@@ -61,6 +62,9 @@ struct Renewing {
     context: Mutex<ApiContext>,
     /// Held for the whole of a renewal; remembers when the last one happened.
     renewal: tokio::sync::Mutex<Option<Instant>>,
+    /// Set for [`Session::from_store`]: renewals go through the store's lock
+    /// and are saved there.
+    store: Option<(Arc<dyn ContextStore>, ContextKey)>,
 }
 
 impl Session {
@@ -69,6 +73,14 @@ impl Session {
     ///
     /// Fails if the context was created against another API URL than `client`'s.
     pub fn new(client: &Client, context: ApiContext) -> Result<Self> {
+        Self::renewing(client, context, None)
+    }
+
+    fn renewing(
+        client: &Client,
+        context: ApiContext,
+        store: Option<(Arc<dyn ContextStore>, ContextKey)>,
+    ) -> Result<Self> {
         if context.api_url() != client.api_url() {
             return Err(Error::Config(format!(
                 "the context belongs to {}, the client talks to {}",
@@ -81,8 +93,30 @@ impl Session {
             Credentials::Context(Renewing {
                 context: Mutex::new(context),
                 renewal: tokio::sync::Mutex::new(None),
+                store,
             }),
         ))
+    }
+
+    /// A session over the context stored under `key`. Its renewals are
+    /// coordinated through the store: under the store's lock it first looks
+    /// at the stored session, adopts it if another handle (another process,
+    /// another app instance) already renewed, and otherwise makes the one
+    /// session-server call and stores the result.
+    ///
+    /// Fails with [`StoreError::NotFound`](crate::store::StoreError::NotFound)
+    /// if nothing is stored under `key`, and like [`new`](Self::new) if the
+    /// context belongs to another API URL.
+    pub async fn from_store(
+        client: &Client,
+        store: Arc<dyn ContextStore>,
+        key: ContextKey,
+    ) -> Result<Self> {
+        let context = store
+            .load(key)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound { key })?;
+        Self::renewing(client, context, Some((store, key)))
     }
 
     /// A session from a token obtained elsewhere, for the user `user_id`. It
@@ -313,14 +347,54 @@ impl Renewing {
                 tokio::time::sleep(wait).await;
             }
         }
-        let fixed = self.lock().fixed.clone();
-        let result = open_session(client, &fixed).await;
+        let result = match &self.store {
+            None => {
+                let fixed = self.lock().fixed.clone();
+                let session = open_session(client, &fixed).await;
+                tracing::info!(ok = session.is_ok(), "asked bunq for a new session");
+                session.map(|session| ApiContext { fixed, session })
+            }
+            Some((store, key)) => renew_in_store(client, store.as_ref(), *key, stale).await,
+        };
         *last = Some(Instant::now());
-        let session = result?;
-        self.lock().session = session;
-        tracing::info!("opened a new bunq session");
+        *self.lock() = result?;
         Ok(())
     }
+}
+
+/// A renewal under the store's lock: adopts the stored session if it is
+/// fresh and not the one bunq refused (another handle renewed), else opens
+/// a new one; the store saves the result.
+async fn renew_in_store(
+    client: &Client,
+    store: &dyn ContextStore,
+    key: ContextKey,
+    stale: Option<&SessionToken>,
+) -> Result<ApiContext> {
+    let stale = stale.cloned();
+    store
+        .renew_locked(
+            key,
+            Box::new(move |current: ApiContext| {
+                Box::pin(async move {
+                    let refused = stale
+                        .as_ref()
+                        .is_some_and(|s| s.expose_secret() == current.session.token.expose_secret());
+                    let fresh = current.session.expires_at - RENEW_MARGIN > Utc::now();
+                    if fresh && !refused {
+                        tracing::info!("adopted the session another handle on the store opened");
+                        return Ok(current);
+                    }
+                    let session = open_session(client, &current.fixed).await?;
+                    tracing::info!("opened a new bunq session");
+                    Ok(ApiContext {
+                        fixed: current.fixed,
+                        session,
+                    })
+                })
+            }),
+        )
+        .await
 }
 
 /// bunq's answer to a request with an expired or closed session: 401 with
