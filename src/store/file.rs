@@ -4,6 +4,7 @@
 //! dir/key-check          proves the encryption key (sealed constant)
 //! dir/owner.json         the owner's context  ┐ {"version":1, "bunq_user_id":…,
 //! dir/users/<id>.json    a user's context     ┘  "updated_at":…, "sealed":"<base64>"}
+//! dir/users/<id>.deleted an empty tombstone, so a deleted user's id is never reused
 //! dir/oauth-config       the OAuth client configuration (sealed)
 //! dir/states/<sha256>    a pending OAuth state; holds its expiry (Unix seconds)
 //! dir/locks/<record>     renewal locks (`flock`), so processes renew one at a time
@@ -201,7 +202,7 @@ impl Inner {
 
     fn add_user(&self, context: &ApiContext) -> Result<AppUserId> {
         let users = self.dir.join("users");
-        let mut next = self.user_ids()?.last().map_or(1, |id| id.0 + 1);
+        let mut next = self.used_ids()?.last().map_or(1, |id| id.0 + 1);
         loop {
             let id = AppUserId(next);
             let path = self.record_path(ContextKey::User(id));
@@ -227,20 +228,33 @@ impl Inner {
 
     /// The ids of stored users, ascending.
     fn user_ids(&self) -> Result<Vec<AppUserId>> {
+        self.ids_with(&[".json"])
+    }
+
+    /// The ids of stored and deleted users, ascending: the next id is above
+    /// all of them.
+    fn used_ids(&self) -> Result<Vec<AppUserId>> {
+        self.ids_with(&[".json", ".deleted"])
+    }
+
+    fn ids_with(&self, suffixes: &[&str]) -> Result<Vec<AppUserId>> {
         let users = self.dir.join("users");
         let mut ids = Vec::new();
         for entry in fs::read_dir(&users).map_err(io(&users))? {
             let entry = entry.map_err(io(&users))?;
             let name = entry.file_name();
-            let id = name
-                .to_str()
-                .and_then(|n| n.strip_suffix(".json"))
-                .and_then(|n| n.parse::<u64>().ok());
+            let id = name.to_str().and_then(|n| {
+                suffixes
+                    .iter()
+                    .find_map(|s| n.strip_suffix(s))
+                    .and_then(|n| n.parse::<u64>().ok())
+            });
             if let Some(id) = id {
                 ids.push(AppUserId(id));
             }
         }
         ids.sort();
+        ids.dedup();
         Ok(ids)
     }
 
@@ -264,6 +278,11 @@ impl Inner {
 
     fn delete(&self, key: ContextKey) -> Result<bool> {
         let path = self.record_path(key);
+        if let ContextKey::User(id) = key
+            && path.exists()
+        {
+            write_private_file(&self.dir.join("users").join(format!("{id}.deleted")), b"")?;
+        }
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),

@@ -1,0 +1,553 @@
+//! One behavioural suite for every context store: `FileStore`, `SqlStore` on
+//! SQLite, and `SqlStore` on a real PostgreSQL server (no mock database).
+//!
+//! Each behaviour is an `async fn(Backend)`; `suite!` turns it into one test
+//! per backend (`file::…`, `sqlite::…`, `postgres::…`). Contexts come from the
+//! built-in fake bunq over loopback HTTP.
+//!
+//! PostgreSQL: `BUNQ_OAUTH_TEST_POSTGRES` names a server's admin URL (for
+//! example `postgres://postgres@127.0.0.1:54329/postgres`); each test makes a
+//! database of its own there. `.ci/test` installs and starts such a server;
+//! without the variable the PostgreSQL tests fail and say so.
+#![cfg(all(feature = "sql", feature = "fake"))]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bunq_oauth::fake::FakeBunq;
+use bunq_oauth::store::{
+    AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
+};
+use bunq_oauth::{ApiContext, Client, Environment, Error, OAuthConfig, Session};
+use chrono::{Duration, Utc};
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    File,
+    Sqlite,
+    Postgres,
+}
+
+/// Where one test's store lives; dropped with the test.
+struct Place {
+    backend: Backend,
+    dir: tempfile::TempDir,
+    /// The database URL (SQL backends).
+    url: String,
+}
+
+impl Place {
+    async fn new(backend: Backend) -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::File => String::new(),
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("store.db").display()),
+            Backend::Postgres => new_postgres_database().await,
+        };
+        Place { backend, dir, url }
+    }
+
+    fn store_dir(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    async fn open(&self, key: &EncryptionKey) -> bunq_oauth::Result<Arc<dyn ContextStore>> {
+        Ok(match self.backend {
+            Backend::File => Arc::new(FileStore::open(self.store_dir(), key.clone()).await?),
+            Backend::Sqlite | Backend::Postgres => {
+                Arc::new(SqlStore::connect(&self.url, key.clone()).await?)
+            }
+        })
+    }
+
+    /// Everything the store has written, as bytes: files, or every column
+    /// of every table.
+    async fn raw_bytes(&self) -> Vec<u8> {
+        match self.backend {
+            Backend::File => {
+                let mut out = Vec::new();
+                read_tree(&self.store_dir(), &mut out);
+                out
+            }
+            Backend::Sqlite => {
+                let mut out = Vec::new();
+                read_tree(self.dir.path(), &mut out);
+                out
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                let mut out = Vec::new();
+                for table in [
+                    "bunq_oauth_contexts",
+                    "bunq_oauth_secrets",
+                    "bunq_oauth_pending_states",
+                ] {
+                    let rows: Vec<(String,)> = sqlx::query_as(&format!(
+                        "SELECT row_to_json(t)::text FROM {table} t"
+                    ))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+                    for (row,) in rows {
+                        out.extend_from_slice(row.as_bytes());
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Overwrites user `to`'s record with user `from`'s, as an attacker with
+    /// write access to the storage could.
+    async fn copy_record(&self, from: u64, to: u64) {
+        match self.backend {
+            Backend::File => {
+                let users = self.store_dir().join("users");
+                std::fs::copy(users.join(format!("{from}.json")), users.join(format!("{to}.json")))
+                    .unwrap();
+            }
+            Backend::Sqlite | Backend::Postgres => {
+                sqlx::any::install_default_drivers();
+                let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+                sqlx::query(
+                    "UPDATE bunq_oauth_contexts SET sealed = \
+                     (SELECT sealed FROM bunq_oauth_contexts WHERE id = $1) WHERE id = $2",
+                )
+                .bind(from as i64)
+                .bind(to as i64)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+        }
+    }
+}
+
+fn read_tree(dir: &Path, out: &mut Vec<u8>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            read_tree(&path, out);
+        } else {
+            out.extend(std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+/// A fresh database on the test server, returned as its URL.
+async fn new_postgres_database() -> String {
+    let admin = std::env::var("BUNQ_OAUTH_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "the PostgreSQL store tests need a server: run .ci/test (the README's test \
+             command), which installs and starts one, or set BUNQ_OAUTH_TEST_POSTGRES to an \
+             admin URL such as postgres://postgres@127.0.0.1:5432/postgres"
+        )
+    });
+    let name = format!("bunq_oauth_test_{}", uuid_like());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach BUNQ_OAUTH_TEST_POSTGRES: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+fn uuid_like() -> String {
+    let key = EncryptionKey::generate().unwrap().to_base64();
+    key.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// A fake bunq and a client for it, without pacing (the fake does not limit).
+async fn fake() -> (FakeBunq, Client) {
+    let fake = FakeBunq::start().await.unwrap();
+    let client = Client::builder()
+        .api_url(fake.api_url())
+        .rate_limits(None)
+        .build()
+        .unwrap();
+    (fake, client)
+}
+
+async fn owner_context(fake: &FakeBunq, client: &Client) -> ApiContext {
+    ApiContext::create(client, fake.owner_api_key(), "store test")
+        .await
+        .unwrap()
+}
+
+/// A user connected through OAuth, as the app's callback makes one.
+async fn connected_user(fake: &FakeBunq, client: &Client) -> ApiContext {
+    let owner = Session::new(client, owner_context(fake, client).await).unwrap();
+    let oauth_client = owner.oauth_clients().ensure_active().await.unwrap();
+    let redirect = "https://app.example/callback";
+    owner
+        .callback_urls(oauth_client.id)
+        .ensure(redirect)
+        .await
+        .unwrap();
+    let config = oauth_config(fake, &oauth_client);
+    let request = config.authorize_url().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = http.get(request.url().as_str()).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let code = bunq_oauth::parse_callback(&location, request.state()).unwrap();
+    let token = config.exchange_code(client, &code).await.unwrap();
+    bunq_oauth::oauth::connect(client, &token, "store test user")
+        .await
+        .unwrap()
+}
+
+fn oauth_config(fake: &FakeBunq, oauth_client: &bunq_oauth::OauthClient) -> OAuthConfig {
+    OAuthConfig::new(
+        Environment::Sandbox,
+        oauth_client.client_id.clone(),
+        oauth_client.secret.clone(),
+        "https://app.example/callback",
+    )
+    .unwrap()
+    .with_authorize_endpoint(&fake.oauth_authorize_url())
+    .unwrap()
+    .with_token_endpoint(&fake.oauth_token_url())
+    .unwrap()
+}
+
+fn key() -> EncryptionKey {
+    EncryptionKey::generate().unwrap()
+}
+
+// ---- the behaviours ---------------------------------------------------------
+
+async fn owner_round_trips_and_is_replaced(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let store = place.open(&key).await.unwrap();
+    let (fake, client) = fake().await;
+    assert!(store.load(ContextKey::Owner).await.unwrap().is_none());
+
+    let first = owner_context(&fake, &client).await;
+    store.save(ContextKey::Owner, &first).await.unwrap();
+    let loaded = store.load(ContextKey::Owner).await.unwrap().unwrap();
+    assert_eq!(loaded.user_id(), fake.owner_user_id());
+    assert_eq!(loaded.api_url(), first.api_url());
+    assert_eq!(loaded.device_id(), first.device_id());
+    assert_eq!(loaded.session_expires_at(), first.session_expires_at());
+
+    // Saving again replaces: still one owner record, now the second context.
+    let second = owner_context(&fake, &client).await;
+    store.save(ContextKey::Owner, &second).await.unwrap();
+    let listed = store.list().await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].key, ContextKey::Owner);
+    assert_eq!(listed[0].bunq_user_id, fake.owner_user_id());
+    let loaded = store.load(ContextKey::Owner).await.unwrap().unwrap();
+    assert_eq!(loaded.device_id(), second.device_id());
+    assert_ne!(loaded.device_id(), first.device_id());
+
+    // The loaded context works: a call through it needs no new session.
+    let before = fake.stats().session_servers;
+    let session = Session::new(&client, loaded).unwrap();
+    session.oauth_clients().list().await.unwrap();
+    assert_eq!(fake.stats().session_servers, before);
+}
+
+async fn users_get_fresh_ids_that_are_never_reused(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open(&key()).await.unwrap();
+    let (fake, client) = fake().await;
+    let user = connected_user(&fake, &client).await;
+
+    let a = store.add_user(&user).await.unwrap();
+    let b = store.add_user(&user).await.unwrap();
+    let c = store.add_user(&user).await.unwrap();
+    assert_eq!((a, b, c), (AppUserId(1), AppUserId(2), AppUserId(3)));
+    store
+        .save(ContextKey::Owner, &owner_context(&fake, &client).await)
+        .await
+        .unwrap();
+    let keys: Vec<ContextKey> = store.list().await.unwrap().iter().map(|s| s.key).collect();
+    assert_eq!(
+        keys,
+        [
+            ContextKey::Owner,
+            ContextKey::User(a),
+            ContextKey::User(b),
+            ContextKey::User(c)
+        ]
+    );
+    let listed = store.list().await.unwrap();
+    assert_eq!(listed[1].bunq_user_id, user.user_id());
+    assert!(listed[1].updated_at <= Utc::now() + Duration::seconds(1));
+
+    // Delete the newest: gone, a second delete finds nothing, and its id is
+    // not handed out again (an app may still refer to it).
+    assert!(store.delete(ContextKey::User(c)).await.unwrap());
+    assert!(!store.delete(ContextKey::User(c)).await.unwrap());
+    assert!(store.load(ContextKey::User(c)).await.unwrap().is_none());
+    let d = store.add_user(&user).await.unwrap();
+    assert_eq!(d, AppUserId(4));
+    assert_eq!(store.list().await.unwrap().len(), 4);
+}
+
+async fn saving_an_unknown_user_is_not_found(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open(&key()).await.unwrap();
+    let (fake, client) = fake().await;
+    let context = owner_context(&fake, &client).await;
+    let err = store
+        .save(ContextKey::User(AppUserId(7)), &context)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Store(StoreError::NotFound { key: ContextKey::User(AppUserId(7)) })),
+        "{err:?}"
+    );
+    assert!(store.list().await.unwrap().is_empty());
+    // A session from a key with nothing stored is the same typed error.
+    let err = Session::from_store(&client, store.clone(), ContextKey::User(AppUserId(7)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Store(StoreError::NotFound { .. })), "{err:?}");
+}
+
+async fn a_wrong_key_is_refused_at_open_and_the_right_one_reads_everything(backend: Backend) {
+    let place = Place::new(backend).await;
+    let right = key();
+    let (fake, client) = fake().await;
+    {
+        let store = place.open(&right).await.unwrap();
+        let owner = owner_context(&fake, &client).await;
+        store.save(ContextKey::Owner, &owner).await.unwrap();
+        store.add_user(&owner).await.unwrap();
+    }
+    let err = place.open(&key()).await.unwrap_err();
+    assert!(matches!(err, Error::Store(StoreError::WrongKey)), "{err:?}");
+    assert!(err.to_string().contains("encryption key"), "{err}");
+
+    // Reopened with the right key (a restart): everything is there.
+    let store = place.open(&right).await.unwrap();
+    assert_eq!(store.list().await.unwrap().len(), 2);
+    let owner = store.load(ContextKey::Owner).await.unwrap().unwrap();
+    assert_eq!(owner.user_id(), fake.owner_user_id());
+    assert!(store.load(ContextKey::User(AppUserId(1))).await.unwrap().is_some());
+}
+
+async fn secrets_are_encrypted_at_rest(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open(&key()).await.unwrap();
+    let (fake, client) = fake().await;
+    let owner = owner_context(&fake, &client).await;
+    store.save(ContextKey::Owner, &owner).await.unwrap();
+    let session = Session::new(&client, owner).unwrap();
+    let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
+    let config = oauth_config(&fake, &oauth_client);
+    store.save_oauth_config(&config).await.unwrap();
+    let request = config.authorize_url().unwrap();
+    store
+        .add_pending_state(request.state(), Utc::now() + Duration::minutes(10))
+        .await
+        .unwrap();
+
+    let raw = place.raw_bytes().await;
+    assert!(raw.len() > 1000, "the store wrote {} bytes", raw.len());
+    let raw = String::from_utf8_lossy(&raw);
+    let client_secret = oauth_client.secret;
+    for (what, secret) in [
+        ("API key", fake.owner_api_key().expose_secret().to_owned()),
+        ("client secret", client_secret.expose_secret().to_owned()),
+        ("OAuth state", request.state().expose_secret().to_owned()),
+        ("private key", "PRIVATE KEY".to_owned()),
+        ("context JSON", "installation_token".to_owned()),
+    ] {
+        assert!(!raw.contains(&secret), "the {what} is stored in clear");
+    }
+}
+
+async fn a_record_moved_onto_another_does_not_open(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open(&key()).await.unwrap();
+    let (fake, client) = fake().await;
+    let context = owner_context(&fake, &client).await;
+    store.add_user(&context).await.unwrap();
+    store.add_user(&context).await.unwrap();
+    place.copy_record(1, 2).await;
+    assert!(store.load(ContextKey::User(AppUserId(1))).await.unwrap().is_some());
+    let err = store
+        .load(ContextKey::User(AppUserId(2)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Store(StoreError::Corrupt { ref record, .. }) if record == "user 2"),
+        "{err:?}"
+    );
+}
+
+async fn the_oauth_config_round_trips(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let store = place.open(&key).await.unwrap();
+    let (fake, client) = fake().await;
+    assert!(store.load_oauth_config().await.unwrap().is_none());
+    let session = Session::new(&client, owner_context(&fake, &client).await).unwrap();
+    let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
+    session
+        .callback_urls(oauth_client.id)
+        .ensure("https://app.example/callback")
+        .await
+        .unwrap();
+    let config = oauth_config(&fake, &oauth_client);
+    store.save_oauth_config(&config).await.unwrap();
+    store.save_oauth_config(&config).await.unwrap();
+
+    let loaded = place
+        .open(&key)
+        .await
+        .unwrap()
+        .load_oauth_config()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(loaded.client_id(), config.client_id());
+    assert_eq!(loaded.redirect_uri(), config.redirect_uri());
+    let url = loaded.authorize_url().unwrap().url().to_string();
+    assert!(url.starts_with(&fake.oauth_authorize_url()), "{url}");
+    // The secret survived: the stored config can exchange a code.
+    let request = loaded.authorize_url().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = http.get(request.url().as_str()).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let code = bunq_oauth::parse_callback(&location, request.state()).unwrap();
+    loaded.exchange_code(&client, &code).await.unwrap();
+}
+
+async fn pending_states_are_taken_once_and_expire(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open(&key()).await.unwrap();
+    let live = bunq_oauth::CsrfState::random().unwrap();
+    let expired = bunq_oauth::CsrfState::random().unwrap();
+    let unknown = bunq_oauth::CsrfState::random().unwrap();
+    store
+        .add_pending_state(&live, Utc::now() + Duration::minutes(10))
+        .await
+        .unwrap();
+    store
+        .add_pending_state(&expired, Utc::now() - Duration::seconds(1))
+        .await
+        .unwrap();
+    assert!(store.take_pending_state(&live).await.unwrap());
+    assert!(!store.take_pending_state(&live).await.unwrap(), "replayed");
+    assert!(!store.take_pending_state(&expired).await.unwrap(), "expired");
+    assert!(!store.take_pending_state(&unknown).await.unwrap(), "unknown");
+
+    // Two callbacks racing with the same state: exactly one wins.
+    let raced = bunq_oauth::CsrfState::random().unwrap();
+    store
+        .add_pending_state(&raced, Utc::now() + Duration::minutes(10))
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(store.take_pending_state(&raced), store.take_pending_state(&raced));
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one take wins");
+}
+
+/// Two app instances (two store handles, two clients) and 20 concurrent
+/// requests for one user whose session bunq expired: one session-server
+/// call between them, and both go on with the new session.
+async fn two_handles_renew_an_expired_session_once(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let (fake, _) = fake().await;
+    let instance = || {
+        Client::builder()
+            .api_url(fake.api_url())
+            .rate_limits(None)
+            .build()
+            .unwrap()
+    };
+    let (client_a, client_b) = (instance(), instance());
+    let user = connected_user(&fake, &client_a).await;
+    let store_a = place.open(&key).await.unwrap();
+    let store_b = place.open(&key).await.unwrap();
+    let id = store_a.add_user(&user).await.unwrap();
+    let key_user = ContextKey::User(id);
+    let a = Session::from_store(&client_a, store_a.clone(), key_user)
+        .await
+        .unwrap();
+    let b = Session::from_store(&client_b, store_b.clone(), key_user)
+        .await
+        .unwrap();
+
+    fake.expire_sessions();
+    let before = fake.stats();
+    let calls = (0..20).map(|i| {
+        let session = if i % 2 == 0 { a.clone() } else { b.clone() };
+        async move { session.monetary_accounts().list().await }
+    });
+    for result in futures::future::join_all(calls).await {
+        let page = result.unwrap();
+        assert!(!page.items.is_empty());
+    }
+    let after = fake.stats();
+    assert_eq!(
+        after.session_servers - before.session_servers,
+        1,
+        "session-server calls for 20 requests on two handles"
+    );
+
+    // Both handles hold the new session, and so does the store: 20 more
+    // requests and a third handle's request make exactly 21 calls, no 401.
+    let c = Session::from_store(&instance(), place.open(&key).await.unwrap(), key_user)
+        .await
+        .unwrap();
+    let again = (0..21).map(|i| {
+        let session = [&a, &b, &c][i % 3].clone();
+        async move { session.monetary_accounts().list().await }
+    });
+    for result in futures::future::join_all(again).await {
+        result.unwrap();
+    }
+    let last = fake.stats();
+    assert_eq!(last.session_servers, after.session_servers);
+    assert_eq!(last.requests_total - after.requests_total, 21);
+}
+
+macro_rules! suite {
+    ($($behaviour:ident),* $(,)?) => {
+        mod file {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $behaviour() { super::$behaviour(super::Backend::File).await })*
+        }
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $behaviour() { super::$behaviour(super::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $behaviour() { super::$behaviour(super::Backend::Postgres).await })*
+        }
+    };
+}
+
+suite!(
+    owner_round_trips_and_is_replaced,
+    users_get_fresh_ids_that_are_never_reused,
+    saving_an_unknown_user_is_not_found,
+    a_wrong_key_is_refused_at_open_and_the_right_one_reads_everything,
+    secrets_are_encrypted_at_rest,
+    a_record_moved_onto_another_does_not_open,
+    the_oauth_config_round_trips,
+    pending_states_are_taken_once_and_expire,
+    two_handles_renew_an_expired_session_once,
+);
