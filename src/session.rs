@@ -377,9 +377,9 @@ async fn renew_in_store(
             key,
             Box::new(move |current: ApiContext| {
                 Box::pin(async move {
-                    let refused = stale
-                        .as_ref()
-                        .is_some_and(|s| s.expose_secret() == current.session.token.expose_secret());
+                    let refused = stale.as_ref().is_some_and(|s| {
+                        s.expose_secret() == current.session.token.expose_secret()
+                    });
                     let fresh = current.session.expires_at - RENEW_MARGIN > Utc::now();
                     if fresh && !refused {
                         tracing::info!("adopted the session another handle on the store opened");

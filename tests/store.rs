@@ -83,12 +83,11 @@ impl Place {
                     "bunq_oauth_secrets",
                     "bunq_oauth_pending_states",
                 ] {
-                    let rows: Vec<(String,)> = sqlx::query_as(&format!(
-                        "SELECT row_to_json(t)::text FROM {table} t"
-                    ))
-                    .fetch_all(&mut conn)
-                    .await
-                    .unwrap();
+                    let rows: Vec<(String,)> =
+                        sqlx::query_as(&format!("SELECT row_to_json(t)::text FROM {table} t"))
+                            .fetch_all(&mut conn)
+                            .await
+                            .unwrap();
                     for (row,) in rows {
                         out.extend_from_slice(row.as_bytes());
                     }
@@ -104,8 +103,11 @@ impl Place {
         match self.backend {
             Backend::File => {
                 let users = self.store_dir().join("users");
-                std::fs::copy(users.join(format!("{from}.json")), users.join(format!("{to}.json")))
-                    .unwrap();
+                std::fs::copy(
+                    users.join(format!("{from}.json")),
+                    users.join(format!("{to}.json")),
+                )
+                .unwrap();
             }
             Backend::Sqlite | Backend::Postgres => {
                 sqlx::any::install_default_drivers();
@@ -309,7 +311,12 @@ async fn saving_an_unknown_user_is_not_found(backend: Backend) {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Store(StoreError::NotFound { key: ContextKey::User(AppUserId(7)) })),
+        matches!(
+            err,
+            Error::Store(StoreError::NotFound {
+                key: ContextKey::User(AppUserId(7))
+            })
+        ),
         "{err:?}"
     );
     assert!(store.list().await.unwrap().is_empty());
@@ -317,7 +324,10 @@ async fn saving_an_unknown_user_is_not_found(backend: Backend) {
     let err = Session::from_store(&client, store.clone(), ContextKey::User(AppUserId(7)))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Store(StoreError::NotFound { .. })), "{err:?}");
+    assert!(
+        matches!(err, Error::Store(StoreError::NotFound { .. })),
+        "{err:?}"
+    );
 }
 
 async fn a_wrong_key_is_refused_at_open_and_the_right_one_reads_everything(backend: Backend) {
@@ -339,7 +349,13 @@ async fn a_wrong_key_is_refused_at_open_and_the_right_one_reads_everything(backe
     assert_eq!(store.list().await.unwrap().len(), 2);
     let owner = store.load(ContextKey::Owner).await.unwrap().unwrap();
     assert_eq!(owner.user_id(), fake.owner_user_id());
-    assert!(store.load(ContextKey::User(AppUserId(1))).await.unwrap().is_some());
+    assert!(
+        store
+            .load(ContextKey::User(AppUserId(1)))
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 async fn secrets_are_encrypted_at_rest(backend: Backend) {
@@ -381,7 +397,13 @@ async fn a_record_moved_onto_another_does_not_open(backend: Backend) {
     store.add_user(&context).await.unwrap();
     store.add_user(&context).await.unwrap();
     place.copy_record(1, 2).await;
-    assert!(store.load(ContextKey::User(AppUserId(1))).await.unwrap().is_some());
+    assert!(
+        store
+            .load(ContextKey::User(AppUserId(1)))
+            .await
+            .unwrap()
+            .is_some()
+    );
     let err = store
         .load(ContextKey::User(AppUserId(2)))
         .await
@@ -449,8 +471,14 @@ async fn pending_states_are_taken_once_and_expire(backend: Backend) {
         .unwrap();
     assert!(store.take_pending_state(&live).await.unwrap());
     assert!(!store.take_pending_state(&live).await.unwrap(), "replayed");
-    assert!(!store.take_pending_state(&expired).await.unwrap(), "expired");
-    assert!(!store.take_pending_state(&unknown).await.unwrap(), "unknown");
+    assert!(
+        !store.take_pending_state(&expired).await.unwrap(),
+        "expired"
+    );
+    assert!(
+        !store.take_pending_state(&unknown).await.unwrap(),
+        "unknown"
+    );
 
     // Two callbacks racing with the same state: exactly one wins.
     let raced = bunq_oauth::CsrfState::random().unwrap();
@@ -458,7 +486,10 @@ async fn pending_states_are_taken_once_and_expire(backend: Backend) {
         .add_pending_state(&raced, Utc::now() + Duration::minutes(10))
         .await
         .unwrap();
-    let (a, b) = tokio::join!(store.take_pending_state(&raced), store.take_pending_state(&raced));
+    let (a, b) = tokio::join!(
+        store.take_pending_state(&raced),
+        store.take_pending_state(&raced)
+    );
     assert!(a.unwrap() ^ b.unwrap(), "exactly one take wins");
 }
 

@@ -139,7 +139,9 @@ impl Inner {
         }
         // First open: publish the check without overwriting one another
         // process may have published meanwhile, then verify what is there.
-        let tmp = self.dir.join(format!(".key-check.{}", uuid::Uuid::new_v4().simple()));
+        let tmp = self
+            .dir
+            .join(format!(".key-check.{}", uuid::Uuid::new_v4().simple()));
         write_private_file(&tmp, &self.key.key_check()?)?;
         let linked = fs::hard_link(&tmp, &path);
         let _ = fs::remove_file(&tmp);
@@ -173,7 +175,10 @@ impl Inner {
         let record: RecordFile =
             serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
         if record.version != RECORD_VERSION {
-            return Err(corrupt(format!("unknown record version {}", record.version)));
+            return Err(corrupt(format!(
+                "unknown record version {}",
+                record.version
+            )));
         }
         Ok(record)
     }
@@ -422,7 +427,8 @@ impl ContextStore for FileStore {
             let inner = self.inner.clone();
             let saved = renewed.clone();
             blocking(move || {
-                let result = write_private_file(&inner.record_path(key), &inner.encode(key, &saved)?);
+                let result =
+                    write_private_file(&inner.record_path(key), &inner.encode(key, &saved)?);
                 drop(lock);
                 result
             })

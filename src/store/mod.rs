@@ -118,8 +118,7 @@ pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T>>;
 /// The work a coordinated renewal runs while it holds a record's lock: given
 /// the context as stored now, the context to store (the same one if another
 /// handle already renewed).
-pub type RenewFn<'a> =
-    Box<dyn FnOnce(ApiContext) -> BoxFuture<'a, Result<ApiContext>> + Send + 'a>;
+pub type RenewFn<'a> = Box<dyn FnOnce(ApiContext) -> BoxFuture<'a, Result<ApiContext>> + Send + 'a>;
 
 /// Storage for the contexts of an app's owner and connected users, the
 /// app's OAuth client, and pending OAuth states. Secrets are encrypted at
@@ -167,8 +166,11 @@ pub trait ContextStore: Send + Sync + fmt::Debug {
     /// sessions; see the module docs.
     ///
     /// [`Session::from_store`]: crate::Session::from_store
-    fn renew_locked<'a>(&'a self, key: ContextKey, renew: RenewFn<'a>)
-    -> StoreFuture<'a, ApiContext>;
+    fn renew_locked<'a>(
+        &'a self,
+        key: ContextKey,
+        renew: RenewFn<'a>,
+    ) -> StoreFuture<'a, ApiContext>;
 }
 
 /// The stored form of an [`OAuthConfig`], sealed as one record.
@@ -230,7 +232,8 @@ fn open_context(key: &EncryptionKey, record: ContextKey, sealed: &[u8]) -> Resul
 /// A pending state's stored form: hex SHA-256, so a database dump holds no
 /// usable state.
 fn state_digest(state: &CsrfState) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, state.expose_secret().as_bytes());
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, state.expose_secret().as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -182,7 +182,9 @@ mod tests {
         assert_eq!(EncryptionKey::parse(&b64).unwrap().bytes, key.bytes);
         let hex: String = key.bytes.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(EncryptionKey::parse(&hex).unwrap().bytes, key.bytes);
-        let err = EncryptionKey::parse("hunter2-not-a-key").unwrap_err().to_string();
+        let err = EncryptionKey::parse("hunter2-not-a-key")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("hunter2"), "{err}");
         assert!(EncryptionKey::parse(&hex[..62]).is_err());
         assert_eq!(format!("{key:?}"), "EncryptionKey([redacted])");

@@ -306,12 +306,11 @@ impl Inner {
     }
 
     async fn list(&self) -> Result<Vec<StoredContext>> {
-        let rows = sqlx::query(
-            "SELECT id, bunq_user_id, updated_at FROM bunq_oauth_contexts ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
+        let rows =
+            sqlx::query("SELECT id, bunq_user_id, updated_at FROM bunq_oauth_contexts ORDER BY id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get(0).map_err(db)?;
@@ -392,13 +391,12 @@ impl Inner {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // First statement of the transaction, and a write: PostgreSQL locks
         // the row, SQLite takes its write lock, both until commit.
-        let locked = sqlx::query(
-            "UPDATE bunq_oauth_contexts SET renewals = renewals + 1 WHERE id = $1",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        let locked =
+            sqlx::query("UPDATE bunq_oauth_contexts SET renewals = renewals + 1 WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
         if locked.rows_affected() == 0 {
             return Err(StoreError::NotFound { key }.into());
         }
@@ -466,7 +464,10 @@ impl ContextStore for SqlStore {
         state: &'a CsrfState,
         expires_at: DateTime<Utc>,
     ) -> StoreFuture<'a, ()> {
-        Box::pin(self.inner.add_pending_state(state_digest(state), expires_at))
+        Box::pin(
+            self.inner
+                .add_pending_state(state_digest(state), expires_at),
+        )
     }
 
     fn take_pending_state<'a>(&'a self, state: &'a CsrfState) -> StoreFuture<'a, bool> {
