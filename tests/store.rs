@@ -554,6 +554,31 @@ async fn two_handles_renew_an_expired_session_once(backend: Backend) {
     assert_eq!(last.requests_total - after.requests_total, 21);
 }
 
+/// Ten users connecting at once through two handles get ten different ids.
+async fn concurrent_adds_get_distinct_ids(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let (a, b) = (
+        place.open(&key).await.unwrap(),
+        place.open(&key).await.unwrap(),
+    );
+    let (fake, client) = fake().await;
+    let context = owner_context(&fake, &client).await;
+    let adds = (0..10).map(|i| {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let context = context.clone();
+        async move { store.add_user(&context).await }
+    });
+    let mut ids: Vec<u64> = futures::future::join_all(adds)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().0)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, (1..=10).collect::<Vec<u64>>());
+    assert_eq!(a.list().await.unwrap().len(), 10);
+}
+
 macro_rules! suite {
     ($($behaviour:ident),* $(,)?) => {
         mod file {
@@ -581,4 +606,53 @@ suite!(
     the_oauth_config_round_trips,
     pending_states_are_taken_once_and_expire,
     two_handles_renew_an_expired_session_once,
+    concurrent_adds_get_distinct_ids,
 );
+
+#[cfg(unix)]
+#[tokio::test]
+async fn file_store_files_and_directories_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let store = FileStore::open(&root, key()).await.unwrap();
+    let (fake, client) = fake().await;
+    let context = owner_context(&fake, &client).await;
+    store.save(ContextKey::Owner, &context).await.unwrap();
+    store.add_user(&context).await.unwrap();
+    store
+        .add_pending_state(
+            &bunq_oauth::CsrfState::random().unwrap(),
+            Utc::now() + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    let mut checked = 0;
+    let mut stack = vec![root];
+    while let Some(path) = stack.pop() {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        if path.is_dir() {
+            assert_eq!(mode, 0o700, "{}", path.display());
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode, 0o600, "{}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "checked {checked} files");
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_crate_is_refused() {
+    let place = Place::new(Backend::Sqlite).await;
+    let key = key();
+    drop(place.open(&key).await.unwrap());
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&place.url).await.unwrap();
+    sqlx::query("UPDATE bunq_oauth_schema SET version = 99 WHERE id = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let err = place.open(&key).await.unwrap_err();
+    assert!(err.to_string().contains("version 99"), "{err}");
+}

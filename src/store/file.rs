@@ -337,12 +337,14 @@ impl Inner {
             ContextKey::User(id) => format!("user-{id}"),
         };
         let path = self.dir.join("locks").join(name);
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io(&path))?;
+        let mut options = fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(io(&path))?;
         file.lock().map_err(io(&path))?;
         Ok(file)
     }

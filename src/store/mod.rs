@@ -13,6 +13,27 @@
 //! for all handles on it (processes, app instances), and every handle adopts
 //! the new session.
 //!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use bunq_oauth::store::{AppUserId, ContextKey, ContextStore, EncryptionKey, SqlStore};
+//! use bunq_oauth::{Client, Environment, Session};
+//!
+//! # async fn run(context: bunq_oauth::ApiContext) -> bunq_oauth::Result<()> {
+//! let key = EncryptionKey::parse(&std::env::var("BUNQ_OAUTH_STORE_KEY").unwrap_or_default())?;
+//! let store: Arc<dyn ContextStore> = Arc::new(SqlStore::connect("sqlite://app.db", key).await?);
+//! let client = Client::builder().environment(Environment::Sandbox).build()?;
+//!
+//! // In the OAuth callback: `context` from `oauth::connect` gets the app's own id.
+//! let id: AppUserId = store.add_user(&context).await?;
+//!
+//! // Later, in any instance: act as that user; renewals go through the store.
+//! let session = Session::from_store(&client, store.clone(), ContextKey::User(id)).await?;
+//! let accounts = session.monetary_accounts().list().await?;
+//! println!("{} accounts", accounts.items.len());
+//! # Ok(()) }
+//! ```
+//!
 //! [`Session::from_store`]: crate::Session::from_store
 
 use std::fmt;
