@@ -656,3 +656,36 @@ async fn a_database_from_a_newer_crate_is_refused() {
     let err = place.open(&key).await.unwrap_err();
     assert!(err.to_string().contains("version 99"), "{err}");
 }
+
+/// A database URL's password appears in no error and no `Debug` output.
+#[tokio::test]
+async fn a_database_password_is_never_printed() {
+    let password = "hunter2-database-password";
+    let refused = SqlStore::connect(
+        &format!("postgres://app:{password}@127.0.0.1:1/app?connect_timeout=2"),
+        key(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refused, Error::Store(StoreError::Database(_))),
+        "{refused:?}"
+    );
+    for text in [refused.to_string(), format!("{refused:?}")] {
+        assert!(!text.contains(password), "{text}");
+    }
+    let malformed = SqlStore::connect(&format!("mysql://app:{password}@x/app"), key())
+        .await
+        .unwrap_err();
+    assert!(
+        !format!("{malformed:?}").contains(password),
+        "{malformed:?}"
+    );
+
+    // Connected (the test server trusts loopback, so any password works).
+    let place = Place::new(Backend::Postgres).await;
+    let mut url = url::Url::parse(&place.url).unwrap();
+    url.set_password(Some(password)).unwrap();
+    let store = SqlStore::connect(url.as_str(), key()).await.unwrap();
+    assert!(!format!("{store:?}").contains(password));
+}

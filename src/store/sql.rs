@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 
 use super::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, RenewFn, StoreError, StoreFuture,
@@ -77,6 +77,15 @@ impl SqlStore {
                 redact_url_error(&e)
             ))
         })?;
+        // One direct connection first: an unreachable server or a refused
+        // login fails now, with its own reason, instead of after the pool's
+        // acquire timeout.
+        AnyConnection::connect_with(&options)
+            .await
+            .map_err(db)?
+            .close()
+            .await
+            .map_err(db)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 4 } else { 10 })
             .acquire_timeout(Duration::from_secs(30))
