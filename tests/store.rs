@@ -196,6 +196,18 @@ async fn connected_user(fake: &FakeBunq, client: &Client) -> ApiContext {
         .await
         .unwrap();
     let config = oauth_config(fake, &oauth_client);
+    let token = config
+        .exchange_code(client, &authorize(&config).await)
+        .await
+        .unwrap();
+    bunq_oauth::oauth::connect(client, &token, "store test user")
+        .await
+        .unwrap()
+}
+
+/// Plays the user at the fake's authorization page: follows the authorize
+/// URL, takes the code from the redirect.
+async fn authorize(config: &OAuthConfig) -> bunq_oauth::AuthorizationCode {
     let request = config.authorize_url().unwrap();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -203,11 +215,7 @@ async fn connected_user(fake: &FakeBunq, client: &Client) -> ApiContext {
         .unwrap();
     let answer = http.get(request.url().as_str()).send().await.unwrap();
     let location = answer.headers()["location"].to_str().unwrap().to_owned();
-    let code = bunq_oauth::parse_callback(&location, request.state()).unwrap();
-    let token = config.exchange_code(client, &code).await.unwrap();
-    bunq_oauth::oauth::connect(client, &token, "store test user")
-        .await
-        .unwrap()
+    bunq_oauth::parse_callback(&location, request.state()).unwrap()
 }
 
 fn oauth_config(fake: &FakeBunq, oauth_client: &bunq_oauth::OauthClient) -> OAuthConfig {
@@ -444,14 +452,7 @@ async fn the_oauth_config_round_trips(backend: Backend) {
     let url = loaded.authorize_url().unwrap().url().to_string();
     assert!(url.starts_with(&fake.oauth_authorize_url()), "{url}");
     // The secret survived: the stored config can exchange a code.
-    let request = loaded.authorize_url().unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = http.get(request.url().as_str()).send().await.unwrap();
-    let location = answer.headers()["location"].to_str().unwrap().to_owned();
-    let code = bunq_oauth::parse_callback(&location, request.state()).unwrap();
+    let code = authorize(&loaded).await;
     loaded.exchange_code(&client, &code).await.unwrap();
 }
 
