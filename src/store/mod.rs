@@ -257,9 +257,3 @@ fn state_digest(state: &CsrfState) -> String {
         aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, state.expose_secret().as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
-
-/// bunq user ids are below 2^63; a larger one cannot be stored in a BIGINT.
-fn bunq_user_id_column(context: &ApiContext) -> Result<i64> {
-    i64::try_from(context.user_id().get())
-        .map_err(|_| Error::InvalidInput(format!("user id {} is out of range", context.user_id())))
-}

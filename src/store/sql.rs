@@ -19,8 +19,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 
 use super::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, RenewFn, StoreError, StoreFuture,
-    StoredContext, bunq_user_id_column, open_context, open_oauth_config, seal_context,
-    seal_oauth_config, state_digest,
+    StoredContext, open_context, open_oauth_config, seal_context, seal_oauth_config, state_digest,
 };
 use crate::context::ApiContext;
 use crate::error::{Error, Result};
@@ -490,4 +489,10 @@ impl ContextStore for SqlStore {
     ) -> StoreFuture<'a, ApiContext> {
         Box::pin(self.inner.renew_locked(key, renew))
     }
+}
+
+/// bunq user ids are below 2^63; a larger one cannot be stored in a BIGINT.
+fn bunq_user_id_column(context: &ApiContext) -> Result<i64> {
+    i64::try_from(context.user_id().get())
+        .map_err(|_| Error::InvalidInput(format!("user id {} is out of range", context.user_id())))
 }
