@@ -1,0 +1,511 @@
+//! A PSD2/OAuth web app on bunq, in Rust: bunq's Python example (FastAPI,
+//! SQLite) rebuilt on this crate's context store.
+//!
+//! ```sh
+//! cargo run --example psd2_app -- --fake       # against the built-in fake bunq
+//! curl -X POST http://127.0.0.1:8000/setup      # once: owner context, OAuth client, callback URL
+//! open http://127.0.0.1:8000/auth               # the authorize link and its QR code
+//! ```
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /setup` | one-time and idempotent: the owner's context, an active OAuth client, the callback URL |
+//! | `GET /auth` | an HTML page with the authorize link and its QR code (SVG) |
+//! | `GET /callback` | checks `state`, exchanges the code, stores the user: `{"message":"OAuth success","new_user_id":N}` |
+//! | `GET /users/{id}` | the connected user, through a session from the store (renewed as needed) |
+//! | `GET /users/{id}/accounts` | that user's monetary accounts |
+//! | `GET /health` | `{"status":"ok"}` once the store answers |
+//!
+//! Configuration (environment):
+//! - `DATABASE_URL`: `sqlite://psd2_app.db` (default), `postgres://…` (several
+//!   instances), or a directory path for a `FileStore`;
+//! - `BUNQ_OAUTH_STORE_KEY`: the encryption key for secrets at rest (64 hex
+//!   digits or base64 of 32 bytes: `openssl rand -base64 32`);
+//! - `BUNQ_ENVIRONMENT` = `sandbox` (default) or `production`; or all three of
+//!   `BUNQ_API_URL`, `BUNQ_OAUTH_AUTHORIZE_URL`, `BUNQ_OAUTH_TOKEN_URL`;
+//! - `BUNQ_API_KEY`: the app owner's API key, read by `/setup` only;
+//! - `PSD2_APP_LISTEN` (default `127.0.0.1:8000`; port 0 picks one) and
+//!   `PSD2_APP_PUBLIC_URL` (default `http://<listen address>`), whose
+//!   `/callback` is registered as the callback URL.
+//!
+//! `--fake` starts the built-in fake bunq in the process and uses its URLs
+//! and owner key; without `BUNQ_OAUTH_STORE_KEY` and `DATABASE_URL` it uses a
+//! throwaway key and a SQLite file in a temporary directory.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bunq_oauth::store::{
+    AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
+};
+use bunq_oauth::{
+    ApiContext, ApiKey, Client, Environment, Error, OAuthConfig, OAuthError, Session, User,
+};
+use chrono::Utc;
+use futures::TryStreamExt;
+use serde_json::{Value, json};
+
+/// How long an authorize link stays valid.
+const STATE_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Where bunq is: its API and its two OAuth endpoints.
+struct Bunq {
+    environment: Environment,
+    api_url: String,
+    authorize_url: String,
+    token_url: String,
+}
+
+struct Config {
+    bunq: Bunq,
+    database_url: String,
+    key: EncryptionKey,
+    owner_api_key: Option<ApiKey>,
+    listen: String,
+    public_url: Option<String>,
+}
+
+/// What every request handler shares.
+struct App {
+    client: Client,
+    store: Arc<dyn ContextStore>,
+    bunq: Bunq,
+    owner_api_key: Option<ApiKey>,
+    callback_url: String,
+    /// One session per user in this instance, so concurrent requests share
+    /// one renewal; instances coordinate through the store.
+    sessions: Mutex<HashMap<ContextKey, Session>>,
+    /// `/setup` runs one at a time.
+    setup: tokio::sync::Mutex<()>,
+}
+
+type Shared = Arc<App>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("psd2_app: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let fake_flag = std::env::args().skip(1).any(|a| a == "--fake");
+    if let Some(other) = std::env::args().skip(1).find(|a| a != "--fake") {
+        return Err(format!(
+            "unknown argument `{other}` (the only flag is --fake)"
+        ));
+    }
+    // Kept alive for the life of the app when --fake is given.
+    let (_fake, _scratch, config) = if fake_flag {
+        let fake = bunq_oauth::fake::FakeBunq::start()
+            .await
+            .map_err(|e| format!("cannot start the fake bunq: {e}"))?;
+        let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let config = fake_config(&fake, &scratch)?;
+        (Some(fake), Some(scratch), config)
+    } else {
+        (None, None, env_config()?)
+    };
+
+    let client = Client::builder()
+        .environment(config.bunq.environment)
+        .api_url(&config.bunq.api_url)
+        .user_agent("bunq-oauth-psd2-app/0.1")
+        .build()
+        .map_err(|e| e.to_string())?;
+    let store = open_store(&config.database_url, config.key)
+        .await
+        .map_err(|e| format!("cannot open the store at DATABASE_URL: {e}"))?;
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
+    let public_url = config
+        .public_url
+        .unwrap_or_else(|| format!("http://{address}"));
+    let app = Arc::new(App {
+        client,
+        store,
+        bunq: config.bunq,
+        owner_api_key: config.owner_api_key,
+        callback_url: format!("{}/callback", public_url.trim_end_matches('/')),
+        sessions: Mutex::new(HashMap::new()),
+        setup: tokio::sync::Mutex::new(()),
+    });
+    println!("listening on http://{address}");
+    println!("next: curl -X POST {public_url}/setup   then open {public_url}/auth");
+    axum::serve(listener, router(app))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/setup", post(setup))
+        .route("/auth", get(auth))
+        .route("/callback", get(callback))
+        .route("/users/{id}", get(user))
+        .route("/users/{id}/accounts", get(accounts))
+        .route("/health", get(health))
+        .with_state(app)
+}
+
+// ---- configuration ----------------------------------------------------------
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_config() -> Result<Config, String> {
+    let key = env("BUNQ_OAUTH_STORE_KEY").ok_or(
+        "BUNQ_OAUTH_STORE_KEY is not set: the key that encrypts the stored secrets \
+         (`openssl rand -base64 32`); or run with --fake",
+    )?;
+    let key = EncryptionKey::parse(&key).map_err(|e| format!("BUNQ_OAUTH_STORE_KEY: {e}"))?;
+    let environment = match env("BUNQ_ENVIRONMENT").as_deref() {
+        None | Some("sandbox") => Environment::Sandbox,
+        Some("production") => Environment::Production,
+        Some(other) => {
+            return Err(format!(
+                "BUNQ_ENVIRONMENT is `{other}`; use sandbox or production"
+            ));
+        }
+    };
+    let urls = (
+        env("BUNQ_API_URL"),
+        env("BUNQ_OAUTH_AUTHORIZE_URL"),
+        env("BUNQ_OAUTH_TOKEN_URL"),
+    );
+    let bunq = match urls {
+        (None, None, None) => Bunq {
+            environment,
+            api_url: environment.api_url().to_owned(),
+            authorize_url: environment.oauth_authorize_url().to_owned(),
+            token_url: environment.oauth_token_url().to_owned(),
+        },
+        (Some(api_url), Some(authorize_url), Some(token_url)) => Bunq {
+            environment,
+            api_url,
+            authorize_url,
+            token_url,
+        },
+        _ => {
+            return Err(
+                "set all three of BUNQ_API_URL, BUNQ_OAUTH_AUTHORIZE_URL and \
+                 BUNQ_OAUTH_TOKEN_URL, or none"
+                    .into(),
+            );
+        }
+    };
+    Ok(Config {
+        bunq,
+        database_url: env("DATABASE_URL").unwrap_or_else(|| "sqlite://psd2_app.db".into()),
+        key,
+        owner_api_key: env("BUNQ_API_KEY").map(ApiKey::new),
+        listen: env("PSD2_APP_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into()),
+        public_url: env("PSD2_APP_PUBLIC_URL"),
+    })
+}
+
+fn fake_config(
+    fake: &bunq_oauth::fake::FakeBunq,
+    scratch: &tempfile::TempDir,
+) -> Result<Config, String> {
+    let key = match env("BUNQ_OAUTH_STORE_KEY") {
+        Some(key) => {
+            EncryptionKey::parse(&key).map_err(|e| format!("BUNQ_OAUTH_STORE_KEY: {e}"))?
+        }
+        None => {
+            eprintln!("psd2_app: no BUNQ_OAUTH_STORE_KEY; using a throwaway key for this run");
+            EncryptionKey::generate().map_err(|e| e.to_string())?
+        }
+    };
+    let database_url = env("DATABASE_URL")
+        .unwrap_or_else(|| format!("sqlite://{}", scratch.path().join("psd2_app.db").display()));
+    eprintln!("psd2_app: the fake bunq runs at {}", fake.base_url());
+    Ok(Config {
+        bunq: Bunq {
+            environment: Environment::Sandbox,
+            api_url: fake.api_url(),
+            authorize_url: fake.oauth_authorize_url(),
+            token_url: fake.oauth_token_url(),
+        },
+        database_url,
+        key,
+        owner_api_key: Some(fake.owner_api_key()),
+        listen: env("PSD2_APP_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into()),
+        public_url: env("PSD2_APP_PUBLIC_URL"),
+    })
+}
+
+/// `sqlite://…` and `postgres://…` go to [`SqlStore`], anything else is a
+/// [`FileStore`] directory.
+async fn open_store(url: &str, key: EncryptionKey) -> bunq_oauth::Result<Arc<dyn ContextStore>> {
+    if url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")
+    {
+        Ok(Arc::new(SqlStore::connect(url, key).await?))
+    } else {
+        Ok(Arc::new(FileStore::open(url, key).await?))
+    }
+}
+
+// ---- routes -----------------------------------------------------------------
+
+/// An error answer: a status and `{"error": "…"}`. The crate's messages
+/// quote bunq but never a secret.
+struct Failure(StatusCode, String);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let status = match &error {
+            Error::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
+            Error::OAuth(_) | Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            Error::Api(_) | Error::Signature(_) | Error::Decode { .. } => StatusCode::BAD_GATEWAY,
+            Error::Timeout { .. } | Error::Transport { .. } => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        tracing::warn!(%status, error = %error, "request failed");
+        Failure(status, error.to_string())
+    }
+}
+
+type Answer = Result<Json<Value>, Failure>;
+
+async fn setup(State(app): State<Shared>) -> Answer {
+    let _one_at_a_time = app.setup.lock().await;
+    let owner = match app.store.load(ContextKey::Owner).await? {
+        Some(_) => app.session(ContextKey::Owner).await?,
+        None => {
+            let key = app.owner_api_key.clone().ok_or_else(|| {
+                Failure(
+                    StatusCode::CONFLICT,
+                    "BUNQ_API_KEY is not set: /setup needs the app owner's API key once".into(),
+                )
+            })?;
+            let context = ApiContext::builder(key)
+                .description("bunq-oauth psd2_app")
+                .permitted_ips(["*"])
+                .create(&app.client)
+                .await?;
+            app.store.save(ContextKey::Owner, &context).await?;
+            app.session(ContextKey::Owner).await?
+        }
+    };
+    let oauth_client = owner.oauth_clients().ensure_active().await?;
+    owner
+        .callback_urls(oauth_client.id)
+        .ensure(&app.callback_url)
+        .await?;
+    let config = OAuthConfig::new(
+        app.bunq.environment,
+        oauth_client.client_id.clone(),
+        oauth_client.secret.clone(),
+        app.callback_url.clone(),
+    )?
+    .with_authorize_endpoint(&app.bunq.authorize_url)?
+    .with_token_endpoint(&app.bunq.token_url)?;
+    app.store.save_oauth_config(&config).await?;
+    Ok(Json(json!({
+        "owner_user_id": owner.user_id().get(),
+        "oauth_client_id": oauth_client.id.get(),
+        "callback_url": app.callback_url,
+    })))
+}
+
+async fn auth(State(app): State<Shared>) -> Result<Html<String>, Response> {
+    let page_error = |status: StatusCode, text: &str| {
+        (
+            status,
+            Html(page("Cannot connect", &format!("<p>{}</p>", escape(text)))),
+        )
+            .into_response()
+    };
+    let internal = |e: Error| page_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+    let Some(config) = app.store.load_oauth_config().await.map_err(internal)? else {
+        return Err(page_error(
+            StatusCode::CONFLICT,
+            "The app is not set up yet: run POST /setup first.",
+        ));
+    };
+    let request = config.authorize_url().map_err(internal)?;
+    app.store
+        .add_pending_state(request.state(), Utc::now() + STATE_LIFETIME)
+        .await
+        .map_err(internal)?;
+    let url = request.url().as_str();
+    let qr = qrcode::QrCode::new(url.as_bytes())
+        .map_err(|e| page_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(280, 280)
+        .quiet_zone(true)
+        .build();
+    Ok(Html(page(
+        "Connect your bunq account",
+        &format!(
+            "<p>Scan the code with the bunq app, or open the link on this device.</p>\
+             <div id=\"qr\">{qr}</div>\
+             <p><a id=\"authorize\" href=\"{href}\">Connect with bunq</a></p>\
+             <p class=\"small\">The link works once, for {minutes} minutes.</p>",
+            href = escape(url),
+            minutes = STATE_LIFETIME.num_minutes(),
+        ),
+    )))
+}
+
+async fn callback(State(app): State<Shared>, uri: Uri) -> Answer {
+    let query: HashMap<String, String> = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let state = query
+        .get("state")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Failure(StatusCode::BAD_REQUEST, "the redirect has no state".into()))?;
+    let state = bunq_oauth::CsrfState::new(state.as_str());
+    // Taken before anything else: a state works once, even for a denial.
+    if !app.store.take_pending_state(&state).await? {
+        return Err(Failure(
+            StatusCode::BAD_REQUEST,
+            "unknown, expired or already used state: start again at /auth".into(),
+        ));
+    }
+    let target = uri.path_and_query().map_or("", |p| p.as_str());
+    let code = bunq_oauth::parse_callback(target, &state).map_err(|e| match e {
+        Error::OAuth(OAuthError::Denied { .. }) => Failure(StatusCode::FORBIDDEN, e.to_string()),
+        other => other.into(),
+    })?;
+    let config = app.store.load_oauth_config().await?.ok_or_else(|| {
+        Failure(
+            StatusCode::CONFLICT,
+            "the app is not set up: run POST /setup".into(),
+        )
+    })?;
+    let token = config.exchange_code(&app.client, &code).await?;
+    let context =
+        bunq_oauth::oauth::connect(&app.client, &token, "bunq-oauth psd2_app user").await?;
+    let id = app.store.add_user(&context).await?;
+    tracing::info!(
+        app_user_id = id.0,
+        bunq_user_id = context.user_id().get(),
+        "user connected"
+    );
+    Ok(Json(
+        json!({ "message": "OAuth success", "new_user_id": id.0 }),
+    ))
+}
+
+async fn user(State(app): State<Shared>, Path(id): Path<u64>) -> Answer {
+    let session = app.session(ContextKey::User(AppUserId(id))).await?;
+    let mut body = json!({
+        "id": id,
+        "bunq_user_id": session.user_id().get(),
+    });
+    if let Some(user) = session.user() {
+        body["type"] = json!(user.type_name());
+        if let User::ApiKey(connection) = &user {
+            body["granted_by"] = describe(&connection.granted_by_user);
+        }
+    }
+    Ok(Json(body))
+}
+
+async fn accounts(State(app): State<Shared>, Path(id): Path<u64>) -> Answer {
+    let session = app.session(ContextKey::User(AppUserId(id))).await?;
+    let accounts: Vec<_> = session.monetary_accounts().stream().try_collect().await?;
+    let accounts: Vec<Value> = accounts
+        .iter()
+        .map(|a| {
+            json!({
+                "type": a.kind,
+                "id": a.id.0,
+                "description": a.description,
+                "status": a.status,
+                "iban": a.iban,
+                "balance": a.balance.as_ref().map(|b| json!({"currency": b.currency, "value": b.value})),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "user_id": id, "accounts": accounts })))
+}
+
+async fn health(State(app): State<Shared>) -> Answer {
+    let stored = app.store.list().await?;
+    Ok(Json(json!({
+        "status": "ok",
+        "set_up": stored.iter().any(|s| s.key == ContextKey::Owner),
+        "users": stored.iter().filter(|s| s.key != ContextKey::Owner).count(),
+    })))
+}
+
+impl App {
+    /// This instance's session for `key`, made from the store on first use.
+    async fn session(&self, key: ContextKey) -> bunq_oauth::Result<Session> {
+        if let Some(session) = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(session.clone());
+        }
+        let session = Session::from_store(&self.client, self.store.clone(), key).await?;
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        // Two first requests may race: keep the first, so they share renewals.
+        Ok(sessions.entry(key).or_insert(session).clone())
+    }
+}
+
+fn describe(user: &User) -> Value {
+    match user {
+        User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => json!({
+            "type": user.type_name(),
+            "id": u.id.get(),
+            "display_name": u.display_name,
+        }),
+        other => json!({ "type": other.type_name(), "id": other.id().get() }),
+    }
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{title}</title><style>\
+         body{{font-family:sans-serif;max-width:36rem;margin:3rem auto;text-align:center}}\
+         #qr svg{{width:280px;height:280px}} .small{{color:#666;font-size:.9rem}}\
+         </style></head><body><h1>{title}</h1>{body}</body></html>",
+        title = escape(title),
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
