@@ -33,6 +33,7 @@
 //! throwaway key and a SQLite file in a temporary directory.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -148,8 +149,11 @@ async fn run() -> Result<(), String> {
         sessions: Mutex::new(HashMap::new()),
         setup: tokio::sync::Mutex::new(()),
     });
-    println!("listening on http://{address}");
-    println!("next: curl -X POST {public_url}/setup   then open {public_url}/auth");
+    // Not println!: a closed stdout must not stop the app.
+    let _ = writeln!(
+        std::io::stdout(),
+        "listening on http://{address}\nnext: curl -X POST {public_url}/setup   then open {public_url}/auth"
+    );
     axum::serve(listener, router(app))
         .await
         .map_err(|e| e.to_string())

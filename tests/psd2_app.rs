@@ -1,0 +1,471 @@
+//! The example app (`examples/psd2_app.rs`) end to end: the built binary as
+//! its own process, against the built-in fake bunq, over loopback HTTP; and a
+//! headless Chromium rendering its QR page.
+#![cfg(all(feature = "fake", feature = "sql"))]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bunq_oauth::fake::FakeBunq;
+use bunq_oauth::store::EncryptionKey;
+use bunq_oauth::{ApiContext, Client, Session};
+use serde_json::Value;
+
+/// `cargo test` builds the examples next to the test binaries.
+fn app_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.parent().and_then(Path::parent).unwrap();
+    let app = target.join("examples").join("psd2_app");
+    assert!(
+        app.exists(),
+        "{} is missing: `cargo test` builds it (or `cargo build --example psd2_app`)",
+        app.display()
+    );
+    app
+}
+
+/// The variables the app reads, so none leaks in from the test's environment.
+const APP_ENV: [&str; 9] = [
+    "DATABASE_URL",
+    "BUNQ_OAUTH_STORE_KEY",
+    "BUNQ_ENVIRONMENT",
+    "BUNQ_API_URL",
+    "BUNQ_OAUTH_AUTHORIZE_URL",
+    "BUNQ_OAUTH_TOKEN_URL",
+    "BUNQ_API_KEY",
+    "PSD2_APP_LISTEN",
+    "PSD2_APP_PUBLIC_URL",
+];
+
+/// The app's configuration for one run against `fake`.
+fn app_command(fake: &FakeBunq, database_url: &str, key: &str) -> Command {
+    let mut command = Command::new(app_binary());
+    for name in APP_ENV {
+        command.env_remove(name);
+    }
+    command
+        .env("DATABASE_URL", database_url)
+        .env("BUNQ_OAUTH_STORE_KEY", key)
+        .env("BUNQ_API_URL", fake.api_url())
+        .env("BUNQ_OAUTH_AUTHORIZE_URL", fake.oauth_authorize_url())
+        .env("BUNQ_OAUTH_TOKEN_URL", fake.oauth_token_url())
+        .env("BUNQ_API_KEY", fake.owner_api_key().expose_secret())
+        .env("PSD2_APP_LISTEN", "127.0.0.1:0")
+        .stdin(Stdio::null());
+    command
+}
+
+/// A running app; killed when dropped.
+struct App {
+    child: Child,
+    base: String,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl App {
+    /// Starts the app and waits for its `listening on http://…` line.
+    async fn start(mut command: Command) -> App {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let line = tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::task::spawn_blocking(move || {
+                let mut stdout = BufReader::new(stdout);
+                let mut line = String::new();
+                stdout.read_line(&mut line).unwrap();
+                // Keep reading, so the app never writes to a closed pipe.
+                std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+                line
+            }),
+        )
+        .await
+        .expect("the app did not start within 30 s")
+        .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        App { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        json(http().get(self.url(path)).send().await.unwrap()).await
+    }
+
+    async fn setup(&self) -> Value {
+        let (status, body) = json(http().post(self.url("/setup")).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// The authorize link on `/auth`.
+    async fn authorize_link(&self) -> String {
+        let page = http().get(self.url("/auth")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let start = html
+            .find("id=\"authorize\" href=\"")
+            .expect("no authorize link")
+            + 21;
+        let end = start + html[start..].find('"').unwrap();
+        html[start..end].replace("&amp;", "&")
+    }
+
+    /// Plays the user: `/auth`, the fake's authorization page, and back to
+    /// the app's callback. Returns the callback URL and the app's answer.
+    async fn connect_user(&self) -> (String, u16, Value) {
+        let link = self.authorize_link().await;
+        let bunq = http().get(&link).send().await.unwrap();
+        assert_eq!(bunq.status(), 302, "the fake's authorization page");
+        let callback = bunq.headers()["location"].to_str().unwrap().to_owned();
+        assert!(callback.starts_with(&self.url("/callback?")), "{callback}");
+        let (status, body) = json(http().get(&callback).send().await.unwrap()).await;
+        (callback, status, body)
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    (status, body)
+}
+
+fn new_key() -> String {
+    EncryptionKey::generate().unwrap().to_base64()
+}
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("app.db").display())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_auth_callback_and_accounts_end_to_end() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(app_command(&fake, &sqlite_url(&dir), &new_key())).await;
+    assert_eq!(
+        app.get("/health").await,
+        (
+            200,
+            serde_json::json!({"status": "ok", "set_up": false, "users": 0})
+        )
+    );
+
+    // /auth before /setup: a clear refusal, not a broken link.
+    let early = http().get(app.url("/auth")).send().await.unwrap();
+    assert_eq!(early.status(), 409);
+    assert!(early.text().await.unwrap().contains("POST /setup"));
+
+    // Setup twice: one owner context, one OAuth client, one callback URL.
+    let first = app.setup().await;
+    let second = app.setup().await;
+    assert_eq!(first, second);
+    assert_eq!(first["owner_user_id"], fake.owner_user_id().get());
+    assert_eq!(first["callback_url"], app.url("/callback"));
+    let stats = fake.stats();
+    assert_eq!(
+        (
+            stats.installations,
+            stats.oauth_clients,
+            stats.callback_urls
+        ),
+        (1, 1, 1)
+    );
+
+    // auth → bunq → callback → stored user.
+    let (callback, status, body) = app.connect_user().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        serde_json::json!({"message": "OAuth success", "new_user_id": 1})
+    );
+    let tokens = fake.stats().tokens_issued;
+    assert_eq!(tokens, 1);
+
+    // The user and their accounts, through a session from the store.
+    let (status, user) = app.get("/users/1").await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["type"], "UserApiKey");
+    assert_eq!(user["granted_by"]["id"], fake.granting_user_id().get());
+    let (status, accounts) = app.get("/users/1/accounts").await;
+    assert_eq!(status, 200, "{accounts}");
+    let accounts = accounts["accounts"].as_array().unwrap().clone();
+    assert!(!accounts.is_empty());
+    for account in &accounts {
+        let iban = account["iban"].as_str().unwrap();
+        assert!(iban.starts_with("NL") && iban.contains("BUNQ"), "{iban}");
+        assert_eq!(account["balance"]["currency"], "EUR");
+    }
+
+    // The same redirect again: refused before any exchange.
+    let (status, body) = json(http().get(&callback).send().await.unwrap()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("already used"),
+        "{body}"
+    );
+    // A state the app never issued: refused too.
+    let (status, _) = app.get("/callback?code=abc&state=never-issued").await;
+    assert_eq!(status, 400);
+    let (status, _) = app.get("/callback?code=abc").await;
+    assert_eq!(status, 400);
+    assert_eq!(fake.stats().tokens_issued, tokens, "no code was exchanged");
+
+    // bunq's denial, with a state the app did issue.
+    let link = app.authorize_link().await;
+    let state = url::Url::parse(&link)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let denied =
+        format!("/callback?error=access_denied&error_description=The+user+declined&state={state}");
+    let (status, body) = app.get(&denied).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("access_denied"),
+        "{body}"
+    );
+
+    assert_eq!(app.get("/users/2").await.0, 404);
+    assert_eq!(app.get("/health").await.1["users"], 1);
+    assert_eq!(fake.stats().installations, 2, "the owner and one user");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_rest_encrypted_and_a_wrong_key_stops_the_app() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite_url(&dir);
+    let key = new_key();
+    {
+        let app = App::start(app_command(&fake, &database, &key)).await;
+        app.setup().await;
+        let (_, status, body) = app.connect_user().await;
+        assert_eq!(
+            (status, &body["new_user_id"]),
+            (200, &Value::from(1)),
+            "{body}"
+        );
+    }
+
+    // The database file holds no secret in clear.
+    let client = Client::builder().api_url(fake.api_url()).build().unwrap();
+    let owner = Session::new(
+        &client,
+        ApiContext::create(&client, fake.owner_api_key(), "test")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let client_secret = owner.oauth_clients().list_all().await.unwrap()[0]
+        .secret
+        .expose_secret()
+        .to_owned();
+    let mut raw = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        std::fs::File::open(entry.unwrap().path())
+            .unwrap()
+            .read_to_end(&mut raw)
+            .unwrap();
+    }
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(raw.len() > 4000);
+    for secret in [
+        fake.owner_api_key().expose_secret(),
+        &client_secret,
+        "PRIVATE KEY",
+        "installation_token",
+    ] {
+        assert!(!raw.contains(secret), "a secret is stored in clear");
+    }
+
+    // Another key: the app refuses to start, and says why.
+    let output = tokio::task::spawn_blocking({
+        let mut command = app_command(&fake, &database, &new_key());
+        move || command.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("encryption key"), "{stderr}");
+    assert!(output.stdout.is_empty(), "it must not start listening");
+
+    // The right key: the stored user is served again, with its stored session.
+    let before = fake.stats().session_servers;
+    let app = App::start(app_command(&fake, &database, &key)).await;
+    let (status, accounts) = app.get("/users/1/accounts").await;
+    assert_eq!(status, 200, "{accounts}");
+    assert_eq!(
+        fake.stats().session_servers,
+        before,
+        "the stored session was reused"
+    );
+    assert_eq!(app.get("/health").await.1["users"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_flag_runs_the_app_with_no_configuration() {
+    let mut command = Command::new(app_binary());
+    for name in APP_ENV {
+        command.env_remove(name);
+    }
+    command
+        .arg("--fake")
+        .env("PSD2_APP_LISTEN", "127.0.0.1:0")
+        .stdin(Stdio::null());
+    let app = App::start(command).await;
+    let setup = app.setup().await;
+    assert!(setup["oauth_client_id"].as_u64().is_some(), "{setup}");
+    let (_, status, body) = app.connect_user().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.get("/users/1/accounts").await.0, 200);
+}
+
+/// Debian's Chromium, headless, as root-safe as the machine allows.
+fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
+    let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "the browser check needs Chromium: `apt-get install chromium` (Debian), or run \
+                 .ci/test, which installs it"
+            )
+        });
+    let mut child = Command::new(binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=900,1000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::process::Output {
+        status,
+        stdout: reader.join().unwrap(),
+        stderr: Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_renders_the_auth_page_with_its_qr_code() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(app_command(&fake, &sqlite_url(&dir), &new_key())).await;
+    app.setup().await;
+    let page = app.url("/auth");
+
+    // The DOM as the browser built it: the QR as SVG and the link.
+    let profile = tempfile::tempdir().unwrap();
+    let dom = tokio::task::spawn_blocking({
+        let (profile, page) = (profile.path().to_owned(), page.clone());
+        move || chromium(&profile, &["--dump-dom", &page])
+    })
+    .await
+    .unwrap();
+    assert!(dom.status.success());
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("<svg"), "no SVG in the rendered page");
+    assert!(dom.contains("id=\"authorize\""), "no authorize link");
+    assert!(
+        dom.contains(&fake.oauth_authorize_url()),
+        "the link goes elsewhere"
+    );
+
+    // A screenshot, kept as an artifact: the QR code shows up as dark modules.
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("psd2_auth.png");
+    let _ = std::fs::remove_file(&shot);
+    let profile = tempfile::tempdir().unwrap();
+    let output = tokio::task::spawn_blocking({
+        let (profile, page, shot) = (profile.path().to_owned(), page.clone(), shot.clone());
+        move || {
+            chromium(
+                &profile,
+                &[&format!("--screenshot={}", shot.display()), &page],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success());
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let channels = frame.color_type.samples();
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let luma = |x: usize, y: usize| {
+        let i = (y * width + x) * channels;
+        let sum: u32 = pixels[i..i + 3].iter().map(|&c| c as u32).sum();
+        (sum / 3) as u8
+    };
+    // Decode the QR code as a phone would: it must carry the page's link.
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, luma);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "QR codes found in {}", shot.display());
+    let (_, content) = grids[0].decode().expect("the QR code decodes");
+    assert!(
+        content.starts_with(&fake.oauth_authorize_url()) && content.contains("state="),
+        "the QR code carries {content:?}"
+    );
+}
