@@ -13,6 +13,8 @@ use bunq_oauth::store::EncryptionKey;
 use bunq_oauth::{ApiContext, Client, Session};
 use serde_json::Value;
 
+mod common;
+
 /// `cargo test` builds the examples next to the test binaries.
 fn app_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -348,6 +350,60 @@ async fn the_fake_flag_runs_the_app_with_no_configuration() {
     let (_, status, body) = app.connect_user().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(app.get("/users/1/accounts").await.0, 200);
+}
+
+/// Two instances of the app on one PostgreSQL database, as a deployment
+/// behind a load balancer runs it: a user connected through one is served by
+/// both, and when bunq expires the session, 20 concurrent requests across
+/// the two make one session-server call between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_share_users_and_one_renewal() {
+    let fake = FakeBunq::start().await.unwrap();
+    let database = common::new_postgres_database().await;
+    let key = new_key();
+    let a = App::start(app_command(&fake, &database, &key)).await;
+    // One public address for both, as behind a load balancer: a's.
+    let mut second = app_command(&fake, &database, &key);
+    second.env("PSD2_APP_PUBLIC_URL", &a.base);
+    let b = App::start(second).await;
+    a.setup().await;
+    // The second instance finds the owner, the OAuth client and the
+    // callback URL already there.
+    b.setup().await;
+    let stats = fake.stats();
+    assert_eq!(
+        (
+            stats.installations,
+            stats.oauth_clients,
+            stats.callback_urls
+        ),
+        (1, 1, 1)
+    );
+    // The user opens b's /auth; bunq sends them back to a's /callback, which
+    // finds the state b stored.
+    let link = b.authorize_link().await;
+    let bunq = http().get(&link).send().await.unwrap();
+    let callback = bunq.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(&a.url("/callback?")), "{callback}");
+    let (status, body) = json(http().get(&callback).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["new_user_id"], 1);
+    assert_eq!(a.get("/users/1/accounts").await.0, 200);
+    assert_eq!(b.get("/users/1/accounts").await.0, 200);
+
+    // The renewal may wait up to 30 s: the instance that connected the user
+    // opened a session for that installation moments ago, and bunq allows one
+    // session-server call per 30 s (the client paces it).
+    fake.expire_sessions();
+    let before = fake.stats().session_servers;
+    let calls = (0..20).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        app.get("/users/1/accounts")
+    });
+    for (status, body) in futures::future::join_all(calls).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(fake.stats().session_servers - before, 1);
 }
 
 /// Debian's Chromium, headless, as root-safe as the machine allows.

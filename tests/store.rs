@@ -22,6 +22,8 @@ use bunq_oauth::{ApiContext, Client, Environment, Error, OAuthConfig, Session};
 use chrono::{Duration, Utc};
 use sqlx::Connection;
 
+mod common;
+
 #[derive(Debug, Clone, Copy)]
 enum Backend {
     File,
@@ -43,7 +45,7 @@ impl Place {
         let url = match backend {
             Backend::File => String::new(),
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("store.db").display()),
-            Backend::Postgres => new_postgres_database().await,
+            Backend::Postgres => common::new_postgres_database().await,
         };
         Place { backend, dir, url }
     }
@@ -135,37 +137,6 @@ fn read_tree(dir: &Path, out: &mut Vec<u8>) {
             out.extend(std::fs::read(&path).unwrap());
         }
     }
-}
-
-/// A fresh database on the test server, returned as its URL.
-async fn new_postgres_database() -> String {
-    let admin = std::env::var("BUNQ_OAUTH_TEST_POSTGRES").unwrap_or_else(|_| {
-        panic!(
-            "the PostgreSQL store tests need a server: run .ci/test (the README's test \
-             command), which installs and starts one, or set BUNQ_OAUTH_TEST_POSTGRES to an \
-             admin URL such as postgres://postgres@127.0.0.1:5432/postgres"
-        )
-    });
-    let name = format!("bunq_oauth_test_{}", uuid_like());
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| panic!("cannot reach BUNQ_OAUTH_TEST_POSTGRES: {e}"));
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&name);
-    url.to_string()
-}
-
-fn uuid_like() -> String {
-    let key = EncryptionKey::generate().unwrap().to_base64();
-    key.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(16)
-        .collect::<String>()
-        .to_ascii_lowercase()
 }
 
 /// A fake bunq and a client for it, without pacing (the fake does not limit).

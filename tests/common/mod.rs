@@ -62,3 +62,38 @@ pub fn session_body(token: &str) -> String {
         r#"{{"Response":[{{"Id":{{"id":5001}}}},{{"Token":{{"id":5001,"created":"2025-08-13 14:45:20.123456","updated":"2025-08-13 14:45:20.123456","token":"{token}"}}}},{{"UserPerson":{{"id":1,"display_name":"Owner","session_timeout":600}}}}]}}"#
     )
 }
+
+/// A fresh database on the test server, returned as its URL.
+#[cfg(feature = "sql")]
+pub async fn new_postgres_database() -> String {
+    let admin = std::env::var("BUNQ_OAUTH_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "the PostgreSQL store tests need a server: run .ci/test (the README's test \
+             command), which installs and starts one, or set BUNQ_OAUTH_TEST_POSTGRES to an \
+             admin URL such as postgres://postgres@127.0.0.1:5432/postgres"
+        )
+    });
+    let name = format!("bunq_oauth_test_{}", uuid_like());
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach BUNQ_OAUTH_TEST_POSTGRES: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+#[cfg(feature = "sql")]
+fn uuid_like() -> String {
+    let key = bunq_oauth::store::EncryptionKey::generate()
+        .unwrap()
+        .to_base64();
+    key.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
