@@ -2,12 +2,12 @@
 //!
 //! bunq limits calls per endpoint and IP: GET 3, POST 5, PUT 2 per 3 seconds,
 //! and `session-server` 1 per 30 seconds. The limiter keeps, per method and
-//! endpoint (the path with ids replaced by `{id}`), the times at which recent
-//! and upcoming calls may start. A caller takes the next free slot and sleeps
-//! until it comes, so many concurrent tasks share one budget without a 429.
+//! endpoint (the path with ids replaced by `{id}`), a fixed number of places;
+//! a call holds one from its start until a window after its answer, so many
+//! concurrent tasks share one budget without a 429, whatever the jitter.
 //! One limiter is shared by every clone of a [`Client`](crate::Client).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -95,18 +95,67 @@ impl RateLimits {
 }
 
 /// The shared limiter.
+///
+/// A call holds one of its endpoint's `calls` places from the moment it
+/// starts until `window` (+ margin) after its answer arrives. bunq counts a
+/// call when it arrives, which is never after the answer, so the next call
+/// in that place starts a full window after bunq counted the last one,
+/// however late the network or the scheduler delivered it.
 #[derive(Debug)]
 pub(crate) struct Limiter {
     limits: RateLimits,
-    slots: Mutex<HashMap<(Method, String, u64), VecDeque<Instant>>>,
+    places: Mutex<Places>,
+    /// Woken when a call in flight finishes (its place gets a release time).
+    finished: tokio::sync::Notify,
+}
+
+/// Method, endpoint, and scope (an installation, for session-server).
+type PlaceKey = (Method, String, u64);
+
+#[derive(Debug, Default)]
+struct Places {
+    next_id: u64,
+    /// Per method, endpoint and scope: (place id, free again at; `None`
+    /// while the call is in flight).
+    taken: HashMap<PlaceKey, Vec<(u64, Option<Instant>)>>,
+}
+
+/// One call's place; frees it `window` after it is dropped (when the answer
+/// arrived, or the call gave up).
+pub(crate) struct Permit<'a> {
+    limiter: &'a Limiter,
+    key: Option<(PlaceKey, u64, Duration)>,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let Some((key, id, hold)) = self.key.take() else {
+            return;
+        };
+        let mut places = self.limiter.lock();
+        if let Some(place) = places
+            .taken
+            .get_mut(&key)
+            .and_then(|taken| taken.iter_mut().find(|(i, _)| *i == id))
+        {
+            place.1 = Some(Instant::now() + hold);
+        }
+        drop(places);
+        self.limiter.finished.notify_waiters();
+    }
 }
 
 impl Limiter {
     pub(crate) fn new(limits: RateLimits) -> Self {
         Limiter {
             limits,
-            slots: Mutex::new(HashMap::new()),
+            places: Mutex::new(Places::default()),
+            finished: tokio::sync::Notify::new(),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Places> {
+        self.places.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The window of the limit that applies to `method` on `path`.
@@ -114,13 +163,19 @@ impl Limiter {
         self.limits.limit_for(method, &endpoint_of(path)).window
     }
 
-    /// Waits until a call to `path` with `method` may start, and books it.
+    /// Waits until a call to `path` with `method` may start, and takes a
+    /// place for it; keep the permit until the answer has arrived.
     ///
     /// `credential` is the request's `X-Bunq-Client-Authentication`. It
     /// matters for session-server only: that limit belongs to one
     /// installation, or an app serving many users could open one session per
     /// 30 seconds in all. Other limits are per endpoint, as bunq documents.
-    pub(crate) async fn acquire(&self, method: &Method, path: &str, credential: Option<&[u8]>) {
+    pub(crate) async fn acquire(
+        &self,
+        method: &Method,
+        path: &str,
+        credential: Option<&[u8]>,
+    ) -> Permit<'_> {
         let endpoint = endpoint_of(path);
         let limit = self.limits.limit_for(method, &endpoint);
         let scope = match credential {
@@ -133,31 +188,50 @@ impl Limiter {
             _ => 0,
         };
         if limit.calls == 0 {
-            return;
-        }
-        let start = {
-            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            let booked = slots
-                .entry((method.clone(), endpoint.clone(), scope))
-                .or_default();
-            let now = Instant::now();
-            while booked.front().is_some_and(|t| *t + limit.window <= now) {
-                booked.pop_front();
-            }
-            let n = limit.calls as usize;
-            let start = if booked.len() < n {
-                now.max(booked.back().copied().unwrap_or(now))
-            } else {
-                // The call `n` places back must have left the window first.
-                (booked[booked.len() - n] + limit.window + self.limits.margin).max(now)
+            return Permit {
+                limiter: self,
+                key: None,
             };
-            booked.push_back(start);
-            start
-        };
-        let wait = start.saturating_duration_since(Instant::now());
-        if !wait.is_zero() {
-            tracing::debug!(%method, endpoint, wait_ms = wait.as_millis() as u64, "pacing to stay inside bunq's rate limit");
-            tokio::time::sleep_until(start).await;
+        }
+        let key = (method.clone(), endpoint, scope);
+        let hold = limit.window + self.limits.margin;
+        let mut logged = false;
+        loop {
+            // Registered before the check, so a call finishing in between
+            // still wakes this one.
+            let finished = self.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
+            let free_at = {
+                let mut places = self.lock();
+                let Places { next_id, taken } = &mut *places;
+                let taken = taken.entry(key.clone()).or_default();
+                let now = Instant::now();
+                taken.retain(|(_, free)| free.is_none_or(|t| t > now));
+                if taken.len() < limit.calls as usize {
+                    let id = *next_id;
+                    *next_id += 1;
+                    taken.push((id, None));
+                    return Permit {
+                        limiter: self,
+                        key: Some((key, id, hold)),
+                    };
+                }
+                taken.iter().filter_map(|(_, free)| *free).min()
+            };
+            if !logged {
+                logged = true;
+                tracing::debug!(%method, endpoint = key.1, "pacing to stay inside bunq's rate limit");
+            }
+            match free_at {
+                Some(at) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => {}
+                        _ = &mut finished => {}
+                    }
+                }
+                None => finished.await,
+            }
         }
     }
 }
@@ -203,9 +277,11 @@ mod tests {
         let start = Instant::now();
         let mut starts = Vec::new();
         for _ in 0..7 {
-            limiter
-                .acquire(&Method::GET, "/v1/user/1/oauth-client", None)
-                .await;
+            drop(
+                limiter
+                    .acquire(&Method::GET, "/v1/user/1/oauth-client", None)
+                    .await,
+            );
             starts.push(start.elapsed().as_secs());
         }
         assert_eq!(starts, [0, 0, 0, 3, 3, 3, 6]);

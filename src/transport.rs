@@ -107,15 +107,21 @@ async fn execute(
     let method = request.method().clone();
     let mut retries = 0;
     loop {
-        if let Some(limiter) = &client.limiter {
-            let credential = request
-                .headers()
-                .get("x-bunq-client-authentication")
-                .map(|v| v.as_bytes());
-            limiter
-                .acquire(&method, request.url().path(), credential)
-                .await;
-        }
+        // Held until the answer's headers arrive (see pacing::Limiter).
+        let permit = match &client.limiter {
+            Some(limiter) => {
+                let credential = request
+                    .headers()
+                    .get("x-bunq-client-authentication")
+                    .map(|v| v.as_bytes());
+                Some(
+                    limiter
+                        .acquire(&method, request.url().path(), credential)
+                        .await,
+                )
+            }
+            None => None,
+        };
         // A copy to send again, made only while a retry is still possible.
         let again = (retries < client.retry.max_retries)
             .then(|| request.try_clone())
@@ -126,6 +132,7 @@ async fn execute(
             last.request_id = header_text(request.headers(), REQUEST_ID);
         }
         let result = client.http.execute(request).await;
+        drop(permit);
         let retry_after: Option<u64> = result
             .as_ref()
             .ok()

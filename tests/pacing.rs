@@ -18,8 +18,7 @@ async fn twenty_tasks_stay_inside_the_rate_limit_and_use_all_of_it() {
     )
     .await
     .unwrap();
-    let limits =
-        RateLimits::uniform(Limit::new(10, window)).with_margin(Duration::from_millis(100));
+    let limits = RateLimits::uniform(Limit::new(10, window)).with_margin(Duration::ZERO);
     let client = Client::builder()
         .api_url(fake.api_url())
         .rate_limits(Some(limits))
@@ -31,6 +30,16 @@ async fn twenty_tasks_stay_inside_the_rate_limit_and_use_all_of_it() {
         .unwrap();
     let session = Session::new(&client, context).unwrap();
     let id = session.oauth_clients().create().await.unwrap();
+
+    // The round trip of ten calls in flight at once, on another endpoint
+    // (its own budget): the client frees a place a window after the answer
+    // arrives, so each window of the burst below also costs about this.
+    let calibration = Instant::now();
+    let burst = (0..10).map(|_| async { session.oauth_clients().list().await });
+    for page in futures::future::join_all(burst).await {
+        page.unwrap();
+    }
+    let round_trip = calibration.elapsed();
 
     let started = Instant::now();
     let tasks: Vec<_> = (0..20)
@@ -48,16 +57,18 @@ async fn twenty_tasks_stay_inside_the_rate_limit_and_use_all_of_it() {
         task.await.unwrap().expect("no call is refused");
     }
     let took = started.elapsed();
-    eprintln!("200 paced GETs took {took:?}");
+    eprintln!("200 paced GETs took {took:?} (a burst of ten takes {round_trip:?})");
     assert_eq!(fake.stats().rate_limited, 0, "no 429 was needed");
-    // 200 calls at 10 per second: the 20th batch of ten starts 19 windows in.
-    let allowed = window * 19;
+    // 200 calls at 10 per second: the 20th batch of ten starts 19 windows in
+    // (never earlier), each window lengthened by the round trip.
+    let limits_allow = window * 19;
     assert!(
-        took >= allowed.mul_f64(0.95),
+        took >= limits_allow,
         "faster than the limit allows: {took:?}"
     );
+    let with_round_trips = (window + round_trip) * 19 + round_trip;
     assert!(
-        took <= allowed.mul_f64(1.15),
-        "more than 15% over the limit's pace: {took:?}"
+        took <= with_round_trips.mul_f64(1.15),
+        "more than 15% over the limit's pace with round trips ({with_round_trips:?}): {took:?}"
     );
 }
