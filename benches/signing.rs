@@ -146,7 +146,7 @@ fn signed_request(c: &mut Criterion<ThreadCpu>) {
     let generous = RateLimits::uniform(Limit::new(1_000_000, Duration::from_secs(1)));
     for (name, limits) in [("pacing on", Some(generous)), ("pacing off", None)] {
         let client = Client::builder()
-            .api_url(server.url("/v1"))
+            .environment(common::environment_at(&server))
             .signing_policy(SigningPolicy::AllWithBody)
             .rate_limits(limits)
             .build()

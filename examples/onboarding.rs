@@ -2,18 +2,18 @@
 //! bunq (no account needed): `cargo run --example onboarding`.
 //!
 //! Against bunq's sandbox, replace the fake's URLs and key with
-//! `Environment::Sandbox` and your sandbox API key, and send the user to the
+//! `Environment::sandbox()` and your sandbox API key, and send the user to the
 //! authorize URL instead of fetching it here.
 
-use bunq_oauth::fake::FakeBunq;
-use bunq_oauth::{ApiContext, Client, Environment, OAuthConfig, Session, parse_callback};
+use bunq_oauth_fake::FakeBunq;
+use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, parse_callback};
 
 const REDIRECT: &str = "https://app.example/oauth/callback";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bunq = FakeBunq::start().await?;
-    let client = Client::builder().api_url(bunq.api_url()).build()?;
+    let client = Client::builder().environment(bunq.environment()).build()?;
 
     // 1. One-time setup as the app owner: API context, OAuth client, callback URL.
     let owner = Session::new(
@@ -32,14 +32,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. Send the user to bunq with a fresh CSRF state.
     let config = OAuthConfig::new(
-        Environment::Sandbox,
         oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
         REDIRECT,
-    )?
-    .with_authorize_endpoint(&bunq.oauth_authorize_url())?
-    .with_token_endpoint(&bunq.oauth_token_url())?;
-    let request = config.authorize_url()?;
+    )?;
+    let request = config.authorize_url(&bunq.environment())?;
     println!("authorize at {}", request.url());
 
     // 3. The user approves; bunq redirects to REDIRECT?code=…&state=… (the fake

@@ -56,16 +56,8 @@ use serde_json::{Value, json};
 /// How long an authorize link stays valid.
 const STATE_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
 
-/// Where bunq is: its API and its two OAuth endpoints.
-struct Bunq {
-    environment: Environment,
-    api_url: String,
-    authorize_url: String,
-    token_url: String,
-}
-
 struct Config {
-    bunq: Bunq,
+    bunq: Environment,
     database_url: String,
     key: EncryptionKey,
     owner_api_key: Option<ApiKey>,
@@ -77,7 +69,6 @@ struct Config {
 struct App {
     client: Client,
     store: Arc<dyn ContextStore>,
-    bunq: Bunq,
     owner_api_key: Option<ApiKey>,
     callback_url: String,
     /// One session per user in this instance, so concurrent requests share
@@ -113,7 +104,7 @@ async fn run() -> Result<(), String> {
     }
     // Kept alive for the life of the app when --fake is given.
     let (_fake, _scratch, config) = if fake_flag {
-        let fake = bunq_oauth::fake::FakeBunq::start()
+        let fake = bunq_oauth_fake::FakeBunq::start()
             .await
             .map_err(|e| format!("cannot start the fake bunq: {e}"))?;
         let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -124,8 +115,7 @@ async fn run() -> Result<(), String> {
     };
 
     let client = Client::builder()
-        .environment(config.bunq.environment)
-        .api_url(&config.bunq.api_url)
+        .environment(config.bunq)
         .user_agent("bunq-oauth-psd2-app/0.1")
         .build()
         .map_err(|e| e.to_string())?;
@@ -143,7 +133,6 @@ async fn run() -> Result<(), String> {
     let app = Arc::new(App {
         client,
         store,
-        bunq: config.bunq,
         owner_api_key: config.owner_api_key,
         callback_url: format!("{}/callback", public_url.trim_end_matches('/')),
         sessions: Mutex::new(HashMap::new()),
@@ -183,8 +172,8 @@ fn env_config() -> Result<Config, String> {
     )?;
     let key = EncryptionKey::parse(&key).map_err(|e| format!("BUNQ_OAUTH_STORE_KEY: {e}"))?;
     let environment = match env("BUNQ_ENVIRONMENT").as_deref() {
-        None | Some("sandbox") => Environment::Sandbox,
-        Some("production") => Environment::Production,
+        None | Some("sandbox") => Environment::sandbox(),
+        Some("production") => Environment::production(),
         Some(other) => {
             return Err(format!(
                 "BUNQ_ENVIRONMENT is `{other}`; use sandbox or production"
@@ -197,18 +186,11 @@ fn env_config() -> Result<Config, String> {
         env("BUNQ_OAUTH_TOKEN_URL"),
     );
     let bunq = match urls {
-        (None, None, None) => Bunq {
-            environment,
-            api_url: environment.api_url().to_owned(),
-            authorize_url: environment.oauth_authorize_url().to_owned(),
-            token_url: environment.oauth_token_url().to_owned(),
-        },
-        (Some(api_url), Some(authorize_url), Some(token_url)) => Bunq {
-            environment,
-            api_url,
-            authorize_url,
-            token_url,
-        },
+        (None, None, None) => environment,
+        (Some(api_url), Some(authorize_url), Some(token_url)) => {
+            Environment::custom(&api_url, &authorize_url, &token_url)
+                .map_err(|e| e.to_string())?
+        }
         _ => {
             return Err(
                 "set all three of BUNQ_API_URL, BUNQ_OAUTH_AUTHORIZE_URL and \
@@ -228,7 +210,7 @@ fn env_config() -> Result<Config, String> {
 }
 
 fn fake_config(
-    fake: &bunq_oauth::fake::FakeBunq,
+    fake: &bunq_oauth_fake::FakeBunq,
     scratch: &tempfile::TempDir,
 ) -> Result<Config, String> {
     let key = match env("BUNQ_OAUTH_STORE_KEY") {
@@ -244,12 +226,7 @@ fn fake_config(
         .unwrap_or_else(|| format!("sqlite://{}", scratch.path().join("psd2_app.db").display()));
     eprintln!("psd2_app: the fake bunq runs at {}", fake.base_url());
     Ok(Config {
-        bunq: Bunq {
-            environment: Environment::Sandbox,
-            api_url: fake.api_url(),
-            authorize_url: fake.oauth_authorize_url(),
-            token_url: fake.oauth_token_url(),
-        },
+        bunq: fake.environment(),
         database_url,
         key,
         owner_api_key: Some(fake.owner_api_key()),
@@ -323,13 +300,10 @@ async fn setup(State(app): State<Shared>) -> Answer {
         .ensure(&app.callback_url)
         .await?;
     let config = OAuthConfig::new(
-        app.bunq.environment,
         oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
         app.callback_url.clone(),
-    )?
-    .with_authorize_endpoint(&app.bunq.authorize_url)?
-    .with_token_endpoint(&app.bunq.token_url)?;
+    )?;
     app.store.save_oauth_config(&config).await?;
     Ok(Json(json!({
         "owner_user_id": owner.user_id().get(),
@@ -353,7 +327,7 @@ async fn auth(State(app): State<Shared>) -> Result<Html<String>, Response> {
             "The app is not set up yet: run POST /setup first.",
         ));
     };
-    let request = config.authorize_url().map_err(internal)?;
+    let request = config.authorize_url(app.client.environment()).map_err(internal)?;
     app.store
         .add_pending_state(request.state(), Utc::now() + STATE_LIFETIME)
         .await

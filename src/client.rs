@@ -5,39 +5,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use url::{Host, Url};
 
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::pacing::{Limiter, RateLimits};
 use crate::retry::RetryPolicy;
-use crate::transport::SigningPolicy;
+use crate::signing::SigningPolicy;
 
-/// Which bunq to talk to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Environment {
-    /// `https://api.bunq.com/v1`: real money.
-    Production,
-    /// `https://public-api.sandbox.bunq.com/v1`: bunq's test environment.
-    Sandbox,
-}
-
-impl Environment {
-    /// The API base URL, as the `servers` of bunq's OpenAPI document give it.
-    pub fn api_url(self) -> &'static str {
-        match self {
-            Environment::Production => "https://api.bunq.com/v1",
-            Environment::Sandbox => "https://public-api.sandbox.bunq.com/v1",
-        }
-    }
-}
-
-/// A handle on one bunq API host. Cheap to clone; clones share one connection pool.
+/// A handle on one bunq: its [`Environment`] and how to talk to it. Cheap to
+/// clone; clones share one connection pool and one rate limiter.
 ///
 /// ```
 /// use bunq_oauth::{Client, Environment};
 /// let client = Client::builder()
-///     .environment(Environment::Sandbox)
+///     .environment(Environment::sandbox())
 ///     .user_agent("my-app/1.0")
 ///     .build()?;
 /// assert_eq!(client.api_url(), "https://public-api.sandbox.bunq.com/v1");
@@ -49,7 +30,7 @@ pub struct Client {
 }
 
 pub(crate) struct ClientInner {
-    pub(crate) api_url: String,
+    pub(crate) environment: Environment,
     pub(crate) http: reqwest::Client,
     /// bunq's standard headers, validated once at build time.
     pub(crate) headers: HeaderMap,
@@ -64,7 +45,7 @@ pub(crate) struct ClientInner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("api_url", &self.inner.api_url)
+            .field("environment", &self.inner.environment)
             .finish_non_exhaustive()
     }
 }
@@ -77,9 +58,15 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The API base URL this client sends to, without a trailing slash.
+    /// Where this client's bunq is.
+    pub fn environment(&self) -> &Environment {
+        &self.inner.environment
+    }
+
+    /// The API base URL this client sends to, without a trailing slash
+    /// (its environment's [`api_url`](Environment::api_url)).
     pub fn api_url(&self) -> &str {
-        &self.inner.api_url
+        self.inner.environment.api_url()
     }
 }
 
@@ -87,7 +74,6 @@ impl Client {
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     environment: Environment,
-    api_url: Option<String>,
     user_agent: String,
     language: String,
     region: String,
@@ -105,8 +91,7 @@ pub struct ClientBuilder {
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
-            environment: Environment::Production,
-            api_url: None,
+            environment: Environment::production(),
             user_agent: concat!("bunq-oauth/", env!("CARGO_PKG_VERSION")).to_owned(),
             language: "en_US".to_owned(),
             region: "en_US".to_owned(),
@@ -124,17 +109,11 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// bunq production or sandbox. Ignored when [`api_url`](Self::api_url) is set.
+    /// Which bunq to talk to: [`Environment::production`] (the default),
+    /// [`Environment::sandbox`], or [`Environment::custom`] (a proxy, a
+    /// local fake).
     pub fn environment(mut self, environment: Environment) -> Self {
         self.environment = environment;
-        self
-    }
-
-    /// Any bunq-compatible API base URL, including the version path, for
-    /// example `http://127.0.0.1:8080/v1`. `http://` is accepted only for
-    /// loopback hosts.
-    pub fn api_url(mut self, url: impl Into<String>) -> Self {
-        self.api_url = Some(url.into());
         self
     }
 
@@ -223,10 +202,6 @@ impl ClientBuilder {
 
     /// Validates the options and builds the client.
     pub fn build(self) -> Result<Client> {
-        let api_url = match &self.api_url {
-            Some(url) => validate_base_url(url)?,
-            None => self.environment.api_url().to_owned(),
-        };
         let mut headers = HeaderMap::new();
         for (name, value) in [
             ("user-agent", &self.user_agent),
@@ -249,7 +224,7 @@ impl ClientBuilder {
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
             inner: Arc::new(ClientInner {
-                api_url,
+                environment: self.environment,
                 http,
                 headers,
                 max_response_bytes: self.max_response_bytes,
@@ -263,68 +238,9 @@ impl ClientBuilder {
     }
 }
 
-/// Checks a base URL: absolute, https (or http on loopback), no query or
-/// fragment; returns it without a trailing slash.
-pub(crate) fn validate_base_url(text: &str) -> Result<String> {
-    let url = Url::parse(text).map_err(|e| Error::Config(format!("`{text}` is not a URL: {e}")))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(Error::Config(format!(
-                "`{text}` uses plain http, which is allowed only for loopback hosts"
-            )));
-        }
-        other => {
-            return Err(Error::Config(format!(
-                "`{text}`: unsupported scheme {other}"
-            )));
-        }
-    }
-    if url.query().is_some() || url.fragment().is_some() || url.cannot_be_a_base() {
-        return Err(Error::Config(format!(
-            "`{text}` must be a base URL without query or fragment"
-        )));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_urls_are_checked() {
-        assert_eq!(
-            validate_base_url("http://127.0.0.1:8080/v1/").unwrap(),
-            "http://127.0.0.1:8080/v1"
-        );
-        assert!(validate_base_url("http://[::1]:80/v1").is_ok());
-        assert!(validate_base_url("http://localhost/v1").is_ok());
-        assert!(validate_base_url("https://api.bunq.com/v1").is_ok());
-        for bad in [
-            "http://api.bunq.com/v1",
-            "http://10.0.0.1/v1",
-            "ftp://127.0.0.1/v1",
-            "https://api.bunq.com/v1?x=1",
-            "not a url",
-            "",
-        ] {
-            assert!(
-                matches!(validate_base_url(bad), Err(Error::Config(_))),
-                "{bad}"
-            );
-        }
-    }
 
     #[test]
     fn invalid_header_values_are_config_errors() {

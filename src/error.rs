@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use crate::secret::redact_json_text;
+use crate::oauth::error::OAuthError;
+use crate::redact::redact_json_text;
+use crate::signing::error::SignatureError;
+use crate::store::error::StoreError;
 
 /// A boxed source error (transport errors keep their cause without making the
 /// HTTP stack's types part of this crate's API).
@@ -21,7 +24,7 @@ pub enum Error {
 
     /// A [`ContextStore`](crate::store::ContextStore) failed; see [`StoreError`](crate::store::StoreError).
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
 
     /// The request could not be completed at the HTTP level.
     #[error("could not complete the request to bunq ({})", if *.sent { "it may have reached bunq" } else { "it did not reach bunq" })]
@@ -37,8 +40,11 @@ pub enum Error {
     },
 
     /// The request took longer than the configured timeout.
-    #[error("the request to bunq timed out")]
+    #[error("the request to bunq timed out ({})", if *.sent { "it may have reached bunq" } else { "it did not reach bunq" })]
     Timeout {
+        /// Whether the request may have been (partly) sent. `false` means it
+        /// timed out while connecting and provably never reached the server.
+        sent: bool,
         /// The `X-Bunq-Client-Request-Id` of the last attempt.
         request_id: Option<String>,
         /// The underlying HTTP error.
@@ -88,12 +94,13 @@ pub enum Error {
     /// The OAuth flow stopped: a CSRF state mismatch, a refusal, a missing
     /// code, or the token endpoint's OAuth error.
     #[error(transparent)]
-    OAuth(#[from] crate::oauth::OAuthError),
+    OAuth(#[from] OAuthError),
 
-    /// A request could not be signed, or an answer's `X-Bunq-Server-Signature`
+    /// A request could not be signed (on every request path: the handshake
+    /// and the API calls alike), or an answer's `X-Bunq-Server-Signature`
     /// was missing or did not match bunq's key: the body was not trusted.
     #[error("signature check failed: {0}")]
-    Signature(#[from] crate::signing::SignatureError),
+    Signature(#[from] SignatureError),
 
     /// The response body exceeded the configured size limit.
     #[error("the response body is larger than the limit of {limit} bytes")]

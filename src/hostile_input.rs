@@ -11,7 +11,8 @@ use crate::envelope::{Envelope, api_error};
 use crate::error::excerpt;
 use crate::models::{OauthCallbackUrl, OauthClient, User, parse_timestamp};
 use crate::pagination::PageRequest;
-use crate::secret::{CsrfState, redact_json_text};
+use crate::redact::redact_json_text;
+use crate::secret::CsrfState;
 use crate::signing::KeyPair;
 
 /// The corpus: real bodies from `tests/fixtures/` (seed 004 and friends).

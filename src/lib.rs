@@ -4,10 +4,9 @@
 
 mod client;
 mod context;
+mod environment;
 mod envelope;
 mod error;
-#[cfg(feature = "fake")]
-pub mod fake;
 mod generated;
 #[cfg(test)]
 mod hostile_input;
@@ -17,6 +16,8 @@ pub mod oauth;
 mod oauth_clients;
 mod pacing;
 mod pagination;
+mod private_file;
+mod redact;
 mod retry;
 mod secret;
 mod session;
@@ -24,14 +25,15 @@ pub mod signing;
 pub mod store;
 mod transport;
 
-pub use client::{Client, ClientBuilder, Environment};
+pub use client::{Client, ClientBuilder};
 pub use context::{ApiContext, ApiContextBuilder, CONTEXT_FILE_VERSION};
+pub use environment::Environment;
 pub use error::{ApiError, BoxError, Error, Result};
 pub use models::{
-    CallbackUrlId, OauthCallbackUrl, OauthClient, OauthClientId, OauthClientStatus, User,
-    UserApiKey, UserId, UserSummary, format_timestamp, parse_timestamp,
+    CallbackUrlId, MonetaryAccountId, OauthCallbackUrl, OauthClient, OauthClientId,
+    OauthClientStatus, User, UserApiKey, UserId, UserSummary, format_timestamp, parse_timestamp,
 };
-pub use monetary_accounts::{Amount, MonetaryAccount, MonetaryAccountId, MonetaryAccounts};
+pub use monetary_accounts::{Amount, MonetaryAccount, MonetaryAccounts};
 pub use oauth::{AuthorizationRequest, OAuthConfig, OAuthError, parse_callback};
 pub use oauth_clients::{CallbackUrls, OauthClients};
 pub use pacing::{Limit, RateLimits};
@@ -42,7 +44,7 @@ pub use secret::{
     PrivateKeyPem, SessionToken,
 };
 pub use session::Session;
-pub use transport::SigningPolicy;
+pub use signing::SigningPolicy;
 
 /// Entry points for `benches/`: not part of the API, may change at any time.
 #[doc(hidden)]

@@ -8,6 +8,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
+use crate::error::{Error, Result};
 use crate::secret::ClientSecret;
 
 macro_rules! id_type {
@@ -21,6 +22,14 @@ macro_rules! id_type {
             /// The numeric id.
             pub fn get(self) -> u64 {
                 self.0
+            }
+
+            /// The id as bunq's paths take it: a signed 64-bit integer (the
+            /// spec's `integer`).
+            #[allow(dead_code)] // not every kind of id is in a path yet
+            pub(crate) fn path(self) -> Result<i64> {
+                i64::try_from(self.0)
+                    .map_err(|_| Error::InvalidInput(format!("id {} is out of range", self.0)))
             }
         }
 
@@ -50,6 +59,10 @@ id_type!(
 id_type!(
     /// The id of a registered callback URL.
     CallbackUrlId
+);
+id_type!(
+    /// The id of a monetary account.
+    MonetaryAccountId
 );
 
 /// An OAuth client of a bunq user: what an app registers to send users

@@ -3,23 +3,18 @@
 //! Not part of bunq's OAuth Client spec; written by hand on the same request
 //! path. For an OAuth session the accounts are those the granting user shared.
 
-use futures::Stream;
 use serde::Deserialize;
 
 use crate::envelope::Envelope;
 use crate::error::Result;
-use crate::models::UserId;
-use crate::pagination::{Page, PageRequest};
+use crate::models::{MonetaryAccountId, UserId};
+use crate::pagination::{Page, PageRequest, paged_list};
 use crate::session::Session;
 
-/// The id of a monetary account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(transparent)]
-pub struct MonetaryAccountId(pub u64);
-
-impl std::fmt::Display for MonetaryAccountId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+impl Session {
+    /// The user's monetary accounts (read-only).
+    pub fn monetary_accounts(&self) -> MonetaryAccounts<'_> {
+        MonetaryAccounts::new(self)
     }
 }
 
@@ -84,16 +79,7 @@ impl<'s> MonetaryAccounts<'s> {
         MonetaryAccounts { session }
     }
 
-    /// The first page of accounts.
-    pub async fn list(&self) -> Result<Page<MonetaryAccount>> {
-        self.list_page(PageRequest::new()).await
-    }
-
-    /// Every account, page after page, as a stream.
-    pub fn stream(&self) -> impl Stream<Item = Result<MonetaryAccount>> + 's {
-        let this = *self;
-        crate::pagination::items(move |page| async move { this.list_page(page).await })
-    }
+    paged_list!('s, MonetaryAccount, "accounts");
 
     /// One page of accounts.
     pub async fn list_page(&self, page: PageRequest) -> Result<Page<MonetaryAccount>> {

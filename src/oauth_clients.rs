@@ -4,16 +4,26 @@
 //! the generated client and decoded from bunq's envelope into this crate's
 //! models.
 
-use futures::{Stream, TryStreamExt};
-
 use crate::envelope::Envelope;
 use crate::error::Result;
 use crate::generated::types;
 use crate::models::{
     CallbackUrlId, OauthCallbackUrl, OauthClient, OauthClientId, OauthClientStatus,
 };
-use crate::pagination::{Page, PageRequest};
-use crate::session::{Session, path_id};
+use crate::pagination::{Page, PageRequest, paged_list};
+use crate::session::Session;
+
+impl Session {
+    /// The user's OAuth clients.
+    pub fn oauth_clients(&self) -> OauthClients<'_> {
+        OauthClients::new(self)
+    }
+
+    /// The callback URLs of one of the user's OAuth clients.
+    pub fn callback_urls(&self, oauth_client: OauthClientId) -> CallbackUrls<'_> {
+        CallbackUrls::new(self, oauth_client)
+    }
+}
 
 /// The OAuth clients of the session's user. Get one from [`Session::oauth_clients`].
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +53,7 @@ impl<'s> OauthClients<'s> {
     }
 
     async fn create_with(&self, body: types::OauthClient) -> Result<OauthClientId> {
-        let user = path_id(self.session.user_id().get())?;
+        let user = self.session.user_id().path()?;
         let reply = self
             .session
             .send(Vec::new(), move |api| {
@@ -68,26 +78,11 @@ impl<'s> OauthClients<'s> {
         self.get(id).await
     }
 
-    /// The first page of the user's OAuth clients
-    /// (`GET /user/{userID}/oauth-client`).
-    pub async fn list(&self) -> Result<Page<OauthClient>> {
-        self.list_page(PageRequest::new()).await
-    }
-
-    /// Every OAuth client, page after page, as a stream.
-    pub fn stream(&self) -> impl Stream<Item = Result<OauthClient>> + 's {
-        let this = *self;
-        crate::pagination::items(move |page| async move { this.list_page(page).await })
-    }
-
-    /// Every OAuth client, collected.
-    pub async fn list_all(&self) -> Result<Vec<OauthClient>> {
-        self.stream().try_collect().await
-    }
+    paged_list!('s, OauthClient, "the user's OAuth clients");
 
     /// One page of the user's OAuth clients.
     pub async fn list_page(&self, page: PageRequest) -> Result<Page<OauthClient>> {
-        let user = path_id(self.session.user_id().get())?;
+        let user = self.session.user_id().path()?;
         let reply = self
             .session
             .send(page.query(), move |api| async move {
@@ -100,8 +95,8 @@ impl<'s> OauthClients<'s> {
     /// One OAuth client, with its secret and callback URLs
     /// (`GET /user/{userID}/oauth-client/{id}`).
     pub async fn get(&self, id: OauthClientId) -> Result<OauthClient> {
-        let user = path_id(self.session.user_id().get())?;
-        let id = path_id(id.get())?;
+        let user = self.session.user_id().path()?;
+        let id = id.path()?;
         let reply = self
             .session
             .send(Vec::new(), move |api| async move {
@@ -118,8 +113,8 @@ impl<'s> OauthClients<'s> {
         id: OauthClientId,
         status: OauthClientStatus,
     ) -> Result<OauthClientId> {
-        let user = path_id(self.session.user_id().get())?;
-        let id = path_id(id.get())?;
+        let user = self.session.user_id().path()?;
+        let id = id.path()?;
         let body = types::OauthClient {
             status: Some(status.as_str().to_owned()),
         };
@@ -152,8 +147,8 @@ impl<'s> CallbackUrls<'s> {
 
     fn ids(&self) -> Result<(i64, i64)> {
         Ok((
-            path_id(self.session.user_id().get())?,
-            path_id(self.oauth_client.get())?,
+            self.session.user_id().path()?,
+            self.oauth_client.path()?,
         ))
     }
 
@@ -188,21 +183,7 @@ impl<'s> CallbackUrls<'s> {
         self.get(id).await
     }
 
-    /// The first page of the client's callback URLs.
-    pub async fn list(&self) -> Result<Page<OauthCallbackUrl>> {
-        self.list_page(PageRequest::new()).await
-    }
-
-    /// Every callback URL, page after page, as a stream.
-    pub fn stream(&self) -> impl Stream<Item = Result<OauthCallbackUrl>> + 's {
-        let this = *self;
-        crate::pagination::items(move |page| async move { this.list_page(page).await })
-    }
-
-    /// Every callback URL, collected.
-    pub async fn list_all(&self) -> Result<Vec<OauthCallbackUrl>> {
-        self.stream().try_collect().await
-    }
+    paged_list!('s, OauthCallbackUrl, "the client's callback URLs");
 
     /// One page of the client's callback URLs
     /// (`GET …/oauth-client/{id}/callback-url`).
@@ -221,7 +202,7 @@ impl<'s> CallbackUrls<'s> {
     /// One callback URL (`GET …/callback-url/{id}`).
     pub async fn get(&self, id: CallbackUrlId) -> Result<OauthCallbackUrl> {
         let (user, client) = self.ids()?;
-        let id = path_id(id.get())?;
+        let id = id.path()?;
         let reply = self
             .session
             .send(Vec::new(), move |api| async move {
@@ -236,7 +217,7 @@ impl<'s> CallbackUrls<'s> {
     /// returns the id bunq echoes.
     pub async fn update(&self, id: CallbackUrlId, url: &str) -> Result<CallbackUrlId> {
         let (user, client) = self.ids()?;
-        let id = path_id(id.get())?;
+        let id = id.path()?;
         let body = types::OauthCallbackUrl {
             url: url.to_owned(),
         };
@@ -257,7 +238,7 @@ impl<'s> CallbackUrls<'s> {
     /// document the success body, so any 2xx body is accepted.
     pub async fn delete(&self, id: CallbackUrlId) -> Result<()> {
         let (user, client) = self.ids()?;
-        let id = path_id(id.get())?;
+        let id = id.path()?;
         self.session
             .send(Vec::new(), move |api| async move {
                 api.delete_callback_url_for_user_oauth_client(user, client, id)

@@ -11,6 +11,32 @@ use serde::Deserialize;
 
 use crate::error::Result;
 
+/// A list handle's `list`, `stream` and `list_all`, written once here for
+/// every handle: expands inside `impl<'s> Handle<'s>` of a `Copy` handle
+/// that has `async fn list_page(&self, PageRequest) -> Result<Page<Item>>`.
+macro_rules! paged_list {
+    ($lifetime:lifetime, $item:ty, $what:literal) => {
+        #[doc = concat!("The first page of ", $what, " (up to 200, newest first).")]
+        pub async fn list(&self) -> $crate::error::Result<$crate::pagination::Page<$item>> {
+            self.list_page($crate::pagination::PageRequest::new()).await
+        }
+
+        #[doc = concat!("All of ", $what, ", page after page, as a stream (one page held at a time).")]
+        pub fn stream(
+            &self,
+        ) -> impl ::futures::Stream<Item = $crate::error::Result<$item>> + $lifetime {
+            let this = *self;
+            $crate::pagination::items(move |page| async move { this.list_page(page).await })
+        }
+
+        #[doc = concat!("All of ", $what, ", collected.")]
+        pub async fn list_all(&self) -> $crate::error::Result<Vec<$item>> {
+            ::futures::TryStreamExt::try_collect(self.stream()).await
+        }
+    };
+}
+pub(crate) use paged_list;
+
 /// bunq's `Pagination` object: the URLs (path and query, starting with `/v1/`)
 /// of the neighbouring pages, or `None` where there is none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

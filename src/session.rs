@@ -20,9 +20,7 @@ use crate::client::Client;
 use crate::context::{ApiContext, open_session};
 use crate::error::{ApiError, Error, Result};
 use crate::generated;
-use crate::models::{OauthClientId, User, UserId};
-use crate::monetary_accounts::MonetaryAccounts;
-use crate::oauth_clients::{CallbackUrls, OauthClients};
+use crate::models::{User, UserId};
 use crate::secret::SessionToken;
 use crate::signing::PublicKey;
 use crate::store::{ContextKey, ContextStore};
@@ -198,21 +196,6 @@ impl Session {
     /// The client this session sends through.
     pub fn client(&self) -> &Client {
         &self.inner.client
-    }
-
-    /// The user's OAuth clients.
-    pub fn oauth_clients(&self) -> OauthClients<'_> {
-        OauthClients::new(self)
-    }
-
-    /// The user's monetary accounts (read-only).
-    pub fn monetary_accounts(&self) -> MonetaryAccounts<'_> {
-        MonetaryAccounts::new(self)
-    }
-
-    /// The callback URLs of one of the user's OAuth clients.
-    pub fn callback_urls(&self, oauth_client: OauthClientId) -> CallbackUrls<'_> {
-        CallbackUrls::new(self, oauth_client)
     }
 
     /// Sends one generated operation with this session's credentials.
@@ -405,9 +388,4 @@ fn session_invalid(error: &ApiError) -> bool {
             let m = m.to_ascii_lowercase();
             m.contains("insufficient authori") || m.contains("insufficient authenticat")
         })
-}
-
-/// bunq's paths take ids as signed 64-bit integers (the spec's `integer`).
-pub(crate) fn path_id(id: u64) -> Result<i64> {
-    i64::try_from(id).map_err(|_| Error::InvalidInput(format!("id {id} is out of range")))
 }

@@ -24,35 +24,11 @@ use crate::error::{Error, Result};
 use crate::generated;
 use crate::retry::{self, Retry};
 use crate::secret::SessionToken;
-use crate::signing::{KeyPair, PublicKey, SignatureError};
+use crate::signing::{KeyPair, PublicKey, SignatureError, SigningPolicy};
 
 /// What progenitor's generated call returns with the crate's raw-response rule.
 pub(crate) type RawResult =
     std::result::Result<ResponseValue<ByteStream>, progenitor_client::Error<ByteStream>>;
-
-/// Which requests carry an `X-Bunq-Client-Signature`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum SigningPolicy {
-    /// What bunq requires: `device-server`, `session-server`, and calls that
-    /// create or accept a payment (a `POST`/`PUT` on a path with a `payment`
-    /// segment, or a `PUT` on a `request-response`).
-    #[default]
-    Required,
-    /// Every request that has a body, besides the required ones.
-    AllWithBody,
-}
-
-impl SigningPolicy {
-    fn must_sign(self, method: &Method, path: &str, has_body: bool) -> bool {
-        let segments = || path.split('/').filter(|s| !s.is_empty());
-        let required = segments().any(|s| s == "device-server" || s == "session-server")
-            || ((method == Method::POST || method == Method::PUT)
-                && segments().any(|s| s.contains("payment")))
-            || (method == Method::PUT && segments().any(|s| s == "request-response"));
-        required || (self == SigningPolicy::AllWithBody && has_body)
-    }
-}
 
 /// The per-call value handed to the hooks through the generated client.
 #[derive(Clone)]
@@ -69,6 +45,9 @@ pub struct CallContext {
 struct Attempt {
     method: Option<Method>,
     request_id: Option<String>,
+    /// Why the request could not be signed: the generated client's hook can
+    /// only return a string, so the typed error waits here.
+    signing_error: Option<SignatureError>,
 }
 
 impl fmt::Debug for CallContext {
@@ -84,7 +63,15 @@ impl ClientHooks<CallContext> for generated::Client {
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
-        prepare(request, self.inner()).map_err(|e| progenitor_client::Error::Custom(e.to_string()))
+        let ctx = self.inner();
+        prepare(request, ctx).map_err(|e| {
+            let message = e.to_string();
+            ctx.last_attempt
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .signing_error = Some(e);
+            progenitor_client::Error::Custom(message)
+        })
     }
 
     async fn exec(
@@ -267,7 +254,7 @@ impl Client {
         let ctx = self.call_context(&options)?;
         let last_attempt = ctx.last_attempt.clone();
         let api =
-            generated::Client::new_with_client(&self.inner.api_url, self.inner.http.clone(), ctx);
+            generated::Client::new_with_client(self.api_url(), self.inner.http.clone(), ctx);
         let response = match op(api).await {
             Ok(response) => response,
             Err(progenitor_client::Error::ErrorResponse(response)) => response,
@@ -287,7 +274,7 @@ impl Client {
         body: Option<Vec<u8>>,
         options: CallOptions,
     ) -> Result<Reply> {
-        let url = format!("{}{}", self.inner.api_url, path);
+        let url = format!("{}{}", self.api_url(), path);
         let mut builder = self.inner.http.request(method, url);
         if let Some(body) = body {
             builder = builder.header(CONTENT_TYPE, "application/json").body(body);
@@ -303,6 +290,32 @@ impl Client {
         self.finish(ResponseValue::stream(response), &options)
             .await
             .map_err(|e| name_attempt(e, &ctx.last_attempt))
+    }
+
+    /// Sends a bodyless `POST` to a URL outside bunq's API (the OAuth token
+    /// endpoint) with the client's `User-Agent`, timeouts, pacing and
+    /// retries, and reads the answer bounded. bunq's API headers and
+    /// signatures do not apply. The URL may carry secrets, so no error
+    /// quotes it; a connection that breaks after sending is
+    /// [`Error::OutcomeUnknown`], as for every other `POST`.
+    pub(crate) async fn post_outside_api(&self, url: url::Url) -> Result<(u16, Bytes)> {
+        let mut request = reqwest::Request::new(Method::POST, url);
+        let headers = request.headers_mut();
+        if let Some(agent) = self.inner.headers.get(reqwest::header::USER_AGENT) {
+            headers.insert(reqwest::header::USER_AGENT, agent.clone());
+        }
+        if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+            headers.insert(HeaderName::from_static(REQUEST_ID), id);
+        }
+        let last_attempt = Mutex::default();
+        let response = execute(&self.inner, request, &last_attempt)
+            .await
+            .map_err(|e| name_attempt(transport_error(e.without_url()), &last_attempt))?;
+        let status = response.status().as_u16();
+        let body = read_response(response, self.inner.max_response_bytes)
+            .await
+            .map_err(|e| name_attempt(e, &last_attempt))?;
+        Ok((status, body))
     }
 
     /// Reads the body (bounded), checks bunq's signature over the exact bytes,
@@ -360,15 +373,17 @@ async fn read_body(stream: ByteStream, limit: usize) -> Result<Bytes> {
 }
 
 pub(crate) fn transport_error(err: reqwest::Error) -> Error {
+    // A connect error (a connect timeout included) means nothing reached bunq.
+    let sent = !err.is_connect();
     if err.is_timeout() {
         Error::Timeout {
+            sent,
             request_id: None,
             source: Box::new(err),
         }
     } else {
         Error::Transport {
-            // A connect error means nothing reached bunq.
-            sent: !err.is_connect(),
+            sent,
             request_id: None,
             source: Box::new(err),
         }
@@ -401,9 +416,16 @@ fn name_attempt(err: Error, last_attempt: &Mutex<Attempt>) -> Error {
             request_id: last.request_id,
             source,
         },
-        Error::Timeout { source, .. } => Error::Timeout {
+        Error::Timeout { sent, source, .. } => Error::Timeout {
+            sent,
             request_id: last.request_id,
             source,
+        },
+        // The hook that signs could only report a string; the typed
+        // error it left behind wins.
+        Error::InvalidInput(message) => match last.signing_error {
+            Some(signing) => Error::Signature(signing),
+            None => Error::InvalidInput(message),
         },
         other => other,
     }
@@ -423,34 +445,5 @@ fn from_generated(err: progenitor_client::Error<ByteStream>) -> Error {
             "a response the raw-response rule covers",
             "an undeclared one",
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signing_policy_follows_bunq_requirements() {
-        let p = SigningPolicy::Required;
-        assert!(p.must_sign(&Method::POST, "/v1/session-server", true));
-        assert!(p.must_sign(&Method::POST, "/v1/device-server", true));
-        assert!(p.must_sign(&Method::POST, "/v1/user/1/monetary-account/2/payment", true));
-        assert!(p.must_sign(
-            &Method::POST,
-            "/v1/user/1/monetary-account/2/draft-payment",
-            true
-        ));
-        assert!(p.must_sign(
-            &Method::PUT,
-            "/v1/user/1/monetary-account/2/request-response/3",
-            true
-        ));
-        assert!(!p.must_sign(&Method::GET, "/v1/user/1/monetary-account/2/payment", false));
-        assert!(!p.must_sign(&Method::POST, "/v1/user/1/oauth-client", true));
-        assert!(!p.must_sign(&Method::POST, "/v1/installation", true));
-        let all = SigningPolicy::AllWithBody;
-        assert!(all.must_sign(&Method::POST, "/v1/user/1/oauth-client", true));
-        assert!(!all.must_sign(&Method::GET, "/v1/user/1/oauth-client", false));
     }
 }

@@ -18,7 +18,7 @@ const CLIENT_BODY: &str = r#"{"Response":[{"OauthClient":{"id":789,"status":"ACT
 
 fn client(server: &MockServer) -> Client {
     Client::builder()
-        .api_url(server.url("/v1"))
+        .environment(common::environment_at(server))
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap()
@@ -296,7 +296,7 @@ async fn verification_can_be_turned_off_explicitly() {
         })
         .await;
     let client = Client::builder()
-        .api_url(server.url("/v1"))
+        .environment(common::environment_at(&server))
         .verify_response_signatures(false)
         .build()
         .unwrap();
@@ -308,7 +308,7 @@ async fn verification_can_be_turned_off_explicitly() {
     assert_eq!(read.id, OauthClientId(789));
     // With the check on, a session without bunq's key cannot trust answers.
     let strict = Client::builder()
-        .api_url(server.url("/v1"))
+        .environment(common::environment_at(&server))
         .build()
         .unwrap();
     let err = Session::with_token(&strict, UserId(1), SessionToken::new("t"))
@@ -383,7 +383,7 @@ fn restored_session(
 ) -> Session {
     // Pacing off: these tests count session-server calls, not rate limits.
     let client = Client::builder()
-        .api_url(server.url("/v1"))
+        .environment(common::environment_at(server))
         .min_session_interval(min_interval)
         .rate_limits(None)
         .build()

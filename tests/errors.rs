@@ -1,8 +1,10 @@
 //! Every failure class of the request path gets its typed error, over real HTTP.
 
+mod common;
+
 use std::time::Duration;
 
-use bunq_oauth::{Client, Error, OauthClientId, Session, SessionToken, UserId};
+use bunq_oauth::{Client, Environment, Error, OauthClientId, Session, SessionToken, UserId};
 use httpmock::prelude::*;
 
 fn session_with(
@@ -14,7 +16,7 @@ fn session_with(
     // once (retries are tested in tests/resilience.rs).
     let client = configure(
         Client::builder()
-            .api_url(server.url("/v1"))
+            .environment(common::environment_at(server))
             .verify_response_signatures(false)
             .retry_policy(bunq_oauth::RetryPolicy::none()),
     )
@@ -184,7 +186,12 @@ async fn a_slow_answer_is_a_timeout() {
         .get(OauthClientId(789))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    // The request reached the server before the answer was late.
+    assert!(
+        matches!(err, Error::Timeout { sent: true, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("may have reached bunq"), "{err}");
 }
 
 #[tokio::test]
@@ -219,8 +226,9 @@ async fn a_refused_connection_is_a_transport_error_that_was_not_sent() {
         .local_addr()
         .unwrap()
         .port();
+    let nowhere = format!("http://127.0.0.1:{port}/v1");
     let client = Client::builder()
-        .api_url(format!("http://127.0.0.1:{port}/v1"))
+        .environment(Environment::custom(&nowhere, &nowhere, &nowhere).unwrap())
         .build()
         .unwrap();
     let err = Session::with_token(&client, UserId(1), SessionToken::new("t"))
@@ -236,9 +244,11 @@ async fn a_refused_connection_is_a_transport_error_that_was_not_sent() {
 
 #[tokio::test]
 async fn plain_http_to_a_non_loopback_host_is_refused() {
-    let err = Client::builder()
-        .api_url("http://api.bunq.com/v1")
-        .build()
-        .unwrap_err();
+    let err = Environment::custom(
+        "http://api.bunq.com/v1",
+        "https://oauth.bunq.com/auth",
+        "https://api.oauth.bunq.com/v1/token",
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
 }

@@ -34,7 +34,7 @@ fn answer(then: Then, body: impl AsRef<str>) {
 
 fn session(server: &MockServer) -> Session {
     let client = Client::builder()
-        .api_url(server.url("/v1"))
+        .environment(common::environment_at(server))
         .user_agent(USER_AGENT)
         .timeout(Duration::from_secs(5))
         .build()

@@ -14,25 +14,18 @@ use httpmock::prelude::*;
 
 const REDIRECT: &str = "https://app.example/oauth/callback?tenant=a&b=c d";
 
-fn config(server: Option<&MockServer>) -> OAuthConfig {
-    let config = OAuthConfig::new(
-        Environment::Sandbox,
+fn config() -> OAuthConfig {
+    OAuthConfig::new(
         "client_abc123def456",
         ClientSecret::new("secret_xyz789uvw012"),
         REDIRECT,
     )
-    .unwrap();
-    match server {
-        Some(server) => config
-            .with_token_endpoint(&server.url("/v1/token"))
-            .unwrap(),
-        None => config,
-    }
+    .unwrap()
 }
 
 #[test]
 fn the_authorize_url_has_exactly_bunqs_query() {
-    let request = config(None).authorize_url().unwrap();
+    let request = config().authorize_url(&Environment::sandbox()).unwrap();
     let url = request.url();
     assert_eq!(url.scheme(), "https");
     assert_eq!(url.host_str(), Some("oauth.sandbox.bunq.com"));
@@ -74,15 +67,15 @@ fn states_are_fresh_and_at_least_128_bits() {
 #[test]
 fn production_endpoints_are_bunqs() {
     assert_eq!(
-        Environment::Production.oauth_authorize_url(),
+        Environment::production().oauth_authorize_url().as_str(),
         "https://oauth.bunq.com/auth"
     );
     assert_eq!(
-        Environment::Production.oauth_token_url(),
+        Environment::production().oauth_token_url().as_str(),
         "https://api.oauth.bunq.com/v1/token"
     );
     assert_eq!(
-        Environment::Sandbox.oauth_token_url(),
+        Environment::sandbox().oauth_token_url().as_str(),
         "https://api-oauth.sandbox.bunq.com/v1/token"
     );
 }
@@ -166,8 +159,11 @@ fn a_missing_code_or_a_malformed_redirect_is_typed() {
     );
 }
 
-fn http_client() -> Client {
-    Client::builder().build().unwrap()
+fn client_at(server: &MockServer) -> Client {
+    Client::builder()
+        .environment(common::environment_at(server))
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -190,8 +186,8 @@ async fn the_code_exchange_posts_bunqs_query_and_reads_the_token() {
             );
         })
         .await;
-    let token = config(Some(&server))
-        .exchange_code(&http_client(), &AuthorizationCode::new("code-123"))
+    let token = config()
+        .exchange_code(&client_at(&server), &AuthorizationCode::new("code-123"))
         .await
         .unwrap();
     mock.assert_async().await;
@@ -213,8 +209,8 @@ async fn an_oauth_error_body_is_typed() {
             );
         })
         .await;
-    let err = config(Some(&server))
-        .exchange_code(&http_client(), &AuthorizationCode::new("used-code"))
+    let err = config()
+        .exchange_code(&client_at(&server), &AuthorizationCode::new("used-code"))
         .await
         .unwrap_err();
     let Error::OAuth(OAuthError::TokenRejected {
@@ -248,8 +244,8 @@ async fn a_non_oauth_failure_of_the_token_endpoint_keeps_the_status() {
             then.status(502).body("<html>Bad Gateway</html>");
         })
         .await;
-    let err = config(Some(&server))
-        .exchange_code(&http_client(), &AuthorizationCode::new("c"))
+    let err = config()
+        .exchange_code(&client_at(&server), &AuthorizationCode::new("c"))
         .await
         .unwrap_err();
     assert!(
@@ -265,11 +261,15 @@ async fn a_refused_connection_to_the_token_endpoint_does_not_print_the_secret() 
         .local_addr()
         .unwrap()
         .port();
-    let config = config(None)
-        .with_token_endpoint(&format!("http://127.0.0.1:{port}/v1/token"))
+    let nowhere = format!("http://127.0.0.1:{port}/v1");
+    let client = Client::builder()
+        .environment(
+            Environment::custom(&nowhere, &nowhere, &format!("{nowhere}/token")).unwrap(),
+        )
+        .build()
         .unwrap();
-    let err = config
-        .exchange_code(&http_client(), &AuthorizationCode::new("code-zzz"))
+    let err = config()
+        .exchange_code(&client, &AuthorizationCode::new("code-zzz"))
         .await
         .unwrap_err();
     assert!(
@@ -322,7 +322,7 @@ async fn connect_opens_a_context_whose_user_is_the_user_api_key() {
         })
         .await;
     let client = Client::builder()
-        .api_url(server.url("/v1"))
+        .environment(common::environment_at(&server))
         .build()
         .unwrap();
     let context = bunq_oauth::oauth::connect(
@@ -346,7 +346,7 @@ const ACTIVE_CLIENT_LIST: &str = r#"{"Response":[{"OauthClient":{"id":789,"statu
 
 fn owner_session(server: &MockServer) -> Session {
     let client = Client::builder()
-        .api_url(server.url("/v1"))
+        .environment(common::environment_at(server))
         .build()
         .unwrap();
     Session::with_token(&client, UserId(1), SessionToken::new("owner-session"))

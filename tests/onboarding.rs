@@ -1,13 +1,12 @@
 //! The whole OAuth onboarding against the built-in fake bunq, as an app runs
 //! it: setup → authorize URL → redirect → callback → exchange → connect →
 //! accounts. Every log line of the run is captured and checked for secrets.
-#![cfg(feature = "fake")]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use bunq_oauth::fake::FakeBunq;
-use bunq_oauth::{ApiContext, Client, Environment, OAuthConfig, Session, User, parse_callback};
+use bunq_oauth_fake::FakeBunq;
+use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
 
 const REDIRECT: &str = "https://app.example/oauth/callback";
 
@@ -35,7 +34,7 @@ async fn the_whole_onboarding_runs_and_logs_no_secret() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let fake = FakeBunq::start().await.unwrap();
-    let client = Client::builder().api_url(fake.api_url()).build().unwrap();
+    let client = Client::builder().environment(fake.environment()).build().unwrap();
 
     // Setup, as the app owner.
     let owner = Session::new(
@@ -72,17 +71,12 @@ async fn the_whole_onboarding_runs_and_logs_no_secret() {
 
     // Authorize: the user approves at bunq, bunq redirects back.
     let config = OAuthConfig::new(
-        Environment::Sandbox,
         oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
         REDIRECT,
     )
-    .unwrap()
-    .with_authorize_endpoint(&fake.oauth_authorize_url())
-    .unwrap()
-    .with_token_endpoint(&fake.oauth_token_url())
     .unwrap();
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

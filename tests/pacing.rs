@@ -3,24 +3,23 @@
 //! sibling tests generating RSA keys on the same two cores delayed requests
 //! past the limiter's 100 ms margin and made the fake count a 429 (seen once
 //! in CI while this test shared tests/resilience.rs).
-#![cfg(feature = "fake")]
 
 use std::time::{Duration, Instant};
 
-use bunq_oauth::fake::{FakeBunq, FakeConfig};
+use bunq_oauth_fake::{FakeBunq, FakeConfig};
 use bunq_oauth::{ApiContext, Client, Error, Limit, RateLimits, RetryPolicy, Session};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_tasks_stay_inside_the_rate_limit_and_use_all_of_it() {
     let window = Duration::from_secs(1);
     let fake = FakeBunq::start_with(
-        FakeConfig::default().rate_limits(Some(bunq_oauth::fake::RateLimits::uniform(10, window))),
+        FakeConfig::default().rate_limits(Some(bunq_oauth_fake::RateLimits::uniform(10, window))),
     )
     .await
     .unwrap();
     let limits = RateLimits::uniform(Limit::new(10, window)).with_margin(Duration::ZERO);
     let client = Client::builder()
-        .api_url(fake.api_url())
+        .environment(fake.environment())
         .rate_limits(Some(limits))
         .retry_policy(RetryPolicy::none())
         .build()

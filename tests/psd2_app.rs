@@ -1,14 +1,14 @@
 //! The example app (`examples/psd2_app.rs`) end to end: the built binary as
 //! its own process, against the built-in fake bunq, over loopback HTTP; and a
 //! headless Chromium rendering its QR page.
-#![cfg(all(feature = "fake", feature = "sql"))]
+
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bunq_oauth::fake::FakeBunq;
+use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::store::EncryptionKey;
 use bunq_oauth::{ApiContext, Client, Session};
 use serde_json::Value;
@@ -279,7 +279,7 @@ async fn secrets_rest_encrypted_and_a_wrong_key_stops_the_app() {
     }
 
     // The database file holds no secret in clear.
-    let client = Client::builder().api_url(fake.api_url()).build().unwrap();
+    let client = Client::builder().environment(fake.environment()).build().unwrap();
     let owner = Session::new(
         &client,
         ApiContext::create(&client, fake.owner_api_key(), "test")

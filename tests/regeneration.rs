@@ -159,8 +159,8 @@ fn environments_are_the_spec_servers() {
     assert_eq!(
         urls,
         [
-            bunq_oauth::Environment::Sandbox.api_url(),
-            bunq_oauth::Environment::Production.api_url()
+            bunq_oauth::Environment::sandbox().api_url(),
+            bunq_oauth::Environment::production().api_url()
         ]
     );
 }

@@ -1,12 +1,11 @@
 //! Rate limits, retries, faults and paging against the built-in fake bunq
 //! with its rate limits and fault injection on.
-#![cfg(feature = "fake")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bunq_oauth::fake::{FakeBunq, FakeConfig, Fault, FaultKind};
+use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind};
 use bunq_oauth::signing::SignatureError;
 use bunq_oauth::{ApiContext, Client, Error, OauthClientId, RetryPolicy, Session};
 use futures::StreamExt;
@@ -41,7 +40,7 @@ async fn owner(
     fake: &FakeBunq,
     configure: impl FnOnce(bunq_oauth::ClientBuilder) -> bunq_oauth::ClientBuilder,
 ) -> Session {
-    let client = configure(Client::builder().api_url(fake.api_url()))
+    let client = configure(Client::builder().environment(fake.environment()))
         .build()
         .unwrap();
     let context = ApiContext::create(&client, fake.owner_api_key(), "resilience test")
@@ -65,7 +64,7 @@ fn quick(builder: bunq_oauth::ClientBuilder) -> bunq_oauth::ClientBuilder {
 #[tokio::test]
 async fn the_fake_answers_429_past_its_limit_and_the_client_waits_it_out() {
     let fake = FakeBunq::start_with(FakeConfig::default().rate_limits(Some(
-        bunq_oauth::fake::RateLimits::uniform(2, Duration::from_millis(500)),
+        bunq_oauth_fake::RateLimits::uniform(2, Duration::from_millis(500)),
     )))
     .await
     .unwrap();

@@ -9,16 +9,16 @@
 //! example `postgres://postgres@127.0.0.1:54329/postgres`); each test makes a
 //! database of its own there. `.ci/test` installs and starts such a server;
 //! without the variable the PostgreSQL tests fail and say so.
-#![cfg(all(feature = "sql", feature = "fake"))]
+
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bunq_oauth::fake::FakeBunq;
+use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
 };
-use bunq_oauth::{ApiContext, Client, Environment, Error, OAuthConfig, Session};
+use bunq_oauth::{ApiContext, Client, Error, OAuthConfig, Session};
 use chrono::{Duration, Utc};
 use sqlx::Connection;
 
@@ -143,7 +143,7 @@ fn read_tree(dir: &Path, out: &mut Vec<u8>) {
 async fn fake() -> (FakeBunq, Client) {
     let fake = FakeBunq::start().await.unwrap();
     let client = Client::builder()
-        .api_url(fake.api_url())
+        .environment(fake.environment())
         .rate_limits(None)
         .build()
         .unwrap();
@@ -166,9 +166,9 @@ async fn connected_user(fake: &FakeBunq, client: &Client) -> ApiContext {
         .ensure(redirect)
         .await
         .unwrap();
-    let config = oauth_config(fake, &oauth_client);
+    let config = oauth_config(&oauth_client);
     let token = config
-        .exchange_code(client, &authorize(&config).await)
+        .exchange_code(client, &authorize(&config, client).await)
         .await
         .unwrap();
     bunq_oauth::oauth::connect(client, &token, "store test user")
@@ -178,8 +178,8 @@ async fn connected_user(fake: &FakeBunq, client: &Client) -> ApiContext {
 
 /// Plays the user at the fake's authorization page: follows the authorize
 /// URL, takes the code from the redirect.
-async fn authorize(config: &OAuthConfig) -> bunq_oauth::AuthorizationCode {
-    let request = config.authorize_url().unwrap();
+async fn authorize(config: &OAuthConfig, client: &Client) -> bunq_oauth::AuthorizationCode {
+    let request = config.authorize_url(client.environment()).unwrap();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -189,17 +189,12 @@ async fn authorize(config: &OAuthConfig) -> bunq_oauth::AuthorizationCode {
     bunq_oauth::parse_callback(&location, request.state()).unwrap()
 }
 
-fn oauth_config(fake: &FakeBunq, oauth_client: &bunq_oauth::OauthClient) -> OAuthConfig {
+fn oauth_config(oauth_client: &bunq_oauth::OauthClient) -> OAuthConfig {
     OAuthConfig::new(
-        Environment::Sandbox,
         oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
         "https://app.example/callback",
     )
-    .unwrap()
-    .with_authorize_endpoint(&fake.oauth_authorize_url())
-    .unwrap()
-    .with_token_endpoint(&fake.oauth_token_url())
     .unwrap()
 }
 
@@ -345,9 +340,9 @@ async fn secrets_are_encrypted_at_rest(backend: Backend) {
     store.save(ContextKey::Owner, &owner).await.unwrap();
     let session = Session::new(&client, owner).unwrap();
     let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
-    let config = oauth_config(&fake, &oauth_client);
+    let config = oauth_config(&oauth_client);
     store.save_oauth_config(&config).await.unwrap();
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     store
         .add_pending_state(request.state(), Utc::now() + Duration::minutes(10))
         .await
@@ -406,7 +401,7 @@ async fn the_oauth_config_round_trips(backend: Backend) {
         .ensure("https://app.example/callback")
         .await
         .unwrap();
-    let config = oauth_config(&fake, &oauth_client);
+    let config = oauth_config(&oauth_client);
     store.save_oauth_config(&config).await.unwrap();
     store.save_oauth_config(&config).await.unwrap();
 
@@ -420,10 +415,10 @@ async fn the_oauth_config_round_trips(backend: Backend) {
         .unwrap();
     assert_eq!(loaded.client_id(), config.client_id());
     assert_eq!(loaded.redirect_uri(), config.redirect_uri());
-    let url = loaded.authorize_url().unwrap().url().to_string();
+    let url = loaded.authorize_url(&fake.environment()).unwrap().url().to_string();
     assert!(url.starts_with(&fake.oauth_authorize_url()), "{url}");
     // The secret survived: the stored config can exchange a code.
-    let code = authorize(&loaded).await;
+    let code = authorize(&loaded, &client).await;
     loaded.exchange_code(&client, &code).await.unwrap();
 }
 
@@ -474,7 +469,7 @@ async fn two_handles_renew_an_expired_session_once(backend: Backend) {
     let (fake, _) = fake().await;
     let instance = || {
         Client::builder()
-            .api_url(fake.api_url())
+            .environment(fake.environment())
             .rate_limits(None)
             .build()
             .unwrap()

@@ -24,7 +24,8 @@ use super::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, RenewFn, StoreError, StoreFuture,
     StoredContext, open_context, open_oauth_config, seal_context, seal_oauth_config, state_digest,
 };
-use crate::context::{ApiContext, write_private_file};
+use crate::context::ApiContext;
+use crate::private_file::write_private_file;
 use crate::error::{Error, Result};
 use crate::models::UserId;
 use crate::oauth::OAuthConfig;

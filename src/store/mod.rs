@@ -3,7 +3,7 @@
 //! OAuth, the app's [`OAuthConfig`], and the pending OAuth `state` values.
 //!
 //! - [`FileStore`]: a directory of mode-0600 files, written atomically.
-//! - [`SqlStore`] (feature `sql`): SQLite (one file) or PostgreSQL (for
+//! - [`SqlStore`] (features `sqlite`, `postgres`): SQLite (one file) or PostgreSQL (for
 //!   several app instances), with the schema migrations this crate ships.
 //!
 //! Every secret is encrypted at rest with AES-256-GCM under the operator's
@@ -22,7 +22,7 @@
 //! # async fn run(context: bunq_oauth::ApiContext) -> bunq_oauth::Result<()> {
 //! let key = EncryptionKey::parse(&std::env::var("BUNQ_OAUTH_STORE_KEY").unwrap_or_default())?;
 //! let store: Arc<dyn ContextStore> = Arc::new(SqlStore::connect("sqlite://app.db", key).await?);
-//! let client = Client::builder().environment(Environment::Sandbox).build()?;
+//! let client = Client::builder().environment(Environment::sandbox()).build()?;
 //!
 //! // In the OAuth callback: `context` from `oauth::connect` gets the app's own id.
 //! let id: AppUserId = store.add_user(&context).await?;
@@ -46,55 +46,22 @@ use crate::context::ApiContext;
 use crate::error::{Error, Result};
 use crate::models::UserId;
 use crate::oauth::OAuthConfig;
-use crate::secret::CsrfState;
+use crate::secret::{ClientSecret, CsrfState};
 
 mod file;
 mod seal;
-#[cfg(feature = "sql")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 
+pub(crate) mod error;
+pub(crate) mod key;
+
+pub use error::StoreError;
 pub use file::FileStore;
+pub use key::{AppUserId, ContextKey};
 pub use seal::EncryptionKey;
-#[cfg(feature = "sql")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sql::SqlStore;
-
-/// The app's own id for a connected user (the seed app's `new_user_id`),
-/// assigned by the store. Not a bunq id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AppUserId(pub u64);
-
-impl fmt::Display for AppUserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// Which context a store record holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ContextKey {
-    /// The app owner's context (the API key that owns the OAuth client).
-    Owner,
-    /// A user connected through OAuth.
-    User(AppUserId),
-}
-
-impl ContextKey {
-    /// The record's name: also the associated data its secrets are sealed
-    /// with, so a blob moved onto another record does not decrypt.
-    pub(crate) fn record(self) -> String {
-        match self {
-            ContextKey::Owner => "owner".to_owned(),
-            ContextKey::User(id) => format!("user {id}"),
-        }
-    }
-}
-
-impl fmt::Display for ContextKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.record())
-    }
-}
 
 /// One entry of [`ContextStore::list`]: what is known without decrypting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,31 +74,6 @@ pub struct StoredContext {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What a store can get wrong, apart from I/O ([`Error::Io`]).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The store was created with another encryption key.
-    #[error("the encryption key does not open this store (it was created with another key)")]
-    WrongKey,
-    /// No such record.
-    #[error("no stored context for {key}")]
-    NotFound {
-        /// The record asked for.
-        key: ContextKey,
-    },
-    /// A record is unreadable.
-    #[error("the stored record `{record}` cannot be read: {reason}")]
-    Corrupt {
-        /// The record's name.
-        record: String,
-        /// Why (never its content).
-        reason: String,
-    },
-    /// The database refused or failed.
-    #[error("database error: {0}")]
-    Database(#[source] crate::BoxError),
-}
 
 /// A boxed future, so that stores can be used as `Arc<dyn ContextStore>`.
 pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T>>;
@@ -200,8 +142,6 @@ struct OAuthConfigRecord {
     client_id: String,
     client_secret: String,
     redirect_uri: String,
-    authorize_endpoint: String,
-    token_endpoint: String,
 }
 
 /// The record name [`OAuthConfig`] is sealed under.
@@ -212,8 +152,6 @@ fn seal_oauth_config(key: &EncryptionKey, config: &OAuthConfig) -> Result<Vec<u8
         client_id: config.client_id().to_owned(),
         client_secret: config.client_secret().expose_secret().to_owned(),
         redirect_uri: config.redirect_uri().to_owned(),
-        authorize_endpoint: config.authorize_endpoint().to_string(),
-        token_endpoint: config.token_endpoint().to_string(),
     };
     let json = serde_json::to_vec(&record).map_err(|e| Error::InvalidInput(e.to_string()))?;
     key.seal(OAUTH_CONFIG_RECORD, &json)
@@ -227,12 +165,12 @@ fn open_oauth_config(key: &EncryptionKey, sealed: &[u8]) -> Result<OAuthConfig> 
             reason: e.to_string(),
         })
     })?;
-    OAuthConfig::from_parts(
+    // Records written before the environment moved to the client also hold
+    // the two OAuth URLs; serde skips them.
+    OAuthConfig::new(
         record.client_id,
-        record.client_secret,
+        ClientSecret::new(record.client_secret),
         record.redirect_uri,
-        &record.authorize_endpoint,
-        &record.token_endpoint,
     )
 }
 

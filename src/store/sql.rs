@@ -63,6 +63,18 @@ impl SqlStore {
     pub async fn connect(url: &str, key: EncryptionKey) -> Result<SqlStore> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
+        let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
+        // Each backend is a feature of its own: name the missing one.
+        for (wanted, scheme, feature) in [
+            (sqlite && !cfg!(feature = "sqlite"), "sqlite://", "sqlite"),
+            (postgres && !cfg!(feature = "postgres"), "postgres://", "postgres"),
+        ] {
+            if wanted {
+                return Err(Error::Config(format!(
+                    "{scheme} stores need bunq-oauth's `{feature}` feature"
+                )));
+            }
+        }
         let url = if sqlite && !url.contains("mode=") {
             let sep = if url.contains('?') { '&' } else { '?' };
             format!("{url}{sep}mode=rwc")

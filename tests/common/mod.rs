@@ -64,7 +64,7 @@ pub fn session_body(token: &str) -> String {
 }
 
 /// A fresh database on the test server, returned as its URL.
-#[cfg(feature = "sql")]
+#[cfg(feature = "postgres")]
 pub async fn new_postgres_database() -> String {
     let admin = std::env::var("BUNQ_OAUTH_TEST_POSTGRES").unwrap_or_else(|_| {
         panic!(
@@ -86,7 +86,7 @@ pub async fn new_postgres_database() -> String {
     url.to_string()
 }
 
-#[cfg(feature = "sql")]
+#[cfg(feature = "postgres")]
 fn uuid_like() -> String {
     let key = bunq_oauth::store::EncryptionKey::generate()
         .unwrap()
@@ -96,4 +96,15 @@ fn uuid_like() -> String {
         .take(16)
         .collect::<String>()
         .to_ascii_lowercase()
+}
+
+/// A bunq at an httpmock server: the API under `/v1`, the authorization
+/// page at `/auth` and the token endpoint at `/v1/token`.
+pub fn environment_at(server: &httpmock::MockServer) -> bunq_oauth::Environment {
+    bunq_oauth::Environment::custom(
+        &server.url("/v1"),
+        &server.url("/auth"),
+        &server.url("/v1/token"),
+    )
+    .expect("httpmock's URLs are loopback URLs")
 }

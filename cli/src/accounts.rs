@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bunq_oauth::{ApiContext, Session, User, parse_callback};
+use bunq_oauth::{ApiContext, OAuthConfig, Session, User, parse_callback};
 use clap::Args;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -96,12 +96,12 @@ pub async fn authorize(
         owner.callback_urls(oauth_client.id).ensure(&redirect_uri),
     )
     .await?;
-    let config = target.oauth_config(
-        &oauth_client.client_id,
+    let config = OAuthConfig::new(
+        oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
         &redirect_uri,
     )?;
-    let request = config.authorize_url()?;
+    let request = config.authorize_url(target.client.environment())?;
     out.note(&format!(
         "Open this URL (or scan the QR code with the bunq app) to authorize:
 

@@ -1,14 +1,13 @@
-#![cfg(feature = "fake")]
 //! The built-in fake bunq over real HTTP on loopback: the crate's own client
 //! against it, and raw requests (reqwest) for what the crate never sends.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use bunq_oauth::fake::{FakeBunq, FakeConfig, Fault, FaultKind, RateLimits};
+use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind, RateLimits};
 use bunq_oauth::signing::{KeyPair, PublicKey, SignatureError};
 use bunq_oauth::{
-    ApiContext, Client, Environment, Error, OAuthConfig, OAuthError, OauthClient, OauthClientId,
+    ApiContext, Client, Error, OAuthConfig, OAuthError, OauthClient, OauthClientId,
     OauthClientStatus, PageRequest, RetryPolicy, Session, SessionToken, User, parse_callback,
 };
 use reqwest::{Method, StatusCode};
@@ -19,7 +18,7 @@ const REDIRECT: &str = "https://app.example/oauth/callback";
 /// The crate's client for `fake`: no client-side pacing, no retries.
 fn client(fake: &FakeBunq) -> Client {
     Client::builder()
-        .api_url(fake.api_url())
+        .environment(fake.environment())
         .rate_limits(None)
         .retry_policy(RetryPolicy::none())
         .timeout(Duration::from_secs(10))
@@ -47,15 +46,10 @@ async fn oauth_setup(fake: &FakeBunq) -> (Client, Session, OauthClient, OAuthCon
         .await
         .unwrap();
     let config = OAuthConfig::new(
-        Environment::Sandbox,
         oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
         REDIRECT,
     )
-    .unwrap()
-    .with_authorize_endpoint(&fake.oauth_authorize_url())
-    .unwrap()
-    .with_token_endpoint(&fake.oauth_token_url())
     .unwrap();
     (client, owner, oauth_client, config)
 }
@@ -687,7 +681,7 @@ async fn page_sizes_above_200_are_refused() {
 async fn authorize_redirects_with_code_and_state() {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner, oauth_client, config) = oauth_setup(&fake).await;
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let location = follow(request.url().as_str()).await;
     assert!(
         location.starts_with(&format!("{REDIRECT}?code=")),
@@ -753,7 +747,7 @@ async fn authorize_refuses_what_it_cannot_redirect() {
         .update(oauth_client.id, OauthClientStatus::Cancelled)
         .await
         .unwrap();
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let response = browser().get(request.url().as_str()).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(fake.stats().codes_issued, 0);
@@ -765,7 +759,7 @@ async fn a_denying_user_sends_access_denied() {
         .await
         .unwrap();
     let (_client, _owner, _oauth_client, config) = oauth_setup(&fake).await;
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let location = follow(request.url().as_str()).await;
     assert!(
         location.starts_with(&format!("{REDIRECT}?error=access_denied")),
@@ -785,7 +779,7 @@ async fn a_denying_user_sends_access_denied() {
 async fn a_code_is_exchanged_once() {
     let fake = FakeBunq::start().await.unwrap();
     let (client, _owner, oauth_client, config) = oauth_setup(&fake).await;
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let location = follow(request.url().as_str()).await;
     let code = parse_callback(&location, request.state()).unwrap();
     let token = config.exchange_code(&client, &code).await.unwrap();
@@ -810,7 +804,7 @@ async fn a_code_is_exchanged_once() {
     assert_eq!(fake.stats().tokens_issued, 1);
 
     // The raw answer: bearer token and the state from the authorize request.
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let location = follow(request.url().as_str()).await;
     let code = parse_callback(&location, request.state()).unwrap();
     let mut url = url::Url::parse(&fake.oauth_token_url()).unwrap();
@@ -838,7 +832,7 @@ async fn an_expired_code_is_refused() {
         .await
         .unwrap();
     let (client, _owner, _oauth_client, config) = oauth_setup(&fake).await;
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let code = parse_callback(&follow(request.url().as_str()).await, request.state()).unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
     match config.exchange_code(&client, &code).await.unwrap_err() {
@@ -848,7 +842,7 @@ async fn an_expired_code_is_refused() {
         other => panic!("{other:?}"),
     }
     // A fresh code used at once works.
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let code = parse_callback(&follow(request.url().as_str()).await, request.state()).unwrap();
     config.exchange_code(&client, &code).await.unwrap();
 }
@@ -858,7 +852,7 @@ async fn the_token_endpoint_checks_client_grant_type_and_redirect() {
     let fake = FakeBunq::start().await.unwrap();
     let (client, owner, oauth_client, config) = oauth_setup(&fake).await;
     let fresh_code = || async {
-        let request = config.authorize_url().unwrap();
+        let request = config.authorize_url(&fake.environment()).unwrap();
         parse_callback(&follow(request.url().as_str()).await, request.state()).unwrap()
     };
     let rejected = |err: Error| match err {
@@ -868,13 +862,10 @@ async fn the_token_endpoint_checks_client_grant_type_and_redirect() {
 
     let code = fresh_code().await;
     let wrong_secret = OAuthConfig::new(
-        Environment::Sandbox,
         oauth_client.client_id.clone(),
         bunq_oauth::ClientSecret::new("wrong"),
         REDIRECT,
     )
-    .unwrap()
-    .with_token_endpoint(&fake.oauth_token_url())
     .unwrap();
     let err = wrong_secret
         .exchange_code(&client, &code)
@@ -892,13 +883,10 @@ async fn the_token_endpoint_checks_client_grant_type_and_redirect() {
         .await
         .unwrap();
     let other_redirect = OAuthConfig::new(
-        Environment::Sandbox,
         oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
         "https://app.example/other",
     )
-    .unwrap()
-    .with_token_endpoint(&fake.oauth_token_url())
     .unwrap();
     let err = other_redirect
         .exchange_code(&client, &code)
@@ -927,7 +915,7 @@ async fn the_token_endpoint_checks_client_grant_type_and_redirect() {
 async fn an_access_token_opens_a_user_api_key_session_with_the_granting_users_accounts() {
     let fake = FakeBunq::start().await.unwrap();
     let (client, _owner, _oauth_client, config) = oauth_setup(&fake).await;
-    let request = config.authorize_url().unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
     let code = parse_callback(&follow(request.url().as_str()).await, request.state()).unwrap();
     let token = config.exchange_code(&client, &code).await.unwrap();
 
@@ -1180,7 +1168,7 @@ async fn status_faults_answer_bunq_errors_without_handling() {
 
     // The crate's default retry policy rides over a 503 on a GET.
     let retrying = Client::builder()
-        .api_url(fake.api_url())
+        .environment(fake.environment())
         .rate_limits(None)
         .retry_policy(
             RetryPolicy::default()

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use bunq_oauth::fake::FakeBunq;
-use bunq_oauth::{ApiContext, ApiKey, Client, Environment, OAuthConfig, Session};
+use bunq_oauth_fake::FakeBunq;
+use bunq_oauth::{ApiContext, ApiKey, Client, Environment, Session};
 use clap::Args;
 
 use crate::CliError;
@@ -44,65 +44,47 @@ pub struct ServerArgs {
     oauth_token_url: Option<String>,
 }
 
-/// The resolved server: a client, the OAuth endpoints, and maybe a fake.
+/// The resolved server: a client for its [`Environment`], and maybe a fake.
 pub struct Target {
     pub client: Client,
-    environment: Environment,
-    authorize_url: Option<String>,
-    token_url: Option<String>,
     /// Kept alive for the whole command when `--fake` is used.
     pub fake: Option<FakeBunq>,
 }
 
 impl Target {
     pub async fn resolve(args: &ServerArgs) -> Result<Target, CliError> {
-        let environment = if args.production {
-            Environment::Production
-        } else {
-            Environment::Sandbox
-        };
         let builder = Client::builder()
-            .environment(environment)
             .user_agent(concat!("bunq-oauth-cli/", env!("CARGO_PKG_VERSION")));
         if args.fake {
             let fake = FakeBunq::start().await?;
-            let client = builder.api_url(fake.api_url()).build()?;
+            let client = builder.environment(fake.environment()).build()?;
             return Ok(Target {
                 client,
-                environment,
-                authorize_url: Some(fake.oauth_authorize_url()),
-                token_url: Some(fake.oauth_token_url()),
                 fake: Some(fake),
             });
         }
-        let builder = match &args.api_url {
-            Some(url) => builder.api_url(url),
-            None => builder,
+        let known = if args.production {
+            Environment::production()
+        } else {
+            Environment::sandbox()
+        };
+        let environment = match &args.api_url {
+            // Another bunq; its OAuth pages default to the chosen bunq's.
+            Some(api_url) => Environment::custom(
+                api_url,
+                args.oauth_authorize_url
+                    .as_deref()
+                    .unwrap_or(known.oauth_authorize_url().as_str()),
+                args.oauth_token_url
+                    .as_deref()
+                    .unwrap_or(known.oauth_token_url().as_str()),
+            )?,
+            None => known,
         };
         Ok(Target {
-            client: builder.build()?,
-            environment,
-            authorize_url: args.oauth_authorize_url.clone(),
-            token_url: args.oauth_token_url.clone(),
+            client: builder.environment(environment).build()?,
             fake: None,
         })
-    }
-
-    /// OAuth settings for this server.
-    pub fn oauth_config(
-        &self,
-        client_id: &str,
-        secret: bunq_oauth::ClientSecret,
-        redirect_uri: &str,
-    ) -> Result<OAuthConfig, CliError> {
-        let mut config = OAuthConfig::new(self.environment, client_id, secret, redirect_uri)?;
-        if let Some(url) = &self.authorize_url {
-            config = config.with_authorize_endpoint(url)?;
-        }
-        if let Some(url) = &self.token_url {
-            config = config.with_token_endpoint(url)?;
-        }
-        Ok(config)
     }
 
     /// The app owner's session: from the saved context, or, with `--fake`,

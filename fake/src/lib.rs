@@ -1,4 +1,5 @@
-//! An in-process fake bunq on loopback, for tests, the demo and the CLI.
+//! A fake bunq on loopback, in process, for tests, the demo and the command
+//! line: the `bunq-oauth` crate's test double, as a crate of its own.
 //!
 //! [`FakeBunq::start`] binds `127.0.0.1` on a free port and serves, over real
 //! HTTP:
@@ -25,11 +26,11 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use bunq_oauth::fake::FakeBunq;
+//! use bunq_oauth_fake::FakeBunq;
 //! use bunq_oauth::{ApiContext, Client, Session};
 //!
 //! let fake = FakeBunq::start().await?;
-//! let client = Client::builder().api_url(fake.api_url()).build()?;
+//! let client = Client::builder().environment(fake.environment()).build()?;
 //! let context = ApiContext::create(&client, fake.owner_api_key(), "tests").await?;
 //! let owner = Session::new(&client, context)?;
 //! let id = owner.oauth_clients().create().await?;
@@ -60,9 +61,8 @@ use tokio::sync::oneshot;
 
 pub use faults::{Fault, FaultKind, RateLimits};
 
-use crate::models::{CallbackUrlId, UserId};
-use crate::secret::ApiKey;
-use crate::signing::{KeyPair, PublicKey};
+use bunq_oauth::{ApiKey, CallbackUrlId, Environment, UserId};
+use bunq_oauth::signing::{KeyPair, PublicKey};
 use state::State;
 
 /// The largest request body the fake reads.
@@ -236,6 +236,18 @@ impl FakeBunq {
             addr,
             shutdown: Some(shutdown),
         })
+    }
+
+    /// Where this fake is, to build a [`Client`](bunq_oauth::Client) with:
+    /// its API, authorization page and token endpoint.
+    pub fn environment(&self) -> Environment {
+        // Loopback http URLs of a bound socket: always valid.
+        Environment::custom(
+            &self.api_url(),
+            &self.oauth_authorize_url(),
+            &self.oauth_token_url(),
+        )
+        .unwrap_or_else(|e| unreachable!("the fake's own URLs are valid: {e}"))
     }
 
     /// `http://127.0.0.1:PORT`.

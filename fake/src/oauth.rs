@@ -12,9 +12,9 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::state::{CodeRec, GRANTING_ID, State, UserKind, UserRec};
-use super::wire::Query;
-use super::{FakeConfig, Shared, random_hex};
+use crate::state::{CodeRec, GRANTING_ID, State, UserKind, UserRec};
+use crate::wire::Query;
+use crate::{FakeConfig, Shared, random_hex};
 
 /// `GET /oauth/auth?response_type=code&client_id=…&redirect_uri=…&state=…`:
 /// the granting user approves at once (302 to the redirect URI with `code`
@@ -235,7 +235,7 @@ fn oauth_json(status: StatusCode, body: Value) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fake::state::OauthClientRec;
+    use crate::state::OauthClientRec;
 
     fn state_with_client(callback: &str) -> State {
         let mut state = State::new("key");
@@ -249,7 +249,7 @@ mod tests {
         };
         client.callback_urls.insert(
             2,
-            crate::fake::state::CallbackRec {
+            crate::state::CallbackRec {
                 id: 2,
                 created: Utc::now(),
                 updated: Utc::now(),

@@ -1,7 +1,7 @@
 //! `bunq-oauth fake`: the built-in fake bunq as a standalone server, for
 //! trying the other commands (or another client) across processes.
 
-use bunq_oauth::fake::FakeBunq;
+use bunq_oauth_fake::FakeBunq;
 use serde_json::json;
 
 use crate::CliError;

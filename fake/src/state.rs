@@ -1,7 +1,7 @@
 //! The fake's data: users, installations, devices, sessions, OAuth clients,
 //! callback URLs, authorization codes and access tokens, and the fixed
 //! monetary accounts. Everything lives behind one mutex in
-//! [`Shared`](super::Shared); nothing here does I/O.
+//! [`Shared`](crate::Shared); nothing here does I/O.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::FakeStats;
-use super::faults::{Fault, Limiter};
-use crate::models::format_timestamp;
-use crate::signing::PublicKey;
+use crate::FakeStats;
+use crate::faults::{Fault, Limiter};
+use bunq_oauth::format_timestamp;
+use bunq_oauth::signing::PublicKey;
 
-/// The app owner: the user whose API key [`FakeBunq::owner_api_key`](super::FakeBunq::owner_api_key) is.
+/// The app owner: the user whose API key [`FakeBunq::owner_api_key`](crate::FakeBunq::owner_api_key) is.
 pub(super) const OWNER_ID: u64 = 1_864_401;
 /// The bunq user who approves every authorization request.
 pub(super) const GRANTING_ID: u64 = 1_864_430;

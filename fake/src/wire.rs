@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::faults::FaultKind;
-use crate::signing::KeyPair;
+use crate::faults::FaultKind;
+use bunq_oauth::signing::KeyPair;
 
 /// The description bunq gives for a missing, expired or unknown token.
 pub(super) const NO_AUTH: &str = "Insufficient authorisation.";

@@ -11,17 +11,16 @@
 //!    device-server and session-server, whose user is a
 //!    [`UserApiKey`](crate::UserApiKey).
 //!
-//! The whole sequence, against the built-in fake bunq (feature `fake`):
+//! The whole sequence, against the fake bunq (the `bunq-oauth-fake` crate):
 //!
 //! ```
-//! # #[cfg(feature = "fake")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use bunq_oauth::fake::FakeBunq;
-//! use bunq_oauth::{ApiContext, Client, Environment, OAuthConfig, Session, parse_callback};
+//! use bunq_oauth_fake::FakeBunq;
+//! use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, parse_callback};
 //!
 //! let bunq = FakeBunq::start().await?;
-//! let client = Client::builder().api_url(bunq.api_url()).build()?;
+//! let client = Client::builder().environment(bunq.environment()).build()?;
 //!
 //! // Setup, once, as the app owner.
 //! let owner = Session::new(&client, ApiContext::create(&client, bunq.owner_api_key(), "app").await?)?;
@@ -30,10 +29,8 @@
 //! owner.callback_urls(oauth_client.id).ensure(redirect_uri).await?;
 //!
 //! // Authorize URL, with the state to keep.
-//! let config = OAuthConfig::new(Environment::Sandbox, oauth_client.client_id.clone(), oauth_client.secret.clone(), redirect_uri)?
-//!     .with_authorize_endpoint(&bunq.oauth_authorize_url())?
-//!     .with_token_endpoint(&bunq.oauth_token_url())?;
-//! let request = config.authorize_url()?;
+//! let config = OAuthConfig::new(oauth_client.client_id.clone(), oauth_client.secret.clone(), redirect_uri)?;
+//! let request = config.authorize_url(client.environment())?;
 //!
 //! // The user approves; bunq redirects back (the fake approves at once).
 //! let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
@@ -48,53 +45,35 @@
 //! assert!(!accounts.items.is_empty());
 //! # Ok(())
 //! # }
-//! # #[cfg(not(feature = "fake"))]
-//! # fn main() {}
 //! ```
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use url::Url;
 
-use crate::client::{Client, Environment, validate_base_url};
+use crate::client::Client;
 use crate::context::ApiContext;
+use crate::environment::Environment;
 use crate::error::{Error, Result, excerpt};
 use crate::models::User;
 use crate::secret::{AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState};
-use crate::transport::transport_error;
 
-impl Environment {
-    /// bunq's authorization page for this environment.
-    pub fn oauth_authorize_url(self) -> &'static str {
-        match self {
-            Environment::Production => "https://oauth.bunq.com/auth",
-            Environment::Sandbox => "https://oauth.sandbox.bunq.com/auth",
-        }
-    }
+pub(crate) mod error;
 
-    /// bunq's OAuth token endpoint for this environment.
-    pub fn oauth_token_url(self) -> &'static str {
-        match self {
-            Environment::Production => "https://api.oauth.bunq.com/v1/token",
-            Environment::Sandbox => "https://api-oauth.sandbox.bunq.com/v1/token",
-        }
-    }
-}
+pub use error::OAuthError;
 
-/// An OAuth client's settings: who the app is and where bunq sends the user back.
+/// An OAuth client's settings: who the app is and where bunq sends the user
+/// back. Where bunq is comes from the [`Environment`] (a [`Client`]'s).
 ///
 /// ```
 /// use bunq_oauth::{ClientSecret, Environment, OAuthConfig};
 /// let config = OAuthConfig::new(
-///     Environment::Sandbox,
 ///     "client_abc123",
 ///     ClientSecret::new("secret_xyz"),
 ///     "https://app.example/oauth/callback",
 /// )?;
-/// let request = config.authorize_url()?;
+/// let request = config.authorize_url(&Environment::sandbox())?;
 /// assert!(request.url().as_str().starts_with("https://oauth.sandbox.bunq.com/auth?response_type=code"));
 /// // Keep request.state() (in the user's session) until bunq redirects back.
 /// # Ok::<(), bunq_oauth::Error>(())
@@ -104,8 +83,6 @@ pub struct OAuthConfig {
     client_id: String,
     client_secret: ClientSecret,
     redirect_uri: String,
-    authorize_endpoint: Url,
-    token_endpoint: Url,
 }
 
 impl fmt::Debug for OAuthConfig {
@@ -114,17 +91,15 @@ impl fmt::Debug for OAuthConfig {
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("redirect_uri", &self.redirect_uri)
-            .field("authorize_endpoint", &self.authorize_endpoint.as_str())
-            .field("token_endpoint", &self.token_endpoint.as_str())
             .finish()
     }
 }
 
 impl OAuthConfig {
-    /// Settings for `environment`'s bunq endpoints. `redirect_uri` must
-    /// equal one of the OAuth client's registered callback URLs exactly.
+    /// An OAuth client's id and secret (from
+    /// [`OauthClients::get`](crate::OauthClients::get)) and the redirect URI,
+    /// which must equal one of its registered callback URLs exactly.
     pub fn new(
-        environment: Environment,
         client_id: impl Into<String>,
         client_secret: ClientSecret,
         redirect_uri: impl Into<String>,
@@ -136,22 +111,7 @@ impl OAuthConfig {
             client_id: client_id.into(),
             client_secret,
             redirect_uri,
-            authorize_endpoint: endpoint(environment.oauth_authorize_url())?,
-            token_endpoint: endpoint(environment.oauth_token_url())?,
         })
-    }
-
-    /// Uses another authorization page (a proxy, the built-in fake).
-    /// `http://` is accepted only on loopback.
-    pub fn with_authorize_endpoint(mut self, url: &str) -> Result<Self> {
-        self.authorize_endpoint = endpoint(url)?;
-        Ok(self)
-    }
-
-    /// Uses another token endpoint. `http://` is accepted only on loopback.
-    pub fn with_token_endpoint(mut self, url: &str) -> Result<Self> {
-        self.token_endpoint = endpoint(url)?;
-        Ok(self)
     }
 
     /// The public client id.
@@ -168,39 +128,11 @@ impl OAuthConfig {
         &self.client_secret
     }
 
-    pub(crate) fn authorize_endpoint(&self) -> &Url {
-        &self.authorize_endpoint
-    }
-
-    pub(crate) fn token_endpoint(&self) -> &Url {
-        &self.token_endpoint
-    }
-
-    /// Rebuilds a configuration from a store record, with the same checks
-    /// as [`new`](Self::new).
-    pub(crate) fn from_parts(
-        client_id: String,
-        client_secret: String,
-        redirect_uri: String,
-        authorize_endpoint: &str,
-        token_endpoint: &str,
-    ) -> Result<Self> {
-        Url::parse(&redirect_uri)
-            .map_err(|e| Error::Config(format!("redirect_uri `{redirect_uri}`: {e}")))?;
-        Ok(OAuthConfig {
-            client_id,
-            client_secret: ClientSecret::new(client_secret),
-            redirect_uri,
-            authorize_endpoint: endpoint(authorize_endpoint)?,
-            token_endpoint: endpoint(token_endpoint)?,
-        })
-    }
-
-    /// Builds bunq's authorize URL (`response_type=code`, `client_id`,
-    /// `redirect_uri`, `state`) with a new 256-bit random `state`.
-    pub fn authorize_url(&self) -> Result<AuthorizationRequest> {
+    /// Builds `environment`'s authorize URL (`response_type=code`,
+    /// `client_id`, `redirect_uri`, `state`) with a new 256-bit random `state`.
+    pub fn authorize_url(&self, environment: &Environment) -> Result<AuthorizationRequest> {
         let state = CsrfState::random()?;
-        let mut url = self.authorize_endpoint.clone();
+        let mut url = environment.oauth_authorize_url().clone();
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &self.client_id)
@@ -209,43 +141,28 @@ impl OAuthConfig {
         Ok(AuthorizationRequest { url, state })
     }
 
-    /// Exchanges an authorization code for an access token: `POST` to the
-    /// token endpoint with `grant_type=authorization_code`, `code`,
+    /// Exchanges an authorization code for an access token at `client`'s
+    /// token endpoint: `POST` with `grant_type=authorization_code`, `code`,
     /// `redirect_uri`, `client_id` and `client_secret` in the query string
     /// and no body, as bunq documents. Uses `client`'s HTTP settings
-    /// (timeouts, size limit); bunq's API headers and signatures do not
-    /// apply to this endpoint.
+    /// (timeouts, size limit, retries that cannot duplicate the exchange);
+    /// bunq's API headers and signatures do not apply to this endpoint. A
+    /// connection that breaks after sending is
+    /// [`Error::OutcomeUnknown`]: the code may have been used.
     pub async fn exchange_code(
         &self,
         client: &Client,
         code: &AuthorizationCode,
     ) -> Result<AccessToken> {
-        let mut url = self.token_endpoint.clone();
+        let mut url = client.environment().oauth_token_url().clone();
         url.query_pairs_mut()
             .append_pair("grant_type", "authorization_code")
             .append_pair("code", code.expose_secret())
             .append_pair("redirect_uri", &self.redirect_uri)
             .append_pair("client_id", &self.client_id)
             .append_pair("client_secret", self.client_secret.expose_secret());
-        let user_agent = client
-            .inner
-            .headers
-            .get(reqwest::header::USER_AGENT)
-            .cloned();
-        let mut request = client.inner.http.post(url);
-        if let Some(user_agent) = user_agent {
-            request = request.header(reqwest::header::USER_AGENT, user_agent);
-        }
-        // The URL carries the secret and the code: keep the error's URL out
-        // of messages.
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(e.without_url()))?;
-        let status = response.status();
-        let body =
-            crate::transport::read_response(response, client.inner.max_response_bytes).await?;
-        if status.is_success() {
+        let (status, body) = client.post_outside_api(url).await?;
+        if (200..300).contains(&status) {
             #[derive(Deserialize)]
             struct Token {
                 access_token: String,
@@ -269,21 +186,16 @@ impl OAuthConfig {
         }
         match serde_json::from_slice::<OAuthErrorBody>(&body) {
             Ok(e) => Err(Error::OAuth(OAuthError::TokenRejected {
-                status: status.as_u16(),
+                status,
                 error: e.error,
                 description: e.error_description,
             })),
             Err(_) => Err(Error::OAuth(OAuthError::TokenEndpoint {
-                status: status.as_u16(),
+                status,
                 body_excerpt: excerpt(&body),
             })),
         }
     }
-}
-
-fn endpoint(url: &str) -> Result<Url> {
-    let checked = validate_base_url(url)?;
-    Url::parse(&checked).map_err(|e| Error::Config(format!("`{url}`: {e}")))
 }
 
 /// The URL to send the user to, and the `state` to keep until they return.
@@ -333,49 +245,6 @@ impl AuthorizationRequest {
     pub fn into_parts(self) -> (Url, CsrfState) {
         (self.url, self.state)
     }
-}
-
-/// Why the OAuth flow stopped.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum OAuthError {
-    /// The redirect's `state` is missing or differs from the one issued:
-    /// the redirect did not come from this user's authorization request.
-    #[error("the OAuth state does not match the one issued (possible CSRF)")]
-    StateMismatch,
-    /// The redirect carries neither a code nor an error.
-    #[error("the OAuth redirect carries no authorization code")]
-    MissingCode,
-    /// The user (or bunq) refused the authorization.
-    #[error("authorization refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
-    Denied {
-        /// bunq's `error`, for example `access_denied`.
-        error: String,
-        /// bunq's `error_description`, if any.
-        description: Option<String>,
-    },
-    /// The redirect URL could not be read.
-    #[error("the OAuth redirect is not a URL or query string: {0}")]
-    MalformedCallback(String),
-    /// The token endpoint refused the exchange with an OAuth error, for
-    /// example `invalid_grant` for a used or expired code.
-    #[error("bunq refused the code exchange (HTTP {status}): {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
-    TokenRejected {
-        /// The HTTP status.
-        status: u16,
-        /// The OAuth `error` code.
-        error: String,
-        /// The OAuth `error_description`.
-        description: Option<String>,
-    },
-    /// The token endpoint failed without an OAuth error body.
-    #[error("the token endpoint answered HTTP {status} (body starts: {body_excerpt})")]
-    TokenEndpoint {
-        /// The HTTP status.
-        status: u16,
-        /// The start of the body, secret-looking values masked.
-        body_excerpt: String,
-    },
 }
 
 /// Reads bunq's redirect back to the app: the full redirect URL, its path
@@ -445,16 +314,5 @@ pub async fn connect(
             "a UserApiKey session for an OAuth access token",
             other.type_name(),
         )),
-    }
-}
-
-impl CsrfState {
-    /// 256 bits from the operating system's CSPRNG (through aws-lc-rs),
-    /// base64url without padding.
-    pub fn random() -> Result<Self> {
-        let mut bytes = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut bytes)
-            .map_err(|_| Error::Config("the system random number generator failed".into()))?;
-        Ok(CsrfState::new(URL_SAFE_NO_PAD.encode(bytes)))
     }
 }

@@ -40,13 +40,13 @@ pub enum FaultKind {
     UnknownFields,
 }
 
-/// A fault queued with [`FakeBunq::inject`](super::FakeBunq::inject): it hits
+/// A fault queued with [`FakeBunq::inject`](crate::FakeBunq::inject): it hits
 /// the next `times` requests to the bunq API (`/v1/…`) that match its
 /// optional method and path filters.
 ///
 /// ```
 /// use std::time::Duration;
-/// use bunq_oauth::fake::{Fault, FaultKind};
+/// use bunq_oauth_fake::{Fault, FaultKind};
 /// use reqwest::Method;
 /// // The next POST whose path contains "/oauth-client" gets a 503.
 /// let fault = Fault::new(FaultKind::Status503).on(Method::POST, "/oauth-client");

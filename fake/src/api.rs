@@ -15,15 +15,15 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 use url::{Host, Url};
 
-use super::faults::{self, FaultKind};
-use super::state::{DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind};
-use super::wire::{
+use crate::faults::{self, FaultKind};
+use crate::state::{DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind};
+use crate::wire::{
     self, BAD_CREDENTIALS, BAD_SIGNATURE, Failure, Outcome, Query, envelope, id_answer,
     json_object, string_field,
 };
-use super::{FakeConfig, Shared, random_hex};
-use crate::models::format_timestamp;
-use crate::signing::PublicKey;
+use crate::{FakeConfig, Shared, random_hex};
+use bunq_oauth::format_timestamp;
+use bunq_oauth::signing::PublicKey;
 
 const AUTHENTICATION: &str = "x-bunq-client-authentication";
 const CLIENT_SIGNATURE: &str = "x-bunq-client-signature";

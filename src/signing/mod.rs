@@ -26,7 +26,13 @@ use aws_lc_rs::signature::{self, KeyPair as _, ParsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use reqwest::Method;
+
 use crate::secret::PrivateKeyPem;
+
+pub(crate) mod error;
+
+pub use error::SignatureError;
 
 const PRIVATE_KEY_LABEL: &str = "PRIVATE KEY";
 const PUBLIC_KEY_LABEL: &str = "PUBLIC KEY";
@@ -41,38 +47,28 @@ const MAX_BITS: usize = 8192;
 /// Longest part of a PEM label quoted back in an error message.
 const MAX_QUOTED_LABEL: usize = 40;
 
-/// Why a key could not be used or a signature did not verify.
-///
-/// No message ever contains key material.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Which requests carry an `X-Bunq-Client-Signature`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum SignatureError {
-    /// The key could not be used: unparsable PEM or DER, a wrong PEM label,
-    /// not an RSA key, or an RSA key outside 2048 to 8192 bits.
-    #[error("invalid key: {0}")]
-    InvalidKey(String),
+pub enum SigningPolicy {
+    /// What bunq requires: `device-server`, `session-server`, and calls that
+    /// create or accept a payment (a `POST`/`PUT` on a path with a `payment`
+    /// segment, or a `PUT` on a `request-response`).
+    #[default]
+    Required,
+    /// Every request that has a body, besides the required ones.
+    AllWithBody,
+}
 
-    /// The signature is not base64 (standard alphabet, padded), or is empty.
-    #[error("the signature is not valid base64")]
-    MalformedSignature,
-
-    /// The signature does not match the message for this public key.
-    #[error("the signature does not match the message")]
-    Mismatch,
-
-    /// aws-lc-rs could not generate an RSA key pair.
-    #[error("could not generate an RSA key pair")]
-    KeyGeneration,
-
-    /// A success answer came without an `X-Bunq-Server-Signature` header.
-    #[error("the answer carries no X-Bunq-Server-Signature")]
-    Missing,
-
-    /// Signature checking is on, but this session knows no server public key
-    /// (a [`Session::with_token`](crate::Session::with_token) without
-    /// [`with_server_key`](crate::Session::with_server_key)).
-    #[error("no server public key to check the answer's signature with")]
-    NoServerKey,
+impl SigningPolicy {
+    pub(crate) fn must_sign(self, method: &Method, path: &str, has_body: bool) -> bool {
+        let segments = || path.split('/').filter(|s| !s.is_empty());
+        let required = segments().any(|s| s == "device-server" || s == "session-server")
+            || ((method == Method::POST || method == Method::PUT)
+                && segments().any(|s| s.contains("payment")))
+            || (method == Method::PUT && segments().any(|s| s == "request-response"));
+        required || (self == SigningPolicy::AllWithBody && has_body)
+    }
 }
 
 fn invalid(message: impl Into<String>) -> SignatureError {
@@ -883,4 +879,28 @@ J9j5Gfq8ffhjaUfZggtCX9wEfvpvCIaa/Qksgpdw8JlcfUIkXnhZTDWoNP0v5cuK
 sjMn2+bWn6TNOHyKYQIDAQAB
 -----END PUBLIC KEY-----
 "#;
+
+    #[test]
+    fn signing_policy_follows_bunq_requirements() {
+        let p = SigningPolicy::Required;
+        assert!(p.must_sign(&Method::POST, "/v1/session-server", true));
+        assert!(p.must_sign(&Method::POST, "/v1/device-server", true));
+        assert!(p.must_sign(&Method::POST, "/v1/user/1/monetary-account/2/payment", true));
+        assert!(p.must_sign(
+            &Method::POST,
+            "/v1/user/1/monetary-account/2/draft-payment",
+            true
+        ));
+        assert!(p.must_sign(
+            &Method::PUT,
+            "/v1/user/1/monetary-account/2/request-response/3",
+            true
+        ));
+        assert!(!p.must_sign(&Method::GET, "/v1/user/1/monetary-account/2/payment", false));
+        assert!(!p.must_sign(&Method::POST, "/v1/user/1/oauth-client", true));
+        assert!(!p.must_sign(&Method::POST, "/v1/installation", true));
+        let all = SigningPolicy::AllWithBody;
+        assert!(all.must_sign(&Method::POST, "/v1/user/1/oauth-client", true));
+        assert!(!all.must_sign(&Method::GET, "/v1/user/1/oauth-client", false));
+    }
 }

@@ -1,5 +1,4 @@
 //! The `bunq-oauth` command line, run as a process against the built-in fake.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use bunq_oauth::fake::FakeBunq;
+use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
 
 use crate::CliError;
@@ -61,7 +61,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
         .await?;
     out.line(&format!("   API at {}", fake.api_url()))?;
     let client = Client::builder()
-        .api_url(fake.api_url())
+        .environment(fake.environment())
         .user_agent(concat!("bunq-oauth-demo/", env!("CARGO_PKG_VERSION")))
         .build()?;
 
@@ -108,16 +108,13 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
     ))?;
 
     let config = OAuthConfig::new(
-        bunq_oauth::Environment::Sandbox,
         oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
         REDIRECT_URI,
-    )?
-    .with_authorize_endpoint(&fake.oauth_authorize_url())?
-    .with_token_endpoint(&fake.oauth_token_url())?;
+    )?;
     let request = steps
         .run("Build the authorize URL with a fresh CSRF state", async {
-            Ok(config.authorize_url()?)
+            Ok(config.authorize_url(client.environment())?)
         })
         .await?;
     out.line(&format!("   {}", request.url()))?;
