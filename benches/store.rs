@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::store::{ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore};
 use bunq_oauth::{ApiContext, Client};
+use bunq_oauth_fake::FakeBunq;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn store(c: &mut Criterion) {
@@ -21,7 +21,10 @@ fn store(c: &mut Criterion) {
     let files = dir.path().join("files");
     let (_fake, sql, file, floor_pool) = rt.block_on(async {
         let fake = FakeBunq::start().await.unwrap();
-        let client = Client::builder().environment(fake.environment()).build().unwrap();
+        let client = Client::builder()
+            .environment(fake.environment())
+            .build()
+            .unwrap();
         let context = ApiContext::create(&client, fake.owner_api_key(), "bench")
             .await
             .unwrap();

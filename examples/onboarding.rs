@@ -5,8 +5,8 @@
 //! `Environment::sandbox()` and your sandbox API key, and send the user to the
 //! authorize URL instead of fetching it here.
 
-use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, parse_callback};
+use bunq_oauth_fake::FakeBunq;
 
 const REDIRECT: &str = "https://app.example/oauth/callback";
 

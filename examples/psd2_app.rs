@@ -188,8 +188,7 @@ fn env_config() -> Result<Config, String> {
     let bunq = match urls {
         (None, None, None) => environment,
         (Some(api_url), Some(authorize_url), Some(token_url)) => {
-            Environment::custom(&api_url, &authorize_url, &token_url)
-                .map_err(|e| e.to_string())?
+            Environment::custom(&api_url, &authorize_url, &token_url).map_err(|e| e.to_string())?
         }
         _ => {
             return Err(
@@ -327,7 +326,9 @@ async fn auth(State(app): State<Shared>) -> Result<Html<String>, Response> {
             "The app is not set up yet: run POST /setup first.",
         ));
     };
-    let request = config.authorize_url(app.client.environment()).map_err(internal)?;
+    let request = config
+        .authorize_url(app.client.environment())
+        .map_err(internal)?;
     app.store
         .add_pending_state(request.state(), Utc::now() + STATE_LIFETIME)
         .await

@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::client::Client;
-use crate::private_file::write_private_file;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::models::{User, UserId};
+use crate::private_file::write_private_file;
 use crate::secret::{ApiKey, InstallationToken, SessionToken};
 use crate::signing::{KeyPair, PublicKey};
 use crate::transport::CallOptions;

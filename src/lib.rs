@@ -4,8 +4,8 @@
 
 mod client;
 mod context;
-mod environment;
 mod envelope;
+mod environment;
 mod error;
 mod generated;
 #[cfg(test)]

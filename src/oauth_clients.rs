@@ -146,10 +146,7 @@ impl<'s> CallbackUrls<'s> {
     }
 
     fn ids(&self) -> Result<(i64, i64)> {
-        Ok((
-            self.session.user_id().path()?,
-            self.oauth_client.path()?,
-        ))
+        Ok((self.session.user_id().path()?, self.oauth_client.path()?))
     }
 
     /// Registers a redirect URL (`POST …/oauth-client/{id}/callback-url`,

@@ -253,8 +253,7 @@ impl Client {
     {
         let ctx = self.call_context(&options)?;
         let last_attempt = ctx.last_attempt.clone();
-        let api =
-            generated::Client::new_with_client(self.api_url(), self.inner.http.clone(), ctx);
+        let api = generated::Client::new_with_client(self.api_url(), self.inner.http.clone(), ctx);
         let response = match op(api).await {
             Ok(response) => response,
             Err(progenitor_client::Error::ErrorResponse(response)) => response,

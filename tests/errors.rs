@@ -187,10 +187,7 @@ async fn a_slow_answer_is_a_timeout() {
         .await
         .unwrap_err();
     // The request reached the server before the answer was late.
-    assert!(
-        matches!(err, Error::Timeout { sent: true, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::Timeout { sent: true, .. }), "{err:?}");
     assert!(err.to_string().contains("may have reached bunq"), "{err}");
 }
 

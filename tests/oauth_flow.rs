@@ -263,9 +263,7 @@ async fn a_refused_connection_to_the_token_endpoint_does_not_print_the_secret() 
         .port();
     let nowhere = format!("http://127.0.0.1:{port}/v1");
     let client = Client::builder()
-        .environment(
-            Environment::custom(&nowhere, &nowhere, &format!("{nowhere}/token")).unwrap(),
-        )
+        .environment(Environment::custom(&nowhere, &nowhere, &format!("{nowhere}/token")).unwrap())
         .build()
         .unwrap();
     let err = config()

@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
+use bunq_oauth_fake::FakeBunq;
 
 const REDIRECT: &str = "https://app.example/oauth/callback";
 
@@ -34,7 +34,10 @@ async fn the_whole_onboarding_runs_and_logs_no_secret() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let fake = FakeBunq::start().await.unwrap();
-    let client = Client::builder().environment(fake.environment()).build().unwrap();
+    let client = Client::builder()
+        .environment(fake.environment())
+        .build()
+        .unwrap();
 
     // Setup, as the app owner.
     let owner = Session::new(

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use bunq_oauth_fake::{FakeBunq, FakeConfig};
 use bunq_oauth::{ApiContext, Client, Error, Limit, RateLimits, RetryPolicy, Session};
+use bunq_oauth_fake::{FakeBunq, FakeConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_tasks_stay_inside_the_rate_limit_and_use_all_of_it() {

@@ -2,15 +2,14 @@
 //! its own process, against the built-in fake bunq, over loopback HTTP; and a
 //! headless Chromium rendering its QR page.
 
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::store::EncryptionKey;
 use bunq_oauth::{ApiContext, Client, Session};
+use bunq_oauth_fake::FakeBunq;
 use serde_json::Value;
 
 mod common;
@@ -279,7 +278,10 @@ async fn secrets_rest_encrypted_and_a_wrong_key_stops_the_app() {
     }
 
     // The database file holds no secret in clear.
-    let client = Client::builder().environment(fake.environment()).build().unwrap();
+    let client = Client::builder()
+        .environment(fake.environment())
+        .build()
+        .unwrap();
     let owner = Session::new(
         &client,
         ApiContext::create(&client, fake.owner_api_key(), "test")

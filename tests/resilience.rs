@@ -5,9 +5,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind};
 use bunq_oauth::signing::SignatureError;
 use bunq_oauth::{ApiContext, Client, Error, OauthClientId, RetryPolicy, Session};
+use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind};
 use futures::StreamExt;
 use reqwest::Method;
 

@@ -10,15 +10,14 @@
 //! database of its own there. `.ci/test` installs and starts such a server;
 //! without the variable the PostgreSQL tests fail and say so.
 
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
 };
 use bunq_oauth::{ApiContext, Client, Error, OAuthConfig, Session};
+use bunq_oauth_fake::FakeBunq;
 use chrono::{Duration, Utc};
 use sqlx::Connection;
 
@@ -415,7 +414,11 @@ async fn the_oauth_config_round_trips(backend: Backend) {
         .unwrap();
     assert_eq!(loaded.client_id(), config.client_id());
     assert_eq!(loaded.redirect_uri(), config.redirect_uri());
-    let url = loaded.authorize_url(&fake.environment()).unwrap().url().to_string();
+    let url = loaded
+        .authorize_url(&fake.environment())
+        .unwrap()
+        .url()
+        .to_string();
     assert!(url.starts_with(&fake.oauth_authorize_url()), "{url}");
     // The secret survived: the stored config can exchange a code.
     let code = authorize(&loaded, &client).await;

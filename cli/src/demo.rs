@@ -4,8 +4,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
+use bunq_oauth_fake::FakeBunq;
 
 use crate::CliError;
 use crate::accounts::{account_table, qr_code};

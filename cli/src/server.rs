@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use bunq_oauth_fake::FakeBunq;
 use bunq_oauth::{ApiContext, ApiKey, Client, Environment, Session};
+use bunq_oauth_fake::FakeBunq;
 use clap::Args;
 
 use crate::CliError;
@@ -53,8 +53,8 @@ pub struct Target {
 
 impl Target {
     pub async fn resolve(args: &ServerArgs) -> Result<Target, CliError> {
-        let builder = Client::builder()
-            .user_agent(concat!("bunq-oauth-cli/", env!("CARGO_PKG_VERSION")));
+        let builder =
+            Client::builder().user_agent(concat!("bunq-oauth-cli/", env!("CARGO_PKG_VERSION")));
         if args.fake {
             let fake = FakeBunq::start().await?;
             let client = builder.environment(fake.environment()).build()?;

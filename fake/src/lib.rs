@@ -61,8 +61,8 @@ use tokio::sync::oneshot;
 
 pub use faults::{Fault, FaultKind, RateLimits};
 
-use bunq_oauth::{ApiKey, CallbackUrlId, Environment, UserId};
 use bunq_oauth::signing::{KeyPair, PublicKey};
+use bunq_oauth::{ApiKey, CallbackUrlId, Environment, UserId};
 use state::State;
 
 /// The largest request body the fake reads.

@@ -4,12 +4,12 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind, RateLimits};
 use bunq_oauth::signing::{KeyPair, PublicKey, SignatureError};
 use bunq_oauth::{
     ApiContext, Client, Error, OAuthConfig, OAuthError, OauthClient, OauthClientId,
     OauthClientStatus, PageRequest, RetryPolicy, Session, SessionToken, User, parse_callback,
 };
+use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind, RateLimits};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -25,10 +25,10 @@ use super::{
     StoredContext, open_context, open_oauth_config, seal_context, seal_oauth_config, state_digest,
 };
 use crate::context::ApiContext;
-use crate::private_file::write_private_file;
 use crate::error::{Error, Result};
 use crate::models::UserId;
 use crate::oauth::OAuthConfig;
+use crate::private_file::write_private_file;
 use crate::secret::CsrfState;
 
 const RECORD_VERSION: u32 = 1;

@@ -74,7 +74,6 @@ pub struct StoredContext {
     pub updated_at: DateTime<Utc>,
 }
 
-
 /// A boxed future, so that stores can be used as `Arc<dyn ContextStore>`.
 pub type StoreFuture<'a, T> = BoxFuture<'a, Result<T>>;
 

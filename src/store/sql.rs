@@ -67,7 +67,11 @@ impl SqlStore {
         // Each backend is a feature of its own: name the missing one.
         for (wanted, scheme, feature) in [
             (sqlite && !cfg!(feature = "sqlite"), "sqlite://", "sqlite"),
-            (postgres && !cfg!(feature = "postgres"), "postgres://", "postgres"),
+            (
+                postgres && !cfg!(feature = "postgres"),
+                "postgres://",
+                "postgres",
+            ),
         ] {
             if wanted {
                 return Err(Error::Config(format!(
