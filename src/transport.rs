@@ -446,3 +446,30 @@ fn from_generated(err: progenitor_client::Error<ByteStream>) -> Error {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated client's signing hook can only report a string; the
+    /// typed error it leaves behind must come out as `Error::Signature`, as
+    /// on the handshake path.
+    #[test]
+    fn a_signing_failure_on_the_generated_path_is_a_signature_error() {
+        let attempt = Mutex::new(Attempt {
+            signing_error: Some(SignatureError::KeyGeneration),
+            ..Attempt::default()
+        });
+        let err = name_attempt(Error::InvalidInput("from the hook".into()), &attempt);
+        assert!(
+            matches!(err, Error::Signature(SignatureError::KeyGeneration)),
+            "{err:?}"
+        );
+        // Without a stashed signing failure, invalid input stays what it is.
+        let err = name_attempt(
+            Error::InvalidInput("bad id".into()),
+            &Mutex::new(Attempt::default()),
+        );
+        assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+    }
+}
