@@ -1,7 +1,8 @@
 //! [`Client`]: where bunq is and how to talk to it (headers, timeouts, limits).
 
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -40,6 +41,17 @@ pub(crate) struct ClientInner {
     pub(crate) min_session_interval: Duration,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) retry: RetryPolicy,
+    /// Installations (a hash of their token) that bunq told to sign every
+    /// request: they keep doing so for the life of the client.
+    signs_everything: Mutex<HashSet<u64>>,
+}
+
+impl ClientInner {
+    fn lock_signs_everything(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+        self.signs_everything
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl fmt::Debug for Client {
@@ -61,6 +73,19 @@ impl Client {
     /// Where this client's bunq is.
     pub fn environment(&self) -> &Environment {
         &self.inner.environment
+    }
+
+    /// Whether the installation `id` signs every request (see
+    /// [`SigningPolicy::All`]).
+    pub(crate) fn signs_everything(&self, installation: u64) -> bool {
+        self.inner.signing_policy == SigningPolicy::All
+            || self.inner.lock_signs_everything().contains(&installation)
+    }
+
+    /// Makes the installation `id` sign every request from now on; `true`
+    /// the first time.
+    pub(crate) fn sign_everything(&self, installation: u64) -> bool {
+        self.inner.lock_signs_everything().insert(installation)
     }
 
     /// The API base URL this client sends to, without a trailing slash
@@ -233,6 +258,7 @@ impl ClientBuilder {
                 min_session_interval: self.min_session_interval,
                 limiter: self.rate_limits.map(Limiter::new),
                 retry: self.retry,
+                signs_everything: Mutex::default(),
             }),
         })
     }

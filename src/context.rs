@@ -54,6 +54,17 @@ pub(crate) struct Installation {
     pub(crate) device_id: Option<u64>,
 }
 
+impl Installation {
+    /// A short name for this installation, for per-installation state kept
+    /// in memory (a hash of its token; never printed).
+    pub(crate) fn id(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.installation_token.expose_secret().hash(&mut hasher);
+        hasher.finish()
+    }
+}
+
 /// One bunq session.
 #[derive(Clone)]
 pub(crate) struct SessionState {

@@ -36,7 +36,7 @@ pub use models::{
 pub use monetary_accounts::{Amount, MonetaryAccount, MonetaryAccounts};
 pub use oauth::{AuthorizationRequest, OAuthConfig, OAuthError, parse_callback};
 pub use oauth_clients::{CallbackUrls, OauthClients};
-pub use pacing::{Limit, RateLimits};
+pub use pacing::{Limit, LimitScope, RateLimits};
 pub use pagination::{MAX_PAGE_SIZE, Page, PageRequest, Pagination};
 pub use retry::RetryPolicy;
 pub use secret::{

@@ -1,14 +1,23 @@
 //! Client-side pacing: stay inside bunq's rate limits instead of collecting 429s.
 //!
-//! bunq limits calls per endpoint and IP: GET 3, POST 5, PUT 2 per 3 seconds,
-//! and `session-server` 1 per 30 seconds. The limiter keeps, per method and
+//! bunq limits calls per endpoint: GET 3, POST 5, PUT 2 per 3 seconds, and
+//! `session-server` 1 per 30 seconds. The limiter keeps, per method and
 //! endpoint (the path with ids replaced by `{id}`), a fixed number of places;
 //! a call holds one from its start until a window after its answer, so many
 //! concurrent tasks share one budget without a 429, whatever the jitter.
 //! One limiter is shared by every clone of a [`Client`](crate::Client).
+//!
+//! bunq's documents disagree on what a limit is counted per ("per IP per
+//! endpoint" on some pages, "per device, API key, session, or IP" on
+//! another), and document no limit for DELETE. So the limiter learns from
+//! bunq's answers: session-server starts per installation and, on bunq's
+//! first 429 there, is counted per IP (every installation of this process
+//! together) from then on; a 429 on a method without a known limit gives it
+//! one. Either way one 429 teaches it, logged once.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -40,10 +49,13 @@ pub struct RateLimits {
     pub post: Limit,
     /// `PUT` per endpoint (bunq: 2 per 3 s).
     pub put: Limit,
-    /// `DELETE` per endpoint (bunq documents none; treated like `POST`).
-    pub delete: Limit,
+    /// `DELETE` per endpoint. bunq documents none, so the default is `None`:
+    /// not paced until bunq answers a DELETE with 429, which sets one.
+    pub delete: Option<Limit>,
     /// `POST /session-server` (bunq: 1 per 30 s).
     pub session_server: Limit,
+    /// What the session-server limit is counted per (default: learned).
+    pub session_server_scope: LimitScope,
     /// Added to every wait, so that clock and network jitter do not land a
     /// call just inside bunq's window (default 100 ms).
     pub margin: Duration,
@@ -56,8 +68,9 @@ impl Default for RateLimits {
             get: Limit::new(3, three_seconds),
             post: Limit::new(5, three_seconds),
             put: Limit::new(2, three_seconds),
-            delete: Limit::new(5, three_seconds),
+            delete: None,
             session_server: Limit::new(1, Duration::from_secs(30)),
+            session_server_scope: LimitScope::Learn,
             margin: Duration::from_millis(100),
         }
     }
@@ -70,9 +83,15 @@ impl RateLimits {
             get: limit,
             post: limit,
             put: limit,
-            delete: limit,
+            delete: Some(limit),
             ..RateLimits::default()
         }
+    }
+
+    /// Sets what the session-server limit is counted per.
+    pub fn with_session_server_scope(mut self, scope: LimitScope) -> Self {
+        self.session_server_scope = scope;
+        self
     }
 
     /// Sets the safety margin added to every wait.
@@ -81,18 +100,57 @@ impl RateLimits {
         self
     }
 
-    fn limit_for(&self, method: &Method, endpoint: &str) -> Limit {
-        if endpoint.ends_with("/session-server") {
-            return self.session_server;
+    /// The configured limit; `None` where bunq documents none.
+    fn limit_for(&self, method: &Method, endpoint: &str) -> Option<Limit> {
+        if is_session_server(method, endpoint) {
+            return Some(self.session_server);
         }
         match *method {
-            Method::GET | Method::HEAD => self.get,
-            Method::PUT | Method::PATCH => self.put,
+            Method::GET | Method::HEAD => Some(self.get),
+            Method::PUT | Method::PATCH => Some(self.put),
             Method::DELETE => self.delete,
-            _ => self.post,
+            _ => Some(self.post),
         }
     }
 }
+
+/// What a rate limit is counted per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LimitScope {
+    /// Start per installation; after bunq's first 429 on the endpoint, count
+    /// per IP. Until a second installation's call has gone through within a
+    /// window of another's (which proves bunq counts per installation), calls
+    /// of different installations are sent one at a time, so that a server
+    /// counting per IP refuses at most one.
+    #[default]
+    Learn,
+    /// Per installation: an app serving many users opens their sessions in
+    /// parallel.
+    Installation,
+    /// Per IP: every installation of this process shares one budget.
+    Ip,
+}
+
+fn is_session_server(method: &Method, endpoint: &str) -> bool {
+    *method == Method::POST && endpoint.ends_with("/session-server")
+}
+
+/// What the limiter learned from bunq's answers.
+#[derive(Debug, Default)]
+struct Learned {
+    /// Session-server's scope, once known (only with [`LimitScope::Learn`]).
+    session_scope: Option<LimitScope>,
+    /// The last session-server call bunq accepted: its installation and when
+    /// it started.
+    last_session: Option<(u64, Instant)>,
+    /// Limits for methods that had none, from a 429.
+    methods: HashMap<Method, Limit>,
+}
+
+/// The window given to a method that had no limit, when bunq's 429 names
+/// none (`Retry-After`): bunq's usual window.
+const LEARNED_WINDOW: Duration = Duration::from_secs(3);
 
 /// The shared limiter.
 ///
@@ -107,6 +165,9 @@ pub(crate) struct Limiter {
     places: Mutex<Places>,
     /// Woken when a call in flight finishes (its place gets a release time).
     finished: tokio::sync::Notify,
+    learned: Mutex<Learned>,
+    /// Held by a session-server call while its scope is still being learned.
+    probe: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Method, endpoint, and scope (an installation, for session-server).
@@ -125,6 +186,93 @@ struct Places {
 pub(crate) struct Permit<'a> {
     limiter: &'a Limiter,
     key: Option<(PlaceKey, u64, Duration)>,
+    method: Method,
+    endpoint: String,
+    /// The installation (a hash of its token) for session-server.
+    installation: u64,
+    started: Instant,
+    /// Keeps other installations' session-server calls waiting while the
+    /// scope is being learned; released with the permit.
+    _probe: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Permit<'_> {
+    /// On learning that session-server is counted per IP: the places other
+    /// installations' calls hold (bunq counted those calls) now count against
+    /// the one shared budget, so the next call waits for them.
+    fn share_places(&self) {
+        let hold = self.limiter.limits.session_server.window + self.limiter.limits.margin;
+        let own = self.key.as_ref().map(|(_, id, _)| *id);
+        let mut places = self.limiter.lock();
+        let Places { next_id, taken } = &mut *places;
+        let now = Instant::now();
+        let counted: Vec<Instant> = taken
+            .iter()
+            .filter(|((method, endpoint, scope), _)| {
+                *method == self.method && *endpoint == self.endpoint && *scope != 0
+            })
+            .flat_map(|(_, places)| places.iter())
+            .filter(|(id, _)| Some(*id) != own)
+            // A call still in flight holds its place for a full window more.
+            .map(|(_, free)| free.unwrap_or(now + hold))
+            .collect();
+        let shared = taken
+            .entry((self.method.clone(), self.endpoint.clone(), 0))
+            .or_default();
+        for free in counted {
+            shared.push((*next_id, Some(free)));
+            *next_id += 1;
+        }
+    }
+
+    /// Learns from bunq's answer to this call (before the place is freed,
+    /// so the next caller already paces by what was learned).
+    pub(crate) fn observe(&self, status: u16, retry_after: Option<Duration>) {
+        let limiter = self.limiter;
+        let mut learned = limiter.learned_lock();
+        if is_session_server(&self.method, &self.endpoint) {
+            if limiter.limits.session_server_scope != LimitScope::Learn {
+                return;
+            }
+            if status == 429 && learned.session_scope != Some(LimitScope::Ip) {
+                learned.session_scope = Some(LimitScope::Ip);
+                drop(learned);
+                self.share_places();
+                tracing::warn!(
+                    endpoint = %self.endpoint,
+                    "bunq counts session-server calls per IP: pacing every installation of this process together from now on"
+                );
+            } else if (200..300).contains(&status) && learned.session_scope.is_none() {
+                let window = limiter.limits.session_server.window;
+                if let Some((other, at)) = learned.last_session
+                    && other != self.installation
+                    && self.started.saturating_duration_since(at) < window
+                {
+                    learned.session_scope = Some(LimitScope::Installation);
+                    tracing::debug!("bunq counts session-server calls per installation");
+                }
+                learned.last_session = Some((self.installation, self.started));
+            }
+        } else if status == 429
+            && limiter
+                .limits
+                .limit_for(&self.method, &self.endpoint)
+                .is_none()
+            && !learned.methods.contains_key(&self.method)
+        {
+            let window = retry_after
+                .unwrap_or(LEARNED_WINDOW)
+                .clamp(Duration::from_secs(1), Duration::from_secs(60));
+            learned
+                .methods
+                .insert(self.method.clone(), Limit::new(1, window));
+            tracing::warn!(
+                method = %self.method,
+                window_ms = window.as_millis() as u64,
+                "bunq limits this method though its documents name no limit: one call per window from now on"
+            );
+        }
+    }
 }
 
 impl Drop for Permit<'_> {
@@ -151,6 +299,8 @@ impl Limiter {
             limits,
             places: Mutex::new(Places::default()),
             finished: tokio::sync::Notify::new(),
+            learned: Mutex::new(Learned::default()),
+            probe: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -158,18 +308,41 @@ impl Limiter {
         self.places.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The window of the limit that applies to `method` on `path`.
+    fn learned_lock(&self) -> std::sync::MutexGuard<'_, Learned> {
+        self.learned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The limit in force: configured, else learned from a 429.
+    fn limit(&self, method: &Method, endpoint: &str) -> Option<Limit> {
+        self.limits
+            .limit_for(method, endpoint)
+            .or_else(|| self.learned_lock().methods.get(method).copied())
+    }
+
+    /// What session-server is counted per, as far as is known.
+    fn session_scope(&self) -> LimitScope {
+        match self.limits.session_server_scope {
+            LimitScope::Learn => self
+                .learned_lock()
+                .session_scope
+                .unwrap_or(LimitScope::Learn),
+            configured => configured,
+        }
+    }
+
+    /// The window of the limit that applies to `method` on `path` (bunq's
+    /// usual 3 s where none is known).
     pub(crate) fn window(&self, method: &Method, path: &str) -> Duration {
-        self.limits.limit_for(method, &endpoint_of(path)).window
+        self.limit(method, &endpoint_of(path))
+            .map_or(LEARNED_WINDOW, |limit| limit.window)
     }
 
     /// Waits until a call to `path` with `method` may start, and takes a
     /// place for it; keep the permit until the answer has arrived.
     ///
     /// `credential` is the request's `X-Bunq-Client-Authentication`. It
-    /// matters for session-server only: that limit belongs to one
-    /// installation, or an app serving many users could open one session per
-    /// 30 seconds in all. Other limits are per endpoint, as bunq documents.
+    /// matters for session-server only, whose limit may belong to one
+    /// installation (see [`LimitScope`]). Other limits are per endpoint.
     pub(crate) async fn acquire(
         &self,
         method: &Method,
@@ -177,22 +350,35 @@ impl Limiter {
         credential: Option<&[u8]>,
     ) -> Permit<'_> {
         let endpoint = endpoint_of(path);
-        let limit = self.limits.limit_for(method, &endpoint);
-        let scope = match credential {
-            Some(token) if endpoint.ends_with("/session-server") => {
-                use std::hash::{Hash, Hasher};
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                token.hash(&mut hasher);
-                hasher.finish()
-            }
+        let installation = credential.map_or(0, |token| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            token.hash(&mut hasher);
+            hasher.finish()
+        });
+        let mut permit = Permit {
+            limiter: self,
+            key: None,
+            method: method.clone(),
+            endpoint: endpoint.clone(),
+            installation,
+            started: Instant::now(),
+            _probe: None,
+        };
+        let session = is_session_server(method, &endpoint);
+        if session && self.session_scope() == LimitScope::Learn {
+            // One installation's call at a time until the scope is known.
+            permit._probe = Some(self.probe.clone().lock_owned().await);
+        }
+        let Some(limit) = self.limit(method, &endpoint).filter(|l| l.calls > 0) else {
+            permit.started = Instant::now();
+            return permit;
+        };
+        // Read after the probe: the call before may have taught the scope.
+        let scope = match self.session_scope() {
+            LimitScope::Ip => 0,
+            _ if session => installation,
             _ => 0,
         };
-        if limit.calls == 0 {
-            return Permit {
-                limiter: self,
-                key: None,
-            };
-        }
         let key = (method.clone(), endpoint, scope);
         let hold = limit.window + self.limits.margin;
         let mut logged = false;
@@ -212,10 +398,9 @@ impl Limiter {
                     let id = *next_id;
                     *next_id += 1;
                     taken.push((id, None));
-                    return Permit {
-                        limiter: self,
-                        key: Some((key, id, hold)),
-                    };
+                    permit.key = Some((key, id, hold));
+                    permit.started = now;
+                    return permit;
                 }
                 taken.iter().filter_map(|(_, free)| *free).min()
             };
@@ -321,5 +506,68 @@ mod tests {
         assert_eq!(session, Duration::from_secs(30));
         let get = limiter.window(&Method::GET, "/v1/user/1/oauth-client");
         assert_eq!(get, Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_on_session_server_makes_it_per_ip() {
+        let limiter = Limiter::new(RateLimits::default().with_margin(Duration::ZERO));
+        let start = Instant::now();
+        let session = "/v1/session-server";
+        let first = limiter
+            .acquire(&Method::POST, session, Some(b"installation-a"))
+            .await;
+        first.observe(200, None);
+        drop(first);
+        let refused = limiter
+            .acquire(&Method::POST, session, Some(b"installation-b"))
+            .await;
+        assert_eq!(start.elapsed().as_secs(), 0, "per installation at first");
+        refused.observe(429, None);
+        drop(refused);
+        // Learned: every installation shares one budget now.
+        limiter
+            .acquire(&Method::POST, session, Some(b"installation-c"))
+            .await;
+        assert_eq!(start.elapsed().as_secs(), 30);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_configured_scope_is_never_changed() {
+        let limiter = Limiter::new(
+            RateLimits::default()
+                .with_margin(Duration::ZERO)
+                .with_session_server_scope(LimitScope::Installation),
+        );
+        let start = Instant::now();
+        let session = "/v1/session-server";
+        for installation in [b"a", b"b", b"c"] {
+            let permit = limiter
+                .acquire(&Method::POST, session, Some(installation))
+                .await;
+            permit.observe(429, None);
+        }
+        assert_eq!(start.elapsed().as_secs(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_is_free_until_bunq_limits_it() {
+        let limiter = Limiter::new(RateLimits::default().with_margin(Duration::ZERO));
+        let start = Instant::now();
+        let path = "/v1/user/1/oauth-client/2/callback-url/3";
+        for _ in 0..10 {
+            drop(limiter.acquire(&Method::DELETE, path, None).await);
+        }
+        assert_eq!(
+            start.elapsed().as_secs(),
+            0,
+            "bunq documents no DELETE limit"
+        );
+        let refused = limiter.acquire(&Method::DELETE, path, None).await;
+        refused.observe(429, Some(Duration::from_secs(2)));
+        drop(refused);
+        for _ in 0..3 {
+            drop(limiter.acquire(&Method::DELETE, path, None).await);
+        }
+        assert_eq!(start.elapsed().as_secs(), 4, "one DELETE per 2 s, learned");
     }
 }

@@ -225,8 +225,11 @@ impl Session {
         .await
     }
 
-    /// Runs one call with this session's credentials; on bunq's "session no
-    /// longer valid" answer, renews once and runs it again.
+    /// Runs one call with this session's credentials. Two refusals that
+    /// bunq makes before handling a request (so nothing was done) are
+    /// answered once: "session no longer valid" renews the session, and
+    /// "signature required" makes the installation sign every request from
+    /// then on.
     async fn call<F, Fut>(&self, query: Vec<(&'static str, String)>, attempt: F) -> Result<Reply>
     where
         F: Fn(CallOptions) -> Fut,
@@ -234,6 +237,7 @@ impl Session {
     {
         let first = self.options(&query).await?;
         let stale = first.token.clone();
+        let signed_everything = first.sign_everything;
         let result = attempt(first).await;
         let result = match (&result, &self.inner.credentials, stale) {
             (Err(Error::Api(api)), Credentials::Context(renewing), Some(stale))
@@ -244,6 +248,18 @@ impl Session {
                     "bunq says the session is no longer valid; renewing once"
                 );
                 renewing.renew(&self.inner.client, Some(&stale)).await?;
+                attempt(self.options(&query).await?).await
+            }
+            (Err(Error::Api(api)), Credentials::Context(renewing), _)
+                if signature_required(api) && !signed_everything =>
+            {
+                let installation = renewing.lock().fixed.id();
+                if self.inner.client.sign_everything(installation) {
+                    tracing::warn!(
+                        status = api.status,
+                        "bunq requires a signature on every request: this installation signs all of them from now on"
+                    );
+                }
                 attempt(self.options(&query).await?).await
             }
             _ => result,
@@ -277,6 +293,7 @@ impl Session {
                     signer: Some(context.fixed.key_pair.clone()),
                     server_key: Some(context.fixed.server_key.clone()),
                     unverifiable: false,
+                    sign_everything: self.inner.client.signs_everything(context.fixed.id()),
                 })
             }
         }
@@ -378,6 +395,16 @@ async fn renew_in_store(
             }),
         )
         .await
+}
+
+/// bunq's refusal of an unsigned request where it wants a signature: 466
+/// "Request signature is required for this operation.".
+fn signature_required(error: &ApiError) -> bool {
+    error.status == 466
+        || error.messages.iter().any(|m| {
+            m.to_ascii_lowercase()
+                .contains("request signature is required")
+        })
 }
 
 /// bunq's answer to a request with an expired or closed session: 401 with

@@ -118,13 +118,40 @@ async fn execute(
             last.method = Some(method.clone());
             last.request_id = header_text(request.headers(), REQUEST_ID);
         }
+        let path = request.url().path().to_owned();
+        let started = std::time::Instant::now();
         let result = client.http.execute(request).await;
-        drop(permit);
         let retry_after: Option<u64> = result
             .as_ref()
             .ok()
             .and_then(|r| header_text(r.headers(), "retry-after"))
             .and_then(|v| v.trim().parse().ok());
+        // One line per request: no query (it may carry secrets), no headers
+        // but bunq's response id.
+        match &result {
+            Ok(response) => tracing::debug!(
+                %method,
+                path,
+                status = response.status().as_u16(),
+                ms = started.elapsed().as_millis() as u64,
+                response_id = header_text(response.headers(), "x-bunq-client-response-id").unwrap_or_default(),
+                "bunq request"
+            ),
+            Err(err) => tracing::debug!(
+                %method,
+                path,
+                ms = started.elapsed().as_millis() as u64,
+                error = if err.is_connect() { "connection failed" } else { "connection broken" },
+                "bunq request"
+            ),
+        }
+        if let (Some(permit), Ok(response)) = (&permit, &result) {
+            permit.observe(
+                response.status().as_u16(),
+                retry_after.map(std::time::Duration::from_secs),
+            );
+        }
+        drop(permit);
         let decision = match &result {
             Ok(response) => {
                 retry::for_status(&client.retry, &method, response.status(), retry_after)
@@ -211,6 +238,9 @@ pub(crate) struct CallOptions {
     pub(crate) server_key: Option<PublicKey>,
     /// Set only for `POST /installation`, the one answer with no key to check.
     pub(crate) unverifiable: bool,
+    /// Sign this request whatever the policy (bunq asked this installation
+    /// to sign everything).
+    pub(crate) sign_everything: bool,
 }
 
 impl Client {
@@ -233,10 +263,14 @@ impl Client {
         Ok(CallContext {
             headers,
             query: options.query.clone(),
-            signer: options
-                .signer
-                .as_ref()
-                .map(|key| (key.clone(), self.inner.signing_policy)),
+            signer: options.signer.as_ref().map(|key| {
+                let policy = if options.sign_everything {
+                    SigningPolicy::All
+                } else {
+                    self.inner.signing_policy
+                };
+                (key.clone(), policy)
+            }),
             client: self.inner.clone(),
             last_attempt: Arc::default(),
         })

@@ -417,3 +417,50 @@ async fn setup_helpers_create_what_is_missing() {
     assert_eq!(oauth_client.client_id, "client_new");
     create.assert_async().await;
 }
+
+#[tokio::test]
+async fn a_token_exchange_whose_connection_breaks_after_sending_is_outcome_unknown() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncReadExt;
+
+    // A token endpoint that reads the whole request, then hangs up unanswered.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let api = format!("http://127.0.0.1:{port}/v1");
+    let client = Client::builder()
+        .environment(Environment::custom(&api, &api, &format!("{api}/token")).unwrap())
+        .build()
+        .unwrap();
+    let err = config()
+        .exchange_code(&client, &AuthorizationCode::new("code-after-send"))
+        .await
+        .unwrap_err();
+    let Error::OutcomeUnknown { request_id, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(!request_id.is_empty());
+    // Not sent again: bunq may have used the single-use code.
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains("code-after-send") && !text.contains("secret_xyz789uvw012"),
+        "{text}"
+    );
+}

@@ -165,28 +165,11 @@ fn environments_are_the_spec_servers() {
     );
 }
 
-/// bunq's whole API description (480 operations) goes through the same pass
-/// and progenitor accepts the result. It lives outside the repository
-/// (`../shared/spec/bunq-api-full.json`, or `BUNQ_FULL_SPEC`); CI must have it.
+/// bunq's whole API description (480 operations, bundled in `spec/`) goes
+/// through the same pass and progenitor accepts the result.
 #[test]
 fn the_pass_handles_bunqs_whole_api() {
-    let path = std::env::var_os("BUNQ_FULL_SPEC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/bunq-api-full.json")
-        });
-    if !path.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide bunq's full spec at {}",
-            path.display()
-        );
-        eprintln!(
-            "note: {} not found; set BUNQ_FULL_SPEC to run this check",
-            path.display()
-        );
-        return;
-    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/bunq-api-full.json");
     let spec = codegen::load_spec(&path).expect("the full spec parses");
     assert_eq!(spec.operations().count(), 480);
     let methods = generated_methods(&spec);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bunq_oauth::{ApiContext, OAuthConfig, Session, User, parse_callback};
+use bunq_oauth::{ApiContext, OAuthConfig, OAuthError, Session, User, parse_callback};
 use clap::Args;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -91,16 +91,23 @@ pub async fn authorize(
             owner.oauth_clients().ensure_active(),
         )
         .await?;
-    out.wait(
-        "registering the redirect URL",
-        owner.callback_urls(oauth_client.id).ensure(&redirect_uri),
-    )
-    .await?;
-    let config = OAuthConfig::new(
-        oauth_client.client_id.clone(),
-        oauth_client.secret.clone(),
-        &redirect_uri,
-    )?;
+    // The preflight: a near miss of a registered callback URL is an error
+    // (bunq's app would say "Connection not found"); a new one is registered.
+    let config = match OAuthConfig::for_client(&oauth_client, &redirect_uri) {
+        Err(bunq_oauth::Error::OAuth(OAuthError::RedirectUriNotRegistered { .. })) => {
+            out.wait(
+                "registering the redirect URL",
+                owner.callback_urls(oauth_client.id).create(&redirect_uri),
+            )
+            .await?;
+            OAuthConfig::new(
+                oauth_client.client_id.clone(),
+                oauth_client.secret.clone(),
+                &redirect_uri,
+            )?
+        }
+        other => other?,
+    };
     let request = config.authorize_url(target.client.environment())?;
     out.note(&format!(
         "Open this URL (or scan the QR code with the bunq app) to authorize:
@@ -207,9 +214,23 @@ async fn receive_redirect(
                     .await;
                 continue;
             }
-            let page = "bunq-oauth received the authorization. You can close this window.";
+            // bunq sends `error=` when the user (or bunq) refused.
+            let denied = target
+                .split_once('?')
+                .is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("error=")));
+            let (status, page) = if denied {
+                (
+                    "403 Forbidden",
+                    "bunq-oauth: access was refused at bunq, so nothing was authorized. You can close this window.",
+                )
+            } else {
+                (
+                    "200 OK",
+                    "bunq-oauth received the authorization. You can close this window.",
+                )
+            };
             let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
                 page.len()
             );
             let _ = stream.write_all(answer.as_bytes()).await;

@@ -56,8 +56,17 @@ pub enum CallbacksCommand {
         /// The new URL.
         url: String,
     },
-    /// Remove a callback URL.
-    Remove {
+    /// Show one callback URL.
+    Show {
+        /// The numeric OAuth client id.
+        #[arg(long)]
+        client: u64,
+        /// The callback URL id.
+        id: u64,
+    },
+    /// Delete a callback URL.
+    #[command(visible_alias = "remove")]
+    Delete {
         /// The numeric OAuth client id.
         #[arg(long)]
         client: u64,
@@ -191,18 +200,38 @@ pub async fn run_callbacks(
                 .await?;
             updated(out, "callback URL", id.get())
         }
-        CallbacksCommand::Remove { client, id } => {
+        CallbacksCommand::Show { client, id } => {
+            let url = out
+                .wait(
+                    "reading the callback URL",
+                    session
+                        .callback_urls(OauthClientId(client))
+                        .get(CallbackUrlId(id)),
+                )
+                .await?;
+            if out.json {
+                return out.print_json(&callback_json(&url));
+            }
+            let rows = vec![vec![
+                url.id.to_string(),
+                url.url.clone(),
+                bunq_oauth::format_timestamp(&url.created),
+                bunq_oauth::format_timestamp(&url.updated),
+            ]];
+            out.table(&["ID", "URL", "CREATED (UTC)", "UPDATED (UTC)"], &rows)
+        }
+        CallbacksCommand::Delete { client, id } => {
             out.wait(
-                "removing the callback URL",
+                "deleting the callback URL",
                 session
                     .callback_urls(OauthClientId(client))
                     .delete(CallbackUrlId(id)),
             )
             .await?;
             if out.json {
-                out.print_json(&json!({ "removed": id }))
+                out.print_json(&json!({ "deleted": id }))
             } else {
-                out.line(&format!("removed callback URL {id}"))
+                out.line(&format!("deleted callback URL {id}"))
             }
         }
     }

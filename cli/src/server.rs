@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bunq_oauth::{ApiContext, ApiKey, Client, Environment, Session};
+use bunq_oauth::{ApiContext, ApiKey, Client, Environment, Session, SigningPolicy};
 use bunq_oauth_fake::FakeBunq;
 use clap::Args;
 
@@ -42,6 +42,16 @@ pub struct ServerArgs {
     /// The OAuth token endpoint to use with --api-url.
     #[arg(long, global = true, env = "BUNQ_OAUTH_TOKEN_URL", value_name = "URL")]
     oauth_token_url: Option<String>,
+    /// Sign every request, GET and DELETE included, as bunq's older
+    /// documentation asks (by default only what bunq requires is signed, and
+    /// an installation starts signing everything when bunq answers 466).
+    #[arg(
+        long,
+        global = true,
+        env = "BUNQ_OAUTH_SIGN_ALL",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    sign_all: bool,
 }
 
 /// The resolved server: a client for its [`Environment`], and maybe a fake.
@@ -53,8 +63,11 @@ pub struct Target {
 
 impl Target {
     pub async fn resolve(args: &ServerArgs) -> Result<Target, CliError> {
-        let builder =
+        let mut builder =
             Client::builder().user_agent(concat!("bunq-oauth-cli/", env!("CARGO_PKG_VERSION")));
+        if args.sign_all {
+            builder = builder.signing_policy(SigningPolicy::All);
+        }
         if args.fake {
             let fake = FakeBunq::start().await?;
             let client = builder.environment(fake.environment()).build()?;

@@ -27,6 +27,8 @@ use bunq_oauth::signing::PublicKey;
 
 const AUTHENTICATION: &str = "x-bunq-client-authentication";
 const CLIENT_SIGNATURE: &str = "x-bunq-client-signature";
+/// bunq's refusal of an unsigned request where a signature is required.
+const SIGNATURE_REQUIRED: &str = "Request signature is required for this operation.";
 
 const ACTIVE: &str = "ACTIVE";
 const CANCELLED: &str = "CANCELLED";
@@ -73,11 +75,15 @@ pub(super) async fn handle(shared: &Shared, parts: &Parts, body: &[u8]) -> Respo
     }
 
     if let Some(limits) = &shared.config.rate_limits {
+        let credential = headers
+            .get(AUTHENTICATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         let refused = {
             let mut state = shared.lock();
             let refused = state
                 .limiter
-                .check(limits, method, &template, Instant::now())
+                .check(limits, method, &template, credential, Instant::now())
                 .err();
             state.stats.rate_limited += u64::from(refused.is_some());
             refused
@@ -432,6 +438,13 @@ impl Cx<'_> {
         if now.saturating_duration_since(session.last_used) >= self.config.session_timeout {
             self.state.sessions.remove(token);
             return Err(Failure::unauthorized());
+        }
+        if self.config.require_signatures && req.header(CLIENT_SIGNATURE).is_none() {
+            self.state.stats.unsigned_refused += 1;
+            return Err(Failure::new(
+                StatusCode::from_u16(466).unwrap_or(StatusCode::BAD_REQUEST),
+                SIGNATURE_REQUIRED,
+            ));
         }
         if let Some(signature) = req.header(CLIENT_SIGNATURE) {
             let verified = self

@@ -152,6 +152,10 @@ pub struct RateLimits {
     pub delete: (u32, Duration),
     /// `POST /session-server`.
     pub session_server: (u32, Duration),
+    /// Whether session-server is counted per installation (its
+    /// `X-Bunq-Client-Authentication`) rather than per IP, the default.
+    /// bunq's pages say both; this lets a test try each.
+    pub session_server_per_installation: bool,
 }
 
 impl Default for RateLimits {
@@ -163,6 +167,7 @@ impl Default for RateLimits {
             put: (2, three),
             delete: (5, three),
             session_server: (1, Duration::from_secs(30)),
+            session_server_per_installation: false,
         }
     }
 }
@@ -182,7 +187,14 @@ impl RateLimits {
             put,
             delete,
             session_server,
+            session_server_per_installation: false,
         }
+    }
+
+    /// Counts session-server per installation instead of per IP.
+    pub fn session_server_per_installation(mut self) -> Self {
+        self.session_server_per_installation = true;
+        self
     }
 
     /// The same limit for GET, POST, PUT and DELETE; session-server keeps
@@ -229,10 +241,12 @@ pub(super) fn too_many_requests(calls: u32, window: Duration) -> String {
     )
 }
 
-/// Sliding windows of recent request times, per method and endpoint.
+/// Sliding windows of recent request times, per method, endpoint and scope
+/// (an installation token for session-server counted per installation,
+/// else empty).
 #[derive(Debug, Default)]
 pub(super) struct Limiter {
-    windows: HashMap<(Method, String), VecDeque<Instant>>,
+    windows: HashMap<(Method, String, String), VecDeque<Instant>>,
 }
 
 impl Limiter {
@@ -243,14 +257,19 @@ impl Limiter {
         limits: &RateLimits,
         method: &Method,
         template: &str,
+        credential: &str,
         now: Instant,
     ) -> Result<(), (u32, Duration)> {
         let Some((calls, window)) = limits.for_request(method, template) else {
             return Ok(());
         };
+        let per_installation = limits.session_server_per_installation
+            && *method == Method::POST
+            && template == "/v1/session-server";
+        let scope = if per_installation { credential } else { "" };
         let times = self
             .windows
-            .entry((method.clone(), template.to_owned()))
+            .entry((method.clone(), template.to_owned(), scope.to_owned()))
             .or_default();
         while times
             .front()
@@ -321,16 +340,28 @@ mod tests {
         let mut limiter = Limiter::default();
         let start = Instant::now();
         for _ in 0..3 {
-            assert!(limiter.check(&limits, &Method::GET, "/v1/a", start).is_ok());
+            assert!(
+                limiter
+                    .check(&limits, &Method::GET, "/v1/a", "", start)
+                    .is_ok()
+            );
         }
         assert_eq!(
-            limiter.check(&limits, &Method::GET, "/v1/a", start),
+            limiter.check(&limits, &Method::GET, "/v1/a", "", start),
             Err((3, Duration::from_secs(3)))
         );
         // Another endpoint has its own window; the first frees up later.
-        assert!(limiter.check(&limits, &Method::GET, "/v1/b", start).is_ok());
+        assert!(
+            limiter
+                .check(&limits, &Method::GET, "/v1/b", "", start)
+                .is_ok()
+        );
         let later = start + Duration::from_secs(3);
-        assert!(limiter.check(&limits, &Method::GET, "/v1/a", later).is_ok());
+        assert!(
+            limiter
+                .check(&limits, &Method::GET, "/v1/a", "", later)
+                .is_ok()
+        );
         assert_eq!(
             too_many_requests(3, Duration::from_secs(3)),
             "Too many requests. You can do a maximum of 3 calls per 3 second to this endpoint."

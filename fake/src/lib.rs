@@ -79,6 +79,7 @@ pub struct FakeConfig {
     code_ttl: Duration,
     rate_limits: Option<RateLimits>,
     deny_authorization: bool,
+    require_signatures: bool,
 }
 
 impl Default for FakeConfig {
@@ -88,6 +89,7 @@ impl Default for FakeConfig {
             code_ttl: Duration::from_secs(60),
             rate_limits: None,
             deny_authorization: false,
+            require_signatures: false,
         }
     }
 }
@@ -124,6 +126,16 @@ impl FakeConfig {
         self.deny_authorization = deny;
         self
     }
+
+    /// Whether every request with a session token must carry a valid
+    /// `X-Bunq-Client-Signature` (default `false`: only where bunq's current
+    /// pages require one). Without it the fake answers 466 "Request
+    /// signature is required for this operation.", as bunq's older
+    /// documentation describes for every request.
+    pub fn require_signatures(mut self, require: bool) -> Self {
+        self.require_signatures = require;
+        self
+    }
 }
 
 /// A snapshot of what a [`FakeBunq`] has done, from [`FakeBunq::stats`].
@@ -146,6 +158,8 @@ pub struct FakeStats {
     pub rate_limited: u64,
     /// Requests hit by an injected [`Fault`].
     pub faults_applied: u64,
+    /// 466 answers to unsigned requests ([`FakeConfig::require_signatures`]).
+    pub unsigned_refused: u64,
     /// OAuth clients created.
     pub oauth_clients: u64,
     /// Callback URLs created, through the API or [`FakeBunq::add_callback_urls`].

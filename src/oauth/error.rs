@@ -42,4 +42,24 @@ pub enum OAuthError {
         /// The start of the body, secret-looking values masked.
         body_excerpt: String,
     },
+    /// The redirect URI is not one of the OAuth client's callback URLs, but
+    /// nearly equals one: bunq compares them exactly, and its app would
+    /// show the user "Connection not found".
+    #[error("redirect_uri `{redirect_uri}` is not registered for this OAuth client, but `{registered}` is: they differ in {}. bunq compares them exactly; use the registered one or register this one", differences.join(", "))]
+    RedirectUriNearMiss {
+        /// The redirect URI asked for.
+        redirect_uri: String,
+        /// The registered callback URL it nearly equals.
+        registered: String,
+        /// How they differ (`a trailing slash`, `` `www.` ``, `scheme (http vs https)`, …).
+        differences: Vec<String>,
+    },
+    /// The redirect URI is not registered for the OAuth client at all.
+    #[error(
+        "redirect_uri `{redirect_uri}` is not registered for this OAuth client: register it first (`session.callback_urls(id).create(url)`, or `bunq-oauth callbacks add --client ID URL`)"
+    )]
+    RedirectUriNotRegistered {
+        /// The redirect URI asked for.
+        redirect_uri: String,
+    },
 }

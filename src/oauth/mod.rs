@@ -56,10 +56,11 @@ use crate::client::Client;
 use crate::context::ApiContext;
 use crate::environment::Environment;
 use crate::error::{Error, Result, excerpt};
-use crate::models::User;
+use crate::models::{OauthClient, User};
 use crate::secret::{AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState};
 
 pub(crate) mod error;
+mod redirect;
 
 pub use error::OAuthError;
 
@@ -112,6 +113,42 @@ impl OAuthConfig {
             client_secret,
             redirect_uri,
         })
+    }
+
+    /// Settings for a registered OAuth client (from
+    /// [`OauthClients::get`](crate::OauthClients::get) or
+    /// [`ensure_active`](crate::OauthClients::ensure_active)), after a
+    /// preflight: `redirect_uri` must equal one of its callback URLs exactly.
+    /// A near miss (case of the host, a trailing slash, `www.`, the scheme,
+    /// a default port, a query) is [`OAuthError::RedirectUriNearMiss`],
+    /// naming the registered URL; no match at all is
+    /// [`OAuthError::RedirectUriNotRegistered`]. Either would otherwise
+    /// surface only in bunq's app, as "Connection not found".
+    ///
+    /// ```
+    /// # fn run(oauth_client: &bunq_oauth::OauthClient) -> bunq_oauth::Result<()> {
+    /// use bunq_oauth::{Error, OAuthConfig, OAuthError};
+    /// match OAuthConfig::for_client(oauth_client, "https://app.example/oauth/callback/") {
+    ///     Err(Error::OAuth(OAuthError::RedirectUriNearMiss { registered, .. })) => {
+    ///         println!("did you mean {registered}?");
+    ///     }
+    ///     other => { other?; }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn for_client(oauth_client: &OauthClient, redirect_uri: impl Into<String>) -> Result<Self> {
+        let redirect_uri = redirect_uri.into();
+        let registered: Vec<&str> = oauth_client
+            .callback_urls
+            .iter()
+            .map(|u| u.url.as_str())
+            .collect();
+        redirect::check(&redirect_uri, &registered)?;
+        Self::new(
+            oauth_client.client_id.clone(),
+            oauth_client.secret.clone(),
+            redirect_uri,
+        )
     }
 
     /// The public client id.

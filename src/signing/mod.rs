@@ -58,6 +58,11 @@ pub enum SigningPolicy {
     Required,
     /// Every request that has a body, besides the required ones.
     AllWithBody,
+    /// Every authenticated request, `GET` and `DELETE` included (a request
+    /// without a body signs zero bytes), as bunq's SDKs and its older
+    /// documentation do. A client switches an installation to this by itself
+    /// when bunq answers that a signature is required.
+    All,
 }
 
 impl SigningPolicy {
@@ -67,7 +72,11 @@ impl SigningPolicy {
             || ((method == Method::POST || method == Method::PUT)
                 && segments().any(|s| s.contains("payment")))
             || (method == Method::PUT && segments().any(|s| s == "request-response"));
-        required || (self == SigningPolicy::AllWithBody && has_body)
+        match self {
+            SigningPolicy::Required => required,
+            SigningPolicy::AllWithBody => required || has_body,
+            SigningPolicy::All => true,
+        }
     }
 }
 
@@ -902,5 +911,12 @@ sjMn2+bWn6TNOHyKYQIDAQAB
         let all = SigningPolicy::AllWithBody;
         assert!(all.must_sign(&Method::POST, "/v1/user/1/oauth-client", true));
         assert!(!all.must_sign(&Method::GET, "/v1/user/1/oauth-client", false));
+        let every = SigningPolicy::All;
+        assert!(every.must_sign(&Method::GET, "/v1/user/1/oauth-client", false));
+        assert!(every.must_sign(
+            &Method::DELETE,
+            "/v1/user/1/oauth-client/2/callback-url/3",
+            false
+        ));
     }
 }

@@ -1,0 +1,71 @@
+//! A bunq that wants every request signed (its older documentation; the
+//! fake with `require_signatures`): the client signs GET and DELETE too when
+//! asked, and learns it from bunq's first 466 by itself.
+
+use bunq_oauth::{ApiContext, Client, Session, SigningPolicy};
+use bunq_oauth_fake::{FakeBunq, FakeConfig};
+
+async fn strict_fake() -> FakeBunq {
+    FakeBunq::start_with(FakeConfig::default().require_signatures(true))
+        .await
+        .unwrap()
+}
+
+fn client(fake: &FakeBunq, policy: SigningPolicy) -> Client {
+    Client::builder()
+        .environment(fake.environment())
+        .signing_policy(policy)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signing_everything_satisfies_a_strict_bunq_from_the_first_request() {
+    let fake = strict_fake().await;
+    let client = client(&fake, SigningPolicy::All);
+    let owner = Session::new(
+        &client,
+        ApiContext::create(&client, fake.owner_api_key(), "strict")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let id = owner.oauth_clients().create().await.unwrap();
+    owner.oauth_clients().get(id).await.unwrap();
+    let url = owner
+        .callback_urls(id)
+        .create("https://app.example/cb")
+        .await
+        .unwrap();
+    owner.callback_urls(id).delete(url).await.unwrap();
+    owner.monetary_accounts().list().await.unwrap();
+    assert_eq!(fake.stats().unsigned_refused, 0);
+}
+
+#[tokio::test]
+async fn the_first_466_makes_the_installation_sign_everything_from_then_on() {
+    let fake = strict_fake().await;
+    let client = client(&fake, SigningPolicy::Required);
+    let context = ApiContext::create(&client, fake.owner_api_key(), "learns")
+        .await
+        .unwrap();
+    let owner = Session::new(&client, context.clone()).unwrap();
+    // An unsigned GET is refused once (nothing handled), then sent signed.
+    let page = owner.oauth_clients().list().await.unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(fake.stats().unsigned_refused, 1);
+    // From then on every request of this installation is signed, through
+    // any session over it, DELETE included.
+    let id = owner.oauth_clients().create().await.unwrap();
+    let again = Session::new(&client, context).unwrap();
+    let url = again
+        .callback_urls(id)
+        .create("https://app.example/cb")
+        .await
+        .unwrap();
+    again.callback_urls(id).delete(url).await.unwrap();
+    assert_eq!(fake.stats().unsigned_refused, 1);
+    // A write refused with 466 was not handled, so sending it again after
+    // signing made one OAuth client, not two.
+    assert_eq!(fake.stats().oauth_clients, 1);
+}
