@@ -214,21 +214,7 @@ async fn receive_redirect(
                     .await;
                 continue;
             }
-            // bunq sends `error=` when the user (or bunq) refused.
-            let denied = target
-                .split_once('?')
-                .is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("error=")));
-            let (status, page) = if denied {
-                (
-                    "403 Forbidden",
-                    "bunq-oauth: access was refused at bunq, so nothing was authorized. You can close this window.",
-                )
-            } else {
-                (
-                    "200 OK",
-                    "bunq-oauth received the authorization. You can close this window.",
-                )
-            };
+            let (status, page) = redirect_page(&target);
             let answer = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
                 page.len()
@@ -243,6 +229,25 @@ async fn receive_redirect(
             "no redirect arrived within {} s",
             timeout.as_secs()
         ))),
+    }
+}
+
+/// The page the browser shows after bunq's redirect: bunq sends `error=`
+/// when the user (or bunq) refused.
+fn redirect_page(target: &str) -> (&'static str, &'static str) {
+    let denied = target
+        .split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("error=")));
+    if denied {
+        (
+            "403 Forbidden",
+            "bunq-oauth: access was refused at bunq, so nothing was authorized. You can close this window.",
+        )
+    } else {
+        (
+            "200 OK",
+            "bunq-oauth received the authorization. You can close this window.",
+        )
     }
 }
 
@@ -361,4 +366,23 @@ pub fn account_table(
         })
         .collect::<Vec<_>>();
     out.table(&["ID", "DESCRIPTION", "BALANCE", "IBAN", "TYPE"], &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_is_told_when_access_was_refused() {
+        let (status, page) = redirect_page("/callback?error=access_denied&state=s");
+        assert!(
+            status.starts_with("403") && page.contains("refused"),
+            "{page}"
+        );
+        let (status, page) = redirect_page("/callback?code=c&state=s");
+        assert!(
+            status.starts_with("200") && page.contains("received"),
+            "{page}"
+        );
+    }
 }

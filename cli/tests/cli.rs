@@ -222,6 +222,25 @@ fn every_subcommand_across_processes() {
     assert!(output.status.success(), "{}", stderr(&output));
     let callback_id = json(&output)["id"].as_u64().unwrap().to_string();
 
+    // The redirect preflight: a near miss of the registered URL stops before
+    // anyone is sent to bunq, and names the URL it nearly matches.
+    let output = run(fake.command(&owner).args([
+        "authorize",
+        "--paste",
+        "--redirect-uri",
+        "https://app.example/cb/",
+    ]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(
+        said.contains("`https://app.example/cb` is") && said.contains("trailing slash"),
+        "{said}"
+    );
+    assert!(
+        !stdout(&output).contains("oauth/auth?"),
+        "no authorize URL was shown"
+    );
+
     let output = run(fake.command(&owner).args([
         "callbacks",
         "update",
@@ -240,6 +259,44 @@ fn every_subcommand_across_processes() {
     assert_eq!(json(&output)[0]["url"], "https://app.example/cb2");
 
     let output = run(fake.command(&owner).args([
+        "--json",
+        "callbacks",
+        "show",
+        "--client",
+        &client_id,
+        &callback_id,
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = json(&output);
+    assert_eq!(shown["url"], "https://app.example/cb2");
+    assert_eq!(shown["id"].as_u64().unwrap().to_string(), callback_id);
+
+    let output = run(fake.command(&owner).args([
+        "callbacks",
+        "delete",
+        "--client",
+        &client_id,
+        &callback_id,
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("deleted callback URL"));
+    let output =
+        run(fake
+            .command(&owner)
+            .args(["--json", "callbacks", "list", "--client", &client_id]));
+    assert_eq!(json(&output), serde_json::json!([]));
+
+    // The old name still works.
+    let output = run(fake.command(&owner).args([
+        "--json",
+        "callbacks",
+        "add",
+        "--client",
+        &client_id,
+        "https://app.example/cb3",
+    ]));
+    let callback_id = json(&output)["id"].as_u64().unwrap().to_string();
+    let output = run(fake.command(&owner).args([
         "callbacks",
         "remove",
         "--client",
@@ -250,8 +307,8 @@ fn every_subcommand_across_processes() {
     let output =
         run(fake
             .command(&owner)
-            .args(["--json", "callbacks", "list", "--client", &client_id]));
-    assert_eq!(json(&output), serde_json::json!([]));
+            .args(["callbacks", "show", "--client", &client_id, &callback_id]));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 
     let output = run(fake
         .command(&owner)
@@ -402,4 +459,44 @@ fn every_subcommand_runs_with_an_in_process_fake() {
         "{connected}"
     );
     assert!(user.exists());
+}
+
+#[test]
+fn debug_logging_shows_one_line_per_request_without_colour_or_secrets() {
+    let output = run(bin()
+        .args(["--fake", "clients", "list"])
+        .env("BUNQ_OAUTH_LOG", "debug"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let log = stderr(&output);
+    let requests: Vec<&str> = log.lines().filter(|l| l.contains("bunq request")).collect();
+    // installation, device-server, session-server, then the list.
+    assert_eq!(requests.len(), 4, "{log}");
+    for line in &requests {
+        assert!(
+            line.contains("status=200") && line.contains("ms="),
+            "{line}"
+        );
+        assert!(line.contains("response_id="), "{line}");
+    }
+    assert!(requests[3].contains("method=GET") && requests[3].contains("/oauth-client"));
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes off a terminal: {log:?}"
+    );
+    // The fake's API keys and tokens never reach the log.
+    assert!(!log.contains("sandbox_"), "{log}");
+}
+
+#[test]
+fn sign_all_is_a_flag_and_an_environment_variable() {
+    let output = run(bin().args(["--fake", "--sign-all", "clients", "list"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(bin()
+        .args(["--fake", "clients", "list"])
+        .env("BUNQ_OAUTH_SIGN_ALL", "true"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(bin()
+        .args(["--fake", "clients", "list"])
+        .env("BUNQ_OAUTH_SIGN_ALL", "maybe"));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
