@@ -41,6 +41,8 @@ pub(crate) struct ClientInner {
     pub(crate) min_session_interval: Duration,
     pub(crate) limiter: Option<Limiter>,
     pub(crate) retry: RetryPolicy,
+    /// The longest a call may take in all (see [`ClientBuilder::deadline`]).
+    pub(crate) deadline: Duration,
     /// Installations (a hash of their token) that bunq told to sign every
     /// request: they keep doing so for the life of the client.
     signs_everything: Mutex<HashSet<u64>>,
@@ -111,6 +113,16 @@ pub struct ClientBuilder {
     min_session_interval: Duration,
     rate_limits: Option<RateLimits>,
     retry: RetryPolicy,
+    proxy: Proxy,
+    deadline: Duration,
+}
+
+/// Where requests go through a proxy: never unless asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Proxy {
+    None,
+    Url(String),
+    FromEnvironment,
 }
 
 impl Default for ClientBuilder {
@@ -129,6 +141,8 @@ impl Default for ClientBuilder {
             min_session_interval: Duration::from_secs(30),
             rate_limits: Some(RateLimits::default()),
             retry: RetryPolicy::default(),
+            proxy: Proxy::None,
+            deadline: Duration::from_secs(120),
         }
     }
 }
@@ -225,6 +239,35 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends `https://` requests through this proxy (an `http://` proxy
+    /// tunnels them with CONNECT, so it sees no content). Never used for
+    /// loopback hosts or plain `http://`. Without this (or
+    /// [`proxy_from_environment`](Self::proxy_from_environment)) no proxy is
+    /// used, whatever `HTTP_PROXY` or `HTTPS_PROXY` say.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Proxy::Url(url.into());
+        self
+    }
+
+    /// Sends `https://` requests through the proxy that `HTTPS_PROXY` (or
+    /// `https_proxy`) names, except for the hosts `NO_PROXY` lists. As with
+    /// [`proxy`](Self::proxy), loopback hosts and plain `http://` never go
+    /// through it.
+    pub fn proxy_from_environment(mut self) -> Self {
+        self.proxy = Proxy::FromEnvironment;
+        self
+    }
+
+    /// The longest one call may take in all: waiting for a place under
+    /// bunq's rate limits, the attempts, and the waits between retries
+    /// (default 120 s). A wait that would end past it is not started: the
+    /// call fails with [`Error::Timeout`] (a place never came free) or with
+    /// bunq's 429 (its `Retry-After` is too far away).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
     /// Validates the options and builds the client.
     pub fn build(self) -> Result<Client> {
         let mut headers = HeaderMap::new();
@@ -239,12 +282,19 @@ impl ClientBuilder {
                 .map_err(|_| Error::Config(format!("{name} is not a valid header value")))?;
             headers.insert(HeaderName::from_static(name), value);
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             // bunq answers API calls directly; a redirect would be a proxy's
             // doing and must not carry the session token elsewhere.
             .redirect(reqwest::redirect::Policy::none())
+            // reqwest would read HTTP_PROXY and friends by itself; only an
+            // explicit choice below sends anything through a proxy.
+            .no_proxy();
+        if let Some(proxy) = self.proxy.build()? {
+            http = http.proxy(proxy);
+        }
+        let http = http
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
@@ -259,9 +309,38 @@ impl ClientBuilder {
                 limiter: self.rate_limits.map(Limiter::new),
                 retry: self.retry,
                 signs_everything: Mutex::default(),
+                deadline: self.deadline,
             }),
         })
     }
+}
+
+impl Proxy {
+    fn build(&self) -> Result<Option<reqwest::Proxy>> {
+        let (url, no_proxy) = match self {
+            Proxy::None => return Ok(None),
+            Proxy::Url(url) => (url.clone(), None),
+            Proxy::FromEnvironment => {
+                let Some(url) = ["HTTPS_PROXY", "https_proxy"]
+                    .iter()
+                    .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+                else {
+                    return Ok(None);
+                };
+                (url, reqwest::NoProxy::from_env())
+            }
+        };
+        let proxy = url::Url::parse(&url)
+            .map_err(|e| Error::Config(format!("the proxy `{url}` is not a URL: {e}")))?;
+        let custom =
+            reqwest::Proxy::custom(move |target| goes_through_proxy(target).then(|| proxy.clone()));
+        Ok(Some(custom.no_proxy(no_proxy)))
+    }
+}
+
+/// Only encrypted traffic to another machine may pass a proxy.
+fn goes_through_proxy(target: &url::Url) -> bool {
+    target.scheme() == "https" && !crate::environment::is_loopback(target)
 }
 
 #[cfg(test)]
@@ -276,6 +355,26 @@ mod tests {
             .unwrap_err();
         assert!(
             matches!(err, Error::Config(ref m) if m.contains("user-agent")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_https_to_other_hosts_may_pass_a_proxy() {
+        let go = |u: &str| goes_through_proxy(&url::Url::parse(u).unwrap());
+        assert!(go("https://api.bunq.com/v1/user"));
+        assert!(!go("http://127.0.0.1:8080/v1/user"));
+        assert!(!go("https://127.0.0.1:8443/v1/user"));
+        assert!(!go("https://localhost/v1"));
+        assert!(!go("https://[::1]/v1"));
+        assert!(!go("http://api.example/v1"));
+    }
+
+    #[test]
+    fn a_bad_proxy_url_is_a_config_error() {
+        let err = Client::builder().proxy("not a url").build().unwrap_err();
+        assert!(
+            matches!(err, Error::Config(ref m) if m.contains("proxy")),
             "{err}"
         );
     }

@@ -189,6 +189,21 @@ struct ServerPublicKeyItem {
     server_public_key: String,
 }
 
+/// The longest session timeout taken as given: bunq's settings go up to
+/// days, and any server value beyond this is clamped, so no expiry
+/// computed from it can overflow.
+const MAX_SESSION_TIMEOUT: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+
+/// A user's `session_timeout` (seconds) as the session's timeout: the
+/// fallback when missing or zero, clamped to [`MAX_SESSION_TIMEOUT`].
+pub(crate) fn session_timeout(seconds: Option<u64>) -> Duration {
+    seconds
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs)
+        .unwrap_or(FALLBACK_SESSION_TIMEOUT)
+        .min(MAX_SESSION_TIMEOUT)
+}
+
 /// `POST /session-server` with the installation token, signed; returns the
 /// new session. Used at creation and for every renewal.
 pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Result<SessionState> {
@@ -209,11 +224,7 @@ pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Resul
     let envelope = Envelope::parse(&reply.body)?;
     let token = SessionToken::new(envelope.one::<TokenItem>("Token")?.token);
     let (user, user_json) = envelope.user()?;
-    let timeout = user
-        .session_timeout()
-        .filter(|s| *s > 0)
-        .map(Duration::from_secs)
-        .unwrap_or(FALLBACK_SESSION_TIMEOUT);
+    let timeout = session_timeout(user.session_timeout());
     Ok(SessionState {
         token,
         user,
@@ -352,7 +363,7 @@ impl ApiContext {
                 token: SessionToken::new(file.session.token),
                 user,
                 user_json: file.session.user,
-                timeout: Duration::from_secs(file.session.timeout_seconds),
+                timeout: session_timeout(Some(file.session.timeout_seconds)),
                 expires_at: file.session.expires_at,
             },
         })

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::oauth::error::OAuthError;
-use crate::redact::redact_json_text;
+use crate::redact::redact_text;
 use crate::signing::error::SignatureError;
 use crate::store::error::StoreError;
 
@@ -204,11 +204,11 @@ impl std::error::Error for ApiError {}
 const EXCERPT_CHARS: usize = 200;
 
 /// The start of a body for an error message: at most 200 characters, lossy
-/// UTF-8, secret-looking JSON values masked.
+/// UTF-8, secret-looking values (JSON or query style) masked.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
     let text = String::from_utf8_lossy(head);
-    let redacted = redact_json_text(&text);
+    let redacted = redact_text(&text);
     let mut out: String = redacted.chars().take(EXCERPT_CHARS).collect();
     if redacted.chars().count() > EXCERPT_CHARS || head.len() < body.len() {
         out.push('…');

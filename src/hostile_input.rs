@@ -126,6 +126,42 @@ proptest! {
     }
 
     #[test]
+    fn extreme_retry_after_values_give_a_bounded_wait(
+        seconds in prop_oneof![any::<u64>(), Just(u64::MAX), 0u64..100],
+        text in "\\PC{0,30}",
+    ) {
+        let policy = crate::retry::RetryPolicy::default();
+        for retry_after in [Some(seconds), text.trim().parse().ok(), None] {
+            let decision = crate::retry::for_status(
+                &policy,
+                &reqwest::Method::POST,
+                reqwest::StatusCode::TOO_MANY_REQUESTS,
+                retry_after,
+            );
+            let crate::retry::Retry::After(wait) = decision else {
+                panic!("a 429 is always retryable: {decision:?}");
+            };
+            // Bounded: a day and its jitter at most.
+            prop_assert!(wait <= std::time::Duration::from_secs(24 * 3600).mul_f64(1.1));
+        }
+    }
+
+    #[test]
+    fn extreme_session_timeouts_give_a_representable_expiry(seconds in any::<u64>()) {
+        let timeout = crate::context::session_timeout(Some(seconds));
+        prop_assert!(timeout > std::time::Duration::ZERO);
+        // The expiry computations of a session never overflow.
+        let _ = chrono::Utc::now() + timeout;
+    }
+
+    #[test]
+    fn redaction_never_panics_and_masks_query_secrets(text in "\\PC{0,300}", secret in "[a-z0-9]{12,24}") {
+        let _ = crate::redact::redact_text(&text);
+        let echoed = format!("{text} code={secret}&client_secret={secret}");
+        prop_assert!(!crate::redact::redact_text(&echoed).contains(&secret));
+    }
+
+    #[test]
     fn pagination_urls_and_redirects_never_panic(url in "\\PC{0,200}") {
         let _ = PageRequest::from_url(&url);
         let _ = crate::oauth::parse_callback(&url, &CsrfState::new("state"));

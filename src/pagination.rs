@@ -159,8 +159,11 @@ impl PageRequest {
 
 /// Every item of a list, page after page (200 per page, following
 /// `older_url`), fetched lazily: at most one page is held at a time. The
-/// stream ends after the oldest page, after the first error, or if bunq
-/// hands back the page it was just asked for (a stalled cursor).
+/// stream ends after the oldest page or the first error. bunq's ids only
+/// grow, so each `older_url` must point below the one before: a cursor that
+/// repeats, goes back up or leaves `older_id` out ends the stream with
+/// [`Error::UnexpectedEnvelope`](crate::Error::UnexpectedEnvelope), never in a
+/// loop.
 pub(crate) fn items<'a, T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T>> + 'a
 where
     T: 'a,
@@ -173,21 +176,33 @@ where
             return Ok::<_, crate::Error>(None);
         };
         let page = fetch(request.clone()).await?;
-        let older = page.older().map(|o| match o.count {
-            Some(_) => o,
-            None => o.count(MAX_PAGE_SIZE),
-        });
-        let older = match older {
-            Some(o) if o == request => {
-                tracing::warn!("bunq returned the same page cursor twice; stopping the listing");
-                None
-            }
-            other => other,
+        let older = match page.older() {
+            None => None,
+            Some(older) => Some(next_older(&request, older)?),
         };
         Ok(Some((page.items, (older, fetch))))
     })
     .map_ok(|items| futures::stream::iter(items.into_iter().map(Ok)))
     .try_flatten()
+}
+
+/// Checks that `older` moves below `current` and keeps the page size.
+fn next_older(current: &PageRequest, older: PageRequest) -> Result<PageRequest> {
+    let moves_down = match (older.older_id, current.older_id) {
+        (Some(next), Some(now)) => next < now,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if !moves_down {
+        return Err(crate::Error::unexpected(
+            "an older_url whose older_id is below the current page's",
+            format!("older_id {:?} after {:?}", older.older_id, current.older_id),
+        ));
+    }
+    Ok(match older.count {
+        Some(_) => older,
+        None => older.count(MAX_PAGE_SIZE),
+    })
 }
 
 /// The first item of `items` that `matches`, reading no further pages than needed.
@@ -224,5 +239,53 @@ mod tests {
             PageRequest::new().count(5000).query(),
             [("count", "200".to_string())]
         );
+    }
+
+    #[test]
+    fn the_cursor_must_move_to_older_items() {
+        let first = PageRequest::new().count(200);
+        let second = next_older(&first, PageRequest::new().older_than(500)).unwrap();
+        assert_eq!(second, PageRequest::new().older_than(500).count(200));
+        assert!(next_older(&second, PageRequest::new().older_than(499)).is_ok());
+        for bad in [
+            PageRequest::new().older_than(500),
+            PageRequest::new().older_than(501),
+            PageRequest::new().newer_than(10),
+        ] {
+            assert!(
+                matches!(
+                    next_older(&second, bad.clone()),
+                    Err(crate::Error::UnexpectedEnvelope { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn alternating_cursors_end_in_an_error_not_a_loop() {
+        use futures::StreamExt;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let calls = AtomicU64::new(0);
+        // A server that alternates between two cursors forever.
+        let stream = items(|_| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let older_id = if n.is_multiple_of(2) { 10 } else { 20 };
+                Ok(Page::new(
+                    vec![n],
+                    Pagination {
+                        older_url: Some(format!("/v1/x?count=200&older_id={older_id}")),
+                        ..Pagination::default()
+                    },
+                ))
+            }
+        });
+        let collected: Vec<Result<u64>> = stream.take(10).collect().await;
+        assert!(collected.len() < 10, "{collected:?}");
+        assert!(matches!(
+            collected.last(),
+            Some(Err(crate::Error::UnexpectedEnvelope { .. }))
+        ));
     }
 }

@@ -80,6 +80,9 @@ impl RetryPolicy {
     }
 }
 
+/// The longest `Retry-After` taken as given (a day).
+const MAX_RETRY_AFTER_SECS: u64 = 24 * 60 * 60;
+
 /// Why a failed attempt may be sent again, if it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Retry {
@@ -107,10 +110,11 @@ pub(crate) fn for_status(
 ) -> Retry {
     if status == StatusCode::TOO_MANY_REQUESTS {
         // Refused by the rate limiter: not handled, safe for any method.
+        // Any server value is clamped: a day is past every deadline anyway.
         let wait = retry_after
-            .map(Duration::from_secs)
+            .map(|seconds| Duration::from_secs(seconds.min(MAX_RETRY_AFTER_SECS)))
             .unwrap_or(policy.rate_limited_wait);
-        return Retry::After(wait + wait.mul_f64(0.1 * jitter()));
+        return Retry::After(wait.saturating_add(wait.mul_f64(0.1 * jitter())));
     }
     if status.is_server_error() && is_idempotent(method) {
         return Retry::Backoff;

@@ -281,7 +281,7 @@ impl Session {
                 ..Default::default()
             }),
             Credentials::Context(renewing) => {
-                let expiring = renewing.lock().session.expires_at - RENEW_MARGIN <= Utc::now();
+                let expiring = renewing.lock().session.expires_at <= Utc::now() + RENEW_MARGIN;
                 if expiring {
                     tracing::info!("the bunq session is about to expire; renewing");
                     renewing.renew(&self.inner.client, None).await?;
@@ -327,7 +327,7 @@ impl Renewing {
         let mut last = self.renewal.lock().await;
         {
             let context = self.lock();
-            let fresh = context.session.expires_at - RENEW_MARGIN > Utc::now();
+            let fresh = context.session.expires_at > Utc::now() + RENEW_MARGIN;
             let replaced =
                 stale.is_some_and(|s| s.expose_secret() != context.session.token.expose_secret());
             if replaced || (stale.is_none() && fresh) {
@@ -380,7 +380,7 @@ async fn renew_in_store(
                     let refused = stale.as_ref().is_some_and(|s| {
                         s.expose_secret() == current.session.token.expose_secret()
                     });
-                    let fresh = current.session.expires_at - RENEW_MARGIN > Utc::now();
+                    let fresh = current.session.expires_at > Utc::now() + RENEW_MARGIN;
                     if fresh && !refused {
                         tracing::info!("adopted the session another handle on the store opened");
                         return Ok(current);

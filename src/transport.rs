@@ -48,6 +48,10 @@ struct Attempt {
     /// Why the request could not be signed: the generated client's hook can
     /// only return a string, so the typed error waits here.
     signing_error: Option<SignatureError>,
+    /// Set when the call's deadline passed while it waited for a place under
+    /// the rate limits (the hook can only return an answer, so it returns a
+    /// stand-in and the typed error waits here).
+    deadline_passed: Option<std::time::Duration>,
 }
 
 impl fmt::Debug for CallContext {
@@ -92,6 +96,9 @@ async fn execute(
     last_attempt: &Mutex<Attempt>,
 ) -> reqwest::Result<reqwest::Response> {
     let method = request.method().clone();
+    let started = tokio::time::Instant::now();
+    // `None`: a deadline too far away to represent, so no deadline.
+    let deadline = started.checked_add(client.deadline);
     let mut retries = 0;
     loop {
         // Held until the answer's headers arrive (see pacing::Limiter).
@@ -101,11 +108,19 @@ async fn execute(
                     .headers()
                     .get("x-bunq-client-authentication")
                     .map(|v| v.as_bytes());
-                Some(
-                    limiter
-                        .acquire(&method, request.url().path(), credential)
-                        .await,
-                )
+                let acquire = limiter.acquire(&method, request.url().path(), credential);
+                let permit = match deadline {
+                    Some(deadline) => tokio::time::timeout_at(deadline, acquire).await.ok(),
+                    None => Some(acquire.await),
+                };
+                let Some(permit) = permit else {
+                    last_attempt
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .deadline_passed = Some(started.elapsed());
+                    return Ok(stand_in_answer());
+                };
+                Some(permit)
             }
             None => None,
         };
@@ -161,7 +176,6 @@ async fn execute(
         let Some(mut next) = again.filter(|_| decision != Retry::No) else {
             return result;
         };
-        retries += 1;
         let wait = match (decision, &client.limiter) {
             // Without Retry-After, wait at least the endpoint's window (30 s
             // for session-server), or the retry would meet the same limit.
@@ -169,8 +183,20 @@ async fn execute(
                 wait.max(limiter.window(&method, next.url().path()))
             }
             (Retry::After(wait), _) => wait,
-            _ => client.retry.backoff(retries),
+            _ => client.retry.backoff(retries + 1),
         };
+        // A wait that would end past the call's deadline is not started: the
+        // answer stands (bunq's 429 says how long it wanted).
+        let ends_past_deadline = deadline.is_some_and(|deadline| {
+            tokio::time::Instant::now()
+                .checked_add(wait)
+                .is_none_or(|end| end > deadline)
+        });
+        if ends_past_deadline {
+            tracing::warn!(%method, path = next.url().path(), wait_ms = wait.as_millis() as u64, "not retrying: the wait would end past the call's deadline");
+            return result;
+        }
+        retries += 1;
         let reason = match &result {
             Ok(response) => format!("HTTP {}", response.status().as_u16()),
             Err(err) if err.is_connect() => "connection failed".to_owned(),
@@ -187,6 +213,18 @@ async fn execute(
 }
 
 const REQUEST_ID: &str = "x-bunq-client-request-id";
+
+/// What the hook returns when a call's deadline passed before it could be
+/// sent; never decoded: the stashed `deadline_passed` turns it into
+/// [`Error::Timeout`].
+fn stand_in_answer() -> reqwest::Response {
+    reqwest::Response::from(
+        http::Response::builder()
+            .status(http::StatusCode::SERVICE_UNAVAILABLE)
+            .body(Vec::<u8>::new())
+            .unwrap_or_default(),
+    )
+}
 
 /// Puts bunq's headers, the query and (where the policy says so) the body
 /// signature on a built request. The signature covers the exact body bytes
@@ -293,6 +331,7 @@ impl Client {
             Err(progenitor_client::Error::ErrorResponse(response)) => response,
             Err(other) => return Err(name_attempt(from_generated(other), &last_attempt)),
         };
+        deadline_passed(&last_attempt)?;
         self.finish(response, &options)
             .await
             .map_err(|e| name_attempt(e, &last_attempt))
@@ -320,6 +359,7 @@ impl Client {
         let response = execute(&self.inner, request, &ctx.last_attempt)
             .await
             .map_err(|e| name_attempt(transport_error(e), &ctx.last_attempt))?;
+        deadline_passed(&ctx.last_attempt)?;
         self.finish(ResponseValue::stream(response), &options)
             .await
             .map_err(|e| name_attempt(e, &ctx.last_attempt))
@@ -344,6 +384,7 @@ impl Client {
         let response = execute(&self.inner, request, &last_attempt)
             .await
             .map_err(|e| name_attempt(transport_error(e.without_url()), &last_attempt))?;
+        deadline_passed(&last_attempt)?;
         let status = response.status().as_u16();
         let body = read_response(response, self.inner.max_response_bytes)
             .await
@@ -420,6 +461,24 @@ pub(crate) fn transport_error(err: reqwest::Error) -> Error {
             request_id: None,
             source: Box::new(err),
         }
+    }
+}
+
+/// [`Error::Timeout`] if the call's deadline passed while it waited for a
+/// place under the rate limits (nothing was sent).
+fn deadline_passed(last_attempt: &Mutex<Attempt>) -> Result<()> {
+    let last = last_attempt.lock().unwrap_or_else(|p| p.into_inner());
+    match last.deadline_passed {
+        None => Ok(()),
+        Some(waited) => Err(Error::Timeout {
+            sent: false,
+            request_id: last.request_id.clone(),
+            source: format!(
+                "waited {} ms for a place under bunq's rate limits: the call's deadline passed",
+                waited.as_millis()
+            )
+            .into(),
+        }),
     }
 }
 

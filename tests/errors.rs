@@ -249,3 +249,65 @@ async fn plain_http_to_a_non_loopback_host_is_refused() {
     .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn an_extreme_retry_after_is_an_error_at_once_not_a_panic_or_a_sleep() {
+    for retry_after in ["18446744073709551615", "100000000"] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/v1/user/1/oauth-client/789");
+                then.status(429)
+                    .header("retry-after", retry_after)
+                    .body(r#"{"Error":[{"error_description":"Too many requests."}]}"#);
+            })
+            .await;
+        let started = std::time::Instant::now();
+        let err = session_with(&server, |b| {
+            b.retry_policy(bunq_oauth::RetryPolicy::default())
+        })
+        .oauth_clients()
+        .get(OauthClientId(789))
+        .await
+        .unwrap_err();
+        assert_eq!(err.status(), Some(429), "{retry_after}: {err:?}");
+        assert!(err.to_string().contains("Too many requests"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{retry_after}");
+    }
+}
+
+#[tokio::test]
+async fn a_wait_for_a_place_past_the_deadline_is_a_timeout_that_sent_nothing() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1/user/1/oauth-client/789");
+            then.status(200)
+                .body(r#"{"Response":[{"OauthClient":{"id":789,"status":"ACTIVE","client_id":"c","secret":"s","callback_url":[]}}]}"#);
+        })
+        .await;
+    let limits =
+        bunq_oauth::RateLimits::uniform(bunq_oauth::Limit::new(1, Duration::from_secs(60)));
+    let session = session_with(&server, |b| {
+        b.rate_limits(Some(limits))
+            .deadline(Duration::from_millis(500))
+    });
+    session
+        .oauth_clients()
+        .get(OauthClientId(789))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = session
+        .oauth_clients()
+        .get(OauthClientId(789))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { sent: false, .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        mock.calls_async().await,
+        1,
+        "the second call was never sent"
+    );
+}

@@ -135,6 +135,57 @@ fn a_denied_authorization_is_typed() {
 }
 
 #[test]
+fn a_forged_denial_without_the_state_is_a_state_mismatch() {
+    let state = CsrfState::new("kept");
+    for forged in [
+        "/callback?error=access_denied",
+        "/callback?error=access_denied&state=other",
+    ] {
+        let err = parse_callback(forged, &state).unwrap_err();
+        assert!(
+            matches!(err, Error::OAuth(OAuthError::StateMismatch)),
+            "{forged}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn remote_denial_text_loses_its_control_characters() {
+    let state = CsrfState::new("s");
+    let err = parse_callback(
+        "/callback?state=s&error=access%1B%5B2J_denied&error_description=%1B%5B31mRun+this%07%0Anow",
+        &state,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(!text.chars().any(char::is_control), "{text:?}");
+    assert!(text.contains("access[2J_denied"), "{text:?}");
+}
+
+#[test]
+fn a_redirect_uri_must_be_https_except_on_loopback() {
+    let secret = || ClientSecret::new("s");
+    for ok in [
+        "https://app.example/cb",
+        "http://127.0.0.1:8765/callback",
+        "http://localhost/cb",
+    ] {
+        assert!(OAuthConfig::new("id", secret(), ok).is_ok(), "{ok}");
+    }
+    for bad in [
+        "http://app.example/cb",
+        "http://10.0.0.2/cb",
+        "ftp://app.example/cb",
+        "not a url",
+    ] {
+        assert!(
+            matches!(OAuthConfig::new("id", secret(), bad), Err(Error::Config(_))),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
 fn a_missing_code_or_a_malformed_redirect_is_typed() {
     let state = CsrfState::new("s");
     let err = parse_callback("https://app.example/cb?state=s", &state).unwrap_err();
@@ -251,6 +302,34 @@ async fn a_non_oauth_failure_of_the_token_endpoint_keeps_the_status() {
     assert!(
         matches!(&err, Error::OAuth(OAuthError::TokenEndpoint { status: 502, body_excerpt }) if body_excerpt.contains("Bad Gateway")),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_error_page_that_echoes_the_request_does_not_leak_the_code_or_secret() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/token");
+            then.status(400).body(
+                "<html><h1>Bad Request</h1><p>POST /v1/token?grant_type=authorization_code\
+                 &code=code-echoed-123&redirect_uri=x&client_id=client_abc123def456\
+                 &client_secret=secret_xyz789uvw012</p></html>",
+            );
+        })
+        .await;
+    let err = config()
+        .exchange_code(
+            &client_at(&server),
+            &AuthorizationCode::new("code-echoed-123"),
+        )
+        .await
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("Bad Request"), "{text}");
+    assert!(
+        !text.contains("code-echoed-123") && !text.contains("secret_xyz789uvw012"),
+        "{text}"
     );
 }
 

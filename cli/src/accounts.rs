@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bunq_oauth::{ApiContext, OAuthConfig, OAuthError, Session, User, parse_callback};
+use bunq_oauth::{
+    ApiContext, AuthorizationCode, CsrfState, OAuthConfig, OAuthError, Session, User,
+    parse_callback,
+};
 use clap::Args;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -93,13 +96,24 @@ pub async fn authorize(
         .await?;
     // The preflight: a near miss of a registered callback URL is an error
     // (bunq's app would say "Connection not found"); a new one is registered.
+    // The listener's own loopback URL is registered for this flow only.
+    let mut temporary = None;
     let config = match OAuthConfig::for_client(&oauth_client, &redirect_uri) {
         Err(bunq_oauth::Error::OAuth(OAuthError::RedirectUriNotRegistered { .. })) => {
-            out.wait(
-                "registering the redirect URL",
-                owner.callback_urls(oauth_client.id).create(&redirect_uri),
-            )
-            .await?;
+            let id = out
+                .wait(
+                    "registering the redirect URL",
+                    owner.callback_urls(oauth_client.id).create(&redirect_uri),
+                )
+                .await?;
+            if args.redirect_uri.is_none() {
+                out.note(&format!(
+                    "registered {redirect_uri} for this authorization only; it is removed afterwards"
+                ));
+                temporary = Some(id);
+            } else {
+                out.note(&format!("registered {redirect_uri} as a callback URL"));
+            }
             OAuthConfig::new(
                 oauth_client.client_id.clone(),
                 oauth_client.secret.clone(),
@@ -108,50 +122,33 @@ pub async fn authorize(
         }
         other => other?,
     };
-    let request = config.authorize_url(target.client.environment())?;
-    out.note(&format!(
-        "Open this URL (or scan the QR code with the bunq app) to authorize:
-
-{}
-",
-        request.url()
-    ));
-    if let Ok(qr) = qr_code(request.url().as_str()) {
-        out.note(&qr);
-    }
-
-    // With the built-in fake there is no person to click: act as the browser.
-    if target.fake.is_some() && listener.is_some() {
-        let url = request.url().to_string();
-        tokio::spawn(async move {
-            if let Err(e) = reqwest::get(url).await {
-                tracing::warn!("the simulated browser could not follow the redirect: {e}");
-            }
-        });
-    }
-
-    let redirect = match listener {
-        Some(listener) => {
-            out.wait(
-                "waiting for bunq's redirect",
-                receive_redirect(listener, Duration::from_secs(args.timeout)),
+    // The code is exchanged before a temporary callback URL goes: bunq
+    // checks the redirect URI at the exchange too.
+    let token = async {
+        let code = receive_code(target, &config, listener, &args, out).await?;
+        let token = out
+            .wait(
+                "exchanging the code",
+                config.exchange_code(&target.client, &code),
             )
-            .await?
+            .await?;
+        Ok::<_, CliError>(token)
+    }
+    .await;
+    if let Some(id) = temporary {
+        let removed = owner.callback_urls(oauth_client.id).delete(id).await;
+        match removed {
+            Ok(()) => out.note(&format!(
+                "removed the temporary callback URL {redirect_uri}"
+            )),
+            Err(e) => out.note(&format!(
+                "could not remove the temporary callback URL {redirect_uri} (id {id}): {e}; \
+                 remove it with `bunq-oauth callbacks delete --client {} {id}`",
+                oauth_client.id
+            )),
         }
-        None => {
-            out.note("Paste the URL bunq redirected to:");
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line)?;
-            line.trim().to_owned()
-        }
-    };
-    let code = parse_callback(&redirect, request.state())?;
-    let token = out
-        .wait(
-            "exchanging the code",
-            config.exchange_code(&target.client, &code),
-        )
-        .await?;
+    }
+    let token = token?;
     let user_context = out
         .wait(
             "connecting as the user (installation, device, session)",
@@ -181,50 +178,101 @@ pub async fn authorize(
     }
 }
 
-/// Accepts one HTTP request on the loopback listener and returns its target
-/// (path and query), answering the browser with a short page.
+/// Shows the authorize link and waits for the authorization code: from the
+/// loopback listener, or pasted.
+async fn receive_code(
+    target: &Target,
+    config: &OAuthConfig,
+    listener: Option<tokio::net::TcpListener>,
+    args: &AuthorizeArgs,
+    out: &Output,
+) -> Result<AuthorizationCode, CliError> {
+    let request = config.authorize_url(target.client.environment())?;
+    out.note(&format!(
+        "Open this URL (or scan the QR code with the bunq app) to authorize:
+
+{}
+",
+        request.url()
+    ));
+    if let Ok(qr) = qr_code(request.url().as_str()) {
+        out.note(&qr);
+    }
+    // With the built-in fake there is no person to click: act as the browser.
+    if target.fake.is_some() && listener.is_some() {
+        let url = request.url().to_string();
+        tokio::spawn(async move {
+            // The fake is on loopback: no proxy from the environment.
+            let browser = reqwest::Client::builder().no_proxy().build();
+            let followed = match browser {
+                Ok(browser) => browser.get(url).send().await.map(drop),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = followed {
+                tracing::warn!("the simulated browser could not follow the redirect: {e}");
+            }
+        });
+    }
+    match listener {
+        Some(listener) => {
+            out.wait(
+                "waiting for bunq's redirect",
+                receive_redirect(
+                    listener,
+                    request.state().clone(),
+                    Duration::from_secs(args.timeout),
+                ),
+            )
+            .await
+        }
+        None => {
+            out.note("Paste the URL bunq redirected to:");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            Ok(parse_callback(line.trim(), request.state())?)
+        }
+    }
+}
+
+/// How long one connection to the listener may take to send its request.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves the loopback listener until a request carries this flow's `state`
+/// (with a code, or bunq's refusal), answering each browser with a short
+/// page. Connections are served concurrently, each with a read timeout, so a
+/// silent one blocks nobody; a request for another host, another path or
+/// another state is answered and ignored, never taken as the redirect.
 async fn receive_redirect(
     listener: tokio::net::TcpListener,
+    state: CsrfState,
     timeout: Duration,
-) -> Result<String, CliError> {
-    let accept = async {
+) -> Result<AuthorizationCode, CliError> {
+    let port = listener.local_addr()?.port();
+    let (sender, mut received) = tokio::sync::mpsc::channel(1);
+    let serve = async {
         loop {
-            let (mut stream, _) = listener.accept().await?;
-            let mut head = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-                let n = stream.read(&mut buf).await?;
-                if n == 0 {
-                    break;
+            let (stream, _) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => return e,
+            };
+            let (state, sender) = (state.clone(), sender.clone());
+            tokio::spawn(async move {
+                if let Some(outcome) = serve_one(stream, port, &state).await {
+                    let _ = sender.send(outcome).await;
                 }
-                head.extend_from_slice(&buf[..n]);
-            }
-            let text = String::from_utf8_lossy(&head);
-            let target = text
-                .lines()
-                .next()
-                .and_then(|line| line.split_whitespace().nth(1))
-                .unwrap_or("")
-                .to_owned();
-            if !target.starts_with("/callback") {
-                let _ = stream
-                    .write_all(
-                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                    )
-                    .await;
-                continue;
-            }
-            let (status, page) = redirect_page(&target);
-            let answer = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-                page.len()
-            );
-            let _ = stream.write_all(answer.as_bytes()).await;
-            return Ok::<_, std::io::Error>(target);
+            });
         }
     };
-    match tokio::time::timeout(timeout, accept).await {
-        Ok(result) => Ok(result?),
+    let outcome = async {
+        tokio::select! {
+            error = serve => Err::<_, CliError>(CliError::Io(error)),
+            outcome = received.recv() => Ok(outcome),
+        }
+    };
+    match tokio::time::timeout(timeout, outcome).await {
+        Ok(Ok(Some(result))) => Ok(result?),
+        Ok(Ok(None)) => Err(CliError::Usage("the listener stopped".into())),
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(CliError::Usage(format!(
             "no redirect arrived within {} s",
             timeout.as_secs()
@@ -232,13 +280,79 @@ async fn receive_redirect(
     }
 }
 
-/// The page the browser shows after bunq's redirect: bunq sends `error=`
-/// when the user (or bunq) refused.
-fn redirect_page(target: &str) -> (&'static str, &'static str) {
-    let denied = target
-        .split_once('?')
-        .is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("error=")));
-    if denied {
+/// Reads one request and answers it; returns the flow's outcome if the
+/// request carried this flow's state.
+async fn serve_one(
+    mut stream: tokio::net::TcpStream,
+    port: u16,
+    state: &CsrfState,
+) -> Option<Result<AuthorizationCode, bunq_oauth::Error>> {
+    let head = tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let target = text
+        .lines()
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .unwrap_or("")
+        .to_owned();
+    let host = text.lines().skip(1).find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("host")
+            .then(|| value.trim().to_owned())
+    });
+    // The browser names this listener; anything else (a page elsewhere
+    // rebinding a name to 127.0.0.1) is not bunq's redirect.
+    let own_host = host.as_deref().is_some_and(|h| {
+        h == format!("127.0.0.1:{port}") || h.eq_ignore_ascii_case(&format!("localhost:{port}"))
+    });
+    let outcome = if !own_host || !target.starts_with("/callback") {
+        None
+    } else {
+        match parse_callback(&target, state) {
+            Err(bunq_oauth::Error::OAuth(OAuthError::StateMismatch)) => None,
+            other => Some(other),
+        }
+    };
+    let (status, page) = match &outcome {
+        None if !own_host => ("421 Misdirected Request", "Not this listener."),
+        None if !target.starts_with("/callback") => ("404 Not Found", "Not found."),
+        None => (
+            "400 Bad Request",
+            "This link does not belong to the authorization bunq-oauth is waiting for.",
+        ),
+        Some(Ok(_)) => redirect_page(false),
+        Some(Err(_)) => redirect_page(true),
+    };
+    let answer = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let _ = stream.write_all(answer.as_bytes()).await;
+    outcome
+}
+
+/// The request line and headers, at most 16 KiB.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    Ok(head)
+}
+
+/// The page the browser shows after this flow's redirect: whether access
+/// was refused (or the redirect was unusable) or the code arrived.
+fn redirect_page(refused: bool) -> (&'static str, &'static str) {
+    if refused {
         (
             "403 Forbidden",
             "bunq-oauth: access was refused at bunq, so nothing was authorized. You can close this window.",
@@ -374,12 +488,12 @@ mod tests {
 
     #[test]
     fn the_browser_is_told_when_access_was_refused() {
-        let (status, page) = redirect_page("/callback?error=access_denied&state=s");
+        let (status, page) = redirect_page(true);
         assert!(
             status.starts_with("403") && page.contains("refused"),
             "{page}"
         );
-        let (status, page) = redirect_page("/callback?code=c&state=s");
+        let (status, page) = redirect_page(false);
         assert!(
             status.starts_with("200") && page.contains("received"),
             "{page}"

@@ -199,6 +199,8 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
 async fn follow_redirect(url: &str) -> Result<String, CliError> {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // The fake is on loopback: no proxy from the environment.
+        .no_proxy()
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| CliError::Usage(format!("cannot build the browser stand-in: {e}")))?;

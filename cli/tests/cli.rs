@@ -336,23 +336,60 @@ fn every_subcommand_across_processes() {
     // Read stderr to its end on another thread (the QR code follows the URL).
     let (sender, receiver) = std::sync::mpsc::channel();
     let stderr_pipe = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
         for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
             if line.starts_with("http://") && line.contains("/oauth/auth?") {
-                let _ = sender.send(line);
+                let _ = sender.send(line.clone());
             }
+            all.push_str(&line);
+            all.push('\n');
         }
+        all
     });
     let authorize_url = receiver
         .recv_timeout(std::time::Duration::from_secs(30))
         .expect("the authorize URL is printed");
+    // The listener cannot be hijacked by another local process: a silent
+    // connection blocks nothing, and a forged denial, a wrong state or
+    // another Host is answered and ignored.
+    let port = listener_port(&authorize_url);
+    let silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let own = format!("127.0.0.1:{port}");
+    assert_eq!(
+        raw_get(port, &own, "/callback?error=access_denied&state=forged"),
+        400
+    );
+    assert_eq!(raw_get(port, &own, "/callback?error=access_denied"), 400);
+    assert_eq!(raw_get(port, &own, "/callback?code=c&state=forged"), 400);
+    assert_eq!(
+        raw_get(port, "evil.example", "/callback?code=c&state=x"),
+        421
+    );
+    assert_eq!(raw_get(port, &own, "/favicon.ico"), 404);
     let status = reqwest::blocking_get(&authorize_url);
+    drop(silent);
     assert!(status.is_ok(), "{status:?}");
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", stdout(&output));
     let connected = json(&output);
     assert_eq!(connected["type"], "UserApiKey");
     assert!(user.exists());
+    // The listener's loopback callback URL was registered for the flow only.
+    let said = reader.join().unwrap();
+    assert!(
+        said.contains("removed the temporary callback URL"),
+        "{said}"
+    );
+    let output = run(fake.command(&owner).args(["--json", "clients", "list"]));
+    for client in json(&output).as_array().unwrap() {
+        for url in client["callback_urls"].as_array().unwrap() {
+            assert!(
+                !url["url"].as_str().unwrap().contains(&format!(":{port}/")),
+                "{url}"
+            );
+        }
+    }
 
     let output = run(fake.command(&user).args(["--json", "whoami"]));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -396,6 +433,36 @@ fn plain_http_to_a_remote_host_is_refused() {
         "{}",
         stderr(&output)
     );
+}
+
+/// The port of the loopback listener, from the authorize URL's redirect_uri.
+fn listener_port(authorize_url: &str) -> u16 {
+    let url = url::Url::parse(authorize_url).unwrap();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    url::Url::parse(&redirect).unwrap().port().unwrap()
+}
+
+/// One GET with a chosen Host header, as any local process could send it;
+/// returns the status.
+fn raw_get(port: u16, host: &str, target: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
 }
 
 /// A tiny blocking GET that follows redirects, standing in for a browser.
@@ -499,4 +566,23 @@ fn sign_all_is_a_flag_and_an_environment_variable() {
         .args(["--fake", "clients", "list"])
         .env("BUNQ_OAUTH_SIGN_ALL", "maybe"));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
+fn proxy_variables_never_carry_loopback_traffic() {
+    // A "proxy" that counts the connections it gets.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", proxy.local_addr().unwrap());
+    proxy.set_nonblocking(true).unwrap();
+    let output = run(bin()
+        .arg("demo")
+        .env("HTTP_PROXY", &address)
+        .env("http_proxy", &address)
+        .env("HTTPS_PROXY", &address)
+        .env("ALL_PROXY", &address));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        proxy.accept().is_err(),
+        "the demo's API keys and tokens went through the proxy"
+    );
 }

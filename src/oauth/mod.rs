@@ -99,15 +99,16 @@ impl fmt::Debug for OAuthConfig {
 impl OAuthConfig {
     /// An OAuth client's id and secret (from
     /// [`OauthClients::get`](crate::OauthClients::get)) and the redirect URI,
-    /// which must equal one of its registered callback URLs exactly.
+    /// which must equal one of its registered callback URLs exactly. The
+    /// redirect carries the authorization code, so it must be `https://`;
+    /// `http://` only on loopback (a command line's local listener).
     pub fn new(
         client_id: impl Into<String>,
         client_secret: ClientSecret,
         redirect_uri: impl Into<String>,
     ) -> Result<Self> {
         let redirect_uri = redirect_uri.into();
-        Url::parse(&redirect_uri)
-            .map_err(|e| Error::Config(format!("redirect_uri `{redirect_uri}`: {e}")))?;
+        check_redirect_scheme(&redirect_uri)?;
         Ok(OAuthConfig {
             client_id: client_id.into(),
             client_secret,
@@ -235,6 +236,19 @@ impl OAuthConfig {
     }
 }
 
+/// The redirect URI carries the authorization code: https, or http on loopback.
+fn check_redirect_scheme(redirect_uri: &str) -> Result<()> {
+    let url = Url::parse(redirect_uri)
+        .map_err(|e| Error::Config(format!("redirect_uri `{redirect_uri}`: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if crate::environment::is_loopback(&url) => Ok(()),
+        other => Err(Error::Config(format!(
+            "redirect_uri `{redirect_uri}` uses {other}: the authorization code travels in it, so it must be https (http only on loopback)"
+        ))),
+    }
+}
+
 /// The URL to send the user to, and the `state` to keep until they return.
 #[derive(Clone)]
 pub struct AuthorizationRequest {
@@ -312,9 +326,8 @@ pub fn parse_callback(redirect: &str, expected: &CsrfState) -> Result<Authorizat
         }
         *slot = Some(value.into_owned());
     }
-    if let Some(error) = error {
-        return Err(OAuthError::Denied { error, description }.into());
-    }
+    // The state first: a redirect that does not carry this request's state
+    // came from someone else, whatever else it says (a forged denial too).
     let matches = state.is_some_and(|s| {
         aws_lc_rs::constant_time::verify_slices_are_equal(
             s.as_bytes(),
@@ -325,10 +338,24 @@ pub fn parse_callback(redirect: &str, expected: &CsrfState) -> Result<Authorizat
     if !matches {
         return Err(OAuthError::StateMismatch.into());
     }
+    if let Some(error) = error {
+        // Remote text, shown to a person: no control characters (a terminal
+        // would run escape sequences).
+        return Err(OAuthError::Denied {
+            error: printable(&error),
+            description: description.as_deref().map(printable),
+        }
+        .into());
+    }
     match code {
         Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code)),
         _ => Err(OAuthError::MissingCode.into()),
     }
+}
+
+/// `text` without control characters, at most 300 characters.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
 
 /// Opens an API context for an OAuth access token (installation,
