@@ -127,9 +127,68 @@ impl Place {
     }
 }
 
+/// A record as stored, taken and put back by someone with write access to
+/// the storage but not the key.
+enum Raw {
+    File(Vec<u8>),
+    Row(Vec<u8>, i64, i64, i64),
+}
+
+impl Place {
+    fn record_file(&self, id: u64) -> PathBuf {
+        match id {
+            0 => self.store_dir().join("owner.json"),
+            id => self.store_dir().join("users").join(format!("{id}.json")),
+        }
+    }
+
+    async fn snapshot(&self, id: u64) -> Raw {
+        match self.backend {
+            Backend::File => Raw::File(std::fs::read(self.record_file(id)).unwrap()),
+            Backend::Sqlite | Backend::Postgres => {
+                sqlx::any::install_default_drivers();
+                let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+                let row: (Vec<u8>, i64, i64, i64) = sqlx::query_as(
+                    "SELECT sealed, version, bunq_user_id, updated_at \
+                     FROM bunq_oauth_contexts WHERE id = $1",
+                )
+                .bind(id as i64)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+                Raw::Row(row.0, row.1, row.2, row.3)
+            }
+        }
+    }
+
+    async fn restore(&self, id: u64, raw: Raw) {
+        match raw {
+            Raw::File(bytes) => std::fs::write(self.record_file(id), bytes).unwrap(),
+            Raw::Row(sealed, version, bunq_user_id, updated_at) => {
+                let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+                sqlx::query(
+                    "INSERT INTO bunq_oauth_contexts (id, bunq_user_id, sealed, updated_at, version) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
+                     sealed = excluded.sealed, version = excluded.version",
+                )
+                .bind(id as i64)
+                .bind(bunq_user_id)
+                .bind(sealed)
+                .bind(updated_at)
+                .bind(version)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+        }
+    }
+}
+
 fn read_tree(dir: &Path, out: &mut Vec<u8>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        // File names too: a FileStore's state files are named by digest.
+        out.extend(path.file_name().unwrap().as_encoded_bytes());
         if path.is_dir() {
             read_tree(&path, out);
         } else {
@@ -357,9 +416,24 @@ async fn secrets_are_encrypted_at_rest(backend: Backend) {
         ("OAuth state", request.state().expose_secret().to_owned()),
         ("private key", "PRIVATE KEY".to_owned()),
         ("context JSON", "installation_token".to_owned()),
+        // Pending states are keyed digests: the plain SHA-256 of a state
+        // (which anyone could compute and insert) is nowhere.
+        (
+            "unkeyed state digest",
+            sha256_hex(request.state().expose_secret()),
+        ),
     ] {
         assert!(!raw.contains(&secret), "the {what} is stored in clear");
     }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use std::fmt::Write;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 async fn a_record_moved_onto_another_does_not_open(backend: Backend) {
@@ -549,6 +623,120 @@ async fn concurrent_adds_get_distinct_ids(backend: Backend) {
     assert_eq!(a.list().await.unwrap().len(), 10);
 }
 
+async fn a_rolled_back_record_is_refused(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let store = place.open(&key).await.unwrap();
+    let (fake, client) = fake().await;
+    let first = owner_context(&fake, &client).await;
+    store.save(ContextKey::Owner, &first).await.unwrap();
+    let old = place.snapshot(0).await;
+    let second = owner_context(&fake, &client).await;
+    store.save(ContextKey::Owner, &second).await.unwrap();
+    // Someone with write access (no key) puts the older sealed record back.
+    place.restore(0, old).await;
+    for handle in [store.clone(), place.open(&key).await.unwrap()] {
+        let err = handle.load(ContextKey::Owner).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Store(StoreError::RolledBack { .. })),
+            "{err:?}"
+        );
+    }
+}
+
+async fn a_deleted_user_put_back_is_refused(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open(&key()).await.unwrap();
+    let (fake, client) = fake().await;
+    let id = store
+        .add_user(&owner_context(&fake, &client).await)
+        .await
+        .unwrap();
+    let record = place.snapshot(id.0).await;
+    assert!(store.delete(ContextKey::User(id)).await.unwrap());
+    place.restore(id.0, record).await;
+    let err = store.load(ContextKey::User(id)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Store(StoreError::RolledBack { .. })),
+        "{err:?}"
+    );
+    assert!(
+        store
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.key != ContextKey::User(id)),
+        "not listed either"
+    );
+}
+
+async fn a_record_from_another_store_with_the_same_key_does_not_open(backend: Backend) {
+    let (a, b) = (Place::new(backend).await, Place::new(backend).await);
+    let key = key();
+    let (store_a, store_b) = (a.open(&key).await.unwrap(), b.open(&key).await.unwrap());
+    let (fake, client) = fake().await;
+    store_a
+        .save(ContextKey::Owner, &owner_context(&fake, &client).await)
+        .await
+        .unwrap();
+    store_b
+        .save(ContextKey::Owner, &owner_context(&fake, &client).await)
+        .await
+        .unwrap();
+    b.restore(0, a.snapshot(0).await).await;
+    let err = store_b.load(ContextKey::Owner).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Store(StoreError::Corrupt { .. })),
+        "{err:?}"
+    );
+}
+
+async fn rekey_reseals_everything_under_the_new_key(backend: Backend) {
+    let place = Place::new(backend).await;
+    let old_key = key();
+    let store = place.open(&old_key).await.unwrap();
+    let (fake, client) = fake().await;
+    let owner = owner_context(&fake, &client).await;
+    store.save(ContextKey::Owner, &owner).await.unwrap();
+    let user = store.add_user(&owner).await.unwrap();
+    let session = Session::new(&client, owner.clone()).unwrap();
+    let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
+    store
+        .save_oauth_config(&oauth_config(&oauth_client))
+        .await
+        .unwrap();
+    let state = bunq_oauth::CsrfState::random().unwrap();
+    store
+        .add_pending_state(&state, Utc::now() + Duration::minutes(5))
+        .await
+        .unwrap();
+    drop(store);
+
+    let new_key = EncryptionKey::generate().unwrap();
+    match backend {
+        Backend::File => FileStore::rekey(place.store_dir(), old_key.clone(), new_key.clone())
+            .await
+            .unwrap(),
+        _ => SqlStore::rekey(&place.url, old_key.clone(), new_key.clone())
+            .await
+            .unwrap(),
+    }
+    let err = place.open(&old_key).await.unwrap_err();
+    assert!(matches!(err, Error::Store(StoreError::WrongKey)), "{err:?}");
+    let store = place.open(&new_key).await.unwrap();
+    let loaded = store.load(ContextKey::Owner).await.unwrap().unwrap();
+    assert_eq!(loaded.user_id(), owner.user_id());
+    assert!(store.load(ContextKey::User(user)).await.unwrap().is_some());
+    let config = store.load_oauth_config().await.unwrap().unwrap();
+    assert_eq!(config.client_id(), oauth_client.client_id);
+    // States were keyed with the old key: gone, and taking one is refused.
+    assert!(!store.take_pending_state(&state).await.unwrap());
+    // Writing and reading on go on as before.
+    store.save(ContextKey::Owner, &owner).await.unwrap();
+    assert!(store.load(ContextKey::Owner).await.unwrap().is_some());
+}
+
 macro_rules! suite {
     ($($behaviour:ident),* $(,)?) => {
         mod file {
@@ -577,6 +765,10 @@ suite!(
     pending_states_are_taken_once_and_expire,
     two_handles_renew_an_expired_session_once,
     concurrent_adds_get_distinct_ids,
+    a_rolled_back_record_is_refused,
+    a_deleted_user_put_back_is_refused,
+    a_record_from_another_store_with_the_same_key_does_not_open,
+    rekey_reseals_everything_under_the_new_key,
 );
 
 #[cfg(unix)]
@@ -658,4 +850,85 @@ async fn a_database_password_is_never_printed() {
     url.set_password(Some(password)).unwrap();
     let store = SqlStore::connect(url.as_str(), key()).await.unwrap();
     assert!(!format!("{store:?}").contains(password));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_a_delete_during_a_renewal_stays_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FileStore::open(dir.path(), key()).await.unwrap());
+    let (fake, client) = fake().await;
+    let id = store
+        .add_user(&owner_context(&fake, &client).await)
+        .await
+        .unwrap();
+    let user = ContextKey::User(id);
+    let (started, renewing) = tokio::sync::oneshot::channel();
+    let renewal = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .renew_locked(
+                    user,
+                    Box::new(move |current| {
+                        Box::pin(async move {
+                            let _ = started.send(());
+                            // A slow session-server call.
+                            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                            Ok(current)
+                        })
+                    }),
+                )
+                .await
+        })
+    };
+    renewing.await.unwrap();
+    // The delete waits for the renewal, which cannot write the user back.
+    assert!(store.delete(user).await.unwrap());
+    renewal.await.unwrap().unwrap();
+    assert!(store.load(user).await.unwrap().is_none());
+    assert!(store.list().await.unwrap().iter().all(|c| c.key != user));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_store_many_concurrent_states_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path(), key()).await.unwrap();
+    // An expired state, so every add purges while others write.
+    store
+        .add_pending_state(
+            &bunq_oauth::CsrfState::random().unwrap(),
+            Utc::now() - Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    let states: Vec<_> = (0..400)
+        .map(|_| bunq_oauth::CsrfState::random().unwrap())
+        .collect();
+    let adds = states
+        .iter()
+        .map(|s| store.add_pending_state(s, Utc::now() + Duration::minutes(5)));
+    for result in futures::future::join_all(adds).await {
+        result.expect("no write is disturbed by another's purge");
+    }
+    for state in &states {
+        assert!(store.take_pending_state(state).await.unwrap());
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_store_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let store = SqlStore::connect(&format!("sqlite://{}", path.display()), key())
+        .await
+        .unwrap();
+    let (fake, client) = fake().await;
+    store
+        .save(ContextKey::Owner, &owner_context(&fake, &client).await)
+        .await
+        .unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
 }

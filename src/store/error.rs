@@ -26,4 +26,13 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// A record is older than one the store already had (a rolled-back or
+    /// replayed copy), or belongs to a deleted user.
+    #[error(
+        "the stored record `{record}` is older than the store's latest or was deleted: rolled back or replayed, so it is not used"
+    )]
+    RolledBack {
+        /// The record's name.
+        record: String,
+    },
 }

@@ -2,12 +2,15 @@
 //!
 //! ```text
 //! dir/key-check          proves the encryption key (sealed constant)
-//! dir/owner.json         the owner's context  ┐ {"version":1, "bunq_user_id":…,
+//! dir/store-id           this store's id (bound into every sealed record)
+//! dir/manifest           every record's latest version, the deleted users (sealed)
+//! dir/owner.json         the owner's context  ┐ {"version":2, "seq":…, "bunq_user_id":…,
 //! dir/users/<id>.json    a user's context     ┘  "updated_at":…, "sealed":"<base64>"}
 //! dir/users/<id>.deleted an empty tombstone, so a deleted user's id is never reused
 //! dir/oauth-config       the OAuth client configuration (sealed)
-//! dir/states/<sha256>    a pending OAuth state; holds its expiry (Unix seconds)
-//! dir/locks/<record>     renewal locks (`flock`), so processes renew one at a time
+//! dir/states/<hmac>      a pending OAuth state; holds its expiry (Unix seconds)
+//! dir/locks/store        the write lock (`flock`): one writer at a time
+//! dir/locks/<record>     renewal locks, so processes renew one at a time
 //! ```
 
 use std::fs;
@@ -20,9 +23,10 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::records::{self, Manifest, OAUTH_CONFIG, Sealer};
 use super::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, RenewFn, StoreError, StoreFuture,
-    StoredContext, open_context, open_oauth_config, seal_context, seal_oauth_config, state_digest,
+    StoredContext,
 };
 use crate::context::ApiContext;
 use crate::error::{Error, Result};
@@ -31,7 +35,8 @@ use crate::oauth::OAuthConfig;
 use crate::private_file::write_private_file;
 use crate::secret::CsrfState;
 
-const RECORD_VERSION: u32 = 1;
+/// The record file format: 2 carries `seq`, the record's version (1 did not).
+const RECORD_FORMAT: u32 = 2;
 
 /// A [`ContextStore`] in a directory: the embedded default, for one app
 /// instance (several processes on one machine are safe too: writes are
@@ -44,13 +49,16 @@ pub struct FileStore {
 #[derive(Debug)]
 struct Inner {
     dir: PathBuf,
-    key: EncryptionKey,
+    sealer: Sealer,
 }
 
 /// A context file's content: what `list` needs in clear, the rest sealed.
 #[derive(Serialize, Deserialize)]
 struct RecordFile {
     version: u32,
+    /// The record's version, bound into the seal (0 in format 1).
+    #[serde(default)]
+    seq: u64,
     bunq_user_id: u64,
     updated_at: DateTime<Utc>,
     sealed: String,
@@ -60,20 +68,45 @@ impl FileStore {
     /// Opens the store in `dir`, creating it (mode 0700) if needed. A store
     /// created with another key is [`StoreError::WrongKey`].
     pub async fn open(dir: impl AsRef<Path>, key: EncryptionKey) -> Result<FileStore> {
-        let inner = Inner {
-            dir: dir.as_ref().to_owned(),
-            key,
-        };
+        let dir = dir.as_ref().to_owned();
         blocking(move || {
             for sub in ["", "users", "states", "locks"] {
-                create_private_dir(&inner.dir.join(sub))?;
+                create_private_dir(&dir.join(sub))?;
             }
-            inner.check_key()?;
+            publish_once(&dir.join("key-check"), &key.key_check()?)
+                .and_then(|check| key.verify_key_check(&check))?;
+            let store_id =
+                publish_once(&dir.join("store-id"), records::new_store_id()?.as_bytes())?;
+            let store_id = String::from_utf8(store_id).map_err(|_| {
+                Error::Store(StoreError::Corrupt {
+                    record: "store id".into(),
+                    reason: "not text".into(),
+                })
+            })?;
             Ok(FileStore {
-                inner: Arc::new(inner),
+                inner: Arc::new(Inner {
+                    dir,
+                    sealer: Sealer::new(key, store_id.trim().to_owned()),
+                }),
             })
         })
         .await
+    }
+
+    /// Re-seals every record of the store in `dir` under `new_key` (key
+    /// rotation): contexts, the OAuth configuration, the manifest, then the
+    /// key check; pending states are dropped (they were keyed with the old
+    /// key and live minutes). Run it with no other handle open. Each file is
+    /// replaced atomically but the whole is not one transaction: if it stops
+    /// midway, restore the directory from its backup and run it again.
+    pub async fn rekey(
+        dir: impl AsRef<Path>,
+        old_key: EncryptionKey,
+        new_key: EncryptionKey,
+    ) -> Result<()> {
+        let old = FileStore::open(dir, old_key).await?;
+        let inner = old.inner.clone();
+        blocking(move || inner.rekey(new_key)).await
     }
 
     /// The store's directory.
@@ -116,6 +149,24 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     builder.create(dir).map_err(io(dir))
 }
 
+/// Writes `bytes` to `path` unless a file is there already (never replacing
+/// one another process published meanwhile), and returns what is there.
+fn publish_once(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
+    if let Some(existing) = read_optional(path)? {
+        return Ok(existing);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".publish.{}", uuid::Uuid::new_v4().simple()));
+    write_private_file(&tmp, bytes)?;
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(bytes.to_vec()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => fs::read(path).map_err(io(path)),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
 /// Reads a file; `None` if it does not exist.
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match fs::read(path) {
@@ -133,35 +184,13 @@ impl Inner {
         }
     }
 
-    fn check_key(&self) -> Result<()> {
-        let path = self.dir.join("key-check");
-        if let Some(check) = read_optional(&path)? {
-            return self.key.verify_key_check(&check);
-        }
-        // First open: publish the check without overwriting one another
-        // process may have published meanwhile, then verify what is there.
-        let tmp = self
-            .dir
-            .join(format!(".key-check.{}", uuid::Uuid::new_v4().simple()));
-        write_private_file(&tmp, &self.key.key_check()?)?;
-        let linked = fs::hard_link(&tmp, &path);
-        let _ = fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                let check = fs::read(&path).map_err(io(&path))?;
-                self.key.verify_key_check(&check)
-            }
-            Err(e) => Err(io(&path)(e)),
-        }
-    }
-
-    fn encode(&self, key: ContextKey, context: &ApiContext) -> Result<Vec<u8>> {
+    fn encode(&self, key: ContextKey, seq: u64, context: &ApiContext) -> Result<Vec<u8>> {
         let record = RecordFile {
-            version: RECORD_VERSION,
+            version: RECORD_FORMAT,
+            seq,
             bunq_user_id: context.user_id().get(),
             updated_at: Utc::now(),
-            sealed: STANDARD.encode(seal_context(&self.key, key, context)?),
+            sealed: STANDARD.encode(self.sealer.seal_context(key, seq, context)?),
         };
         serde_json::to_vec_pretty(&record).map_err(|e| Error::InvalidInput(e.to_string()))
     }
@@ -175,7 +204,7 @@ impl Inner {
         };
         let record: RecordFile =
             serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
-        if record.version != RECORD_VERSION {
+        if record.version != RECORD_FORMAT && record.version != 1 {
             return Err(corrupt(format!(
                 "unknown record version {}",
                 record.version
@@ -184,41 +213,115 @@ impl Inner {
         Ok(record)
     }
 
+    /// The manifest: read before any record, so a record written after it
+    /// was read is newer, never older, than what it says.
+    fn manifest(&self) -> Result<Manifest> {
+        let floor = self.sealer.manifest_floor();
+        let stored = read_optional(&self.dir.join("manifest"))?;
+        self.sealer.open_manifest(floor, stored.as_deref())
+    }
+
+    fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
+        write_private_file(
+            &self.dir.join("manifest"),
+            &self.sealer.store_manifest(manifest)?,
+        )?;
+        self.sealer.wrote_manifest(manifest.generation);
+        Ok(())
+    }
+
     fn load(&self, key: ContextKey) -> Result<Option<ApiContext>> {
+        let manifest = self.manifest()?;
         match read_optional(&self.record_path(key))? {
-            Some(bytes) => self.decode_context(key, &bytes).map(Some),
+            Some(bytes) => self.decode_context(&manifest, key, &bytes).map(Some),
             None => Ok(None),
         }
     }
 
-    /// A record file's context: decrypted, parsed, its RSA key loaded.
-    fn decode_context(&self, key: ContextKey, bytes: &[u8]) -> Result<ApiContext> {
+    /// A record file's context: checked against the manifest, decrypted,
+    /// parsed, its RSA key loaded.
+    fn decode_context(
+        &self,
+        manifest: &Manifest,
+        key: ContextKey,
+        bytes: &[u8],
+    ) -> Result<ApiContext> {
         let record = self.decode_record(key, bytes)?;
+        manifest.check(&key.record(), Some(key), record.seq)?;
         let sealed = STANDARD.decode(&record.sealed).map_err(|e| {
             Error::Store(StoreError::Corrupt {
                 record: key.record(),
                 reason: e.to_string(),
             })
         })?;
-        open_context(&self.key, key, &sealed)
+        self.sealer.open_context(key, record.seq, &sealed)
+    }
+
+    /// The version the next write of `key` gets: above the manifest's and
+    /// above the file's (after a crash the file may be ahead).
+    fn next_seq(&self, manifest: &Manifest, key: ContextKey) -> Result<u64> {
+        let on_file = match read_optional(&self.record_path(key))? {
+            Some(bytes) => self.decode_record(key, &bytes)?.seq,
+            None => 0,
+        };
+        Ok(manifest.next_version(&key.record()).max(on_file + 1))
+    }
+
+    /// Writes a record and notes it in the manifest; hold the write lock.
+    fn write_record(
+        &self,
+        manifest: &mut Manifest,
+        key: ContextKey,
+        context: &ApiContext,
+    ) -> Result<()> {
+        let seq = self.next_seq(manifest, key)?;
+        write_private_file(&self.record_path(key), &self.encode(key, seq, context)?)?;
+        manifest.wrote(&key.record(), seq);
+        self.write_manifest(manifest)
+    }
+
+    /// Whether a user's record may be written: it exists and was not deleted
+    /// (checked under the write lock, so a delete cannot slip in between).
+    fn user_exists(&self, manifest: &Manifest, key: ContextKey) -> bool {
+        match key {
+            ContextKey::Owner => true,
+            ContextKey::User(id) => {
+                !manifest.is_deleted(id.0)
+                    && !self.tombstone(id).exists()
+                    && self.record_path(key).exists()
+            }
+        }
+    }
+
+    fn tombstone(&self, id: AppUserId) -> PathBuf {
+        self.dir.join("users").join(format!("{id}.deleted"))
     }
 
     fn save(&self, key: ContextKey, context: &ApiContext) -> Result<()> {
-        let path = self.record_path(key);
-        if matches!(key, ContextKey::User(_)) && !path.exists() {
+        let _lock = self.lock_file("store")?;
+        let mut manifest = self.manifest()?;
+        if !self.user_exists(&manifest, key) {
             return Err(StoreError::NotFound { key }.into());
         }
-        write_private_file(&path, &self.encode(key, context)?)
+        self.write_record(&mut manifest, key, context)
     }
 
     fn add_user(&self, context: &ApiContext) -> Result<AppUserId> {
+        let _lock = self.lock_file("store")?;
+        let mut manifest = self.manifest()?;
         let users = self.dir.join("users");
         let mut next = self.used_ids()?.last().map_or(1, |id| id.0 + 1);
         loop {
             let id = AppUserId(next);
-            let path = self.record_path(ContextKey::User(id));
+            let key = ContextKey::User(id);
+            if manifest.is_deleted(id.0) {
+                next += 1;
+                continue;
+            }
+            let path = self.record_path(key);
             let tmp = users.join(format!(".new.{}", uuid::Uuid::new_v4().simple()));
-            write_private_file(&tmp, &self.encode(ContextKey::User(id), context)?)?;
+            let seq = manifest.next_version(&key.record());
+            write_private_file(&tmp, &self.encode(key, seq, context)?)?;
             // A hard link never replaces an existing file: if another
             // process took this id first, try the next one.
             let linked = fs::hard_link(&tmp, &path);
@@ -229,6 +332,8 @@ impl Inner {
                     fs::File::open(&users)
                         .and_then(|d| d.sync_all())
                         .map_err(io(&users))?;
+                    manifest.wrote(&key.record(), seq);
+                    self.write_manifest(&manifest)?;
                     return Ok(id);
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => next += 1,
@@ -270,6 +375,7 @@ impl Inner {
     }
 
     fn list(&self) -> Result<Vec<StoredContext>> {
+        let manifest = self.manifest()?;
         let keys = std::iter::once(ContextKey::Owner)
             .chain(self.user_ids()?.into_iter().map(ContextKey::User));
         let mut out = Vec::new();
@@ -277,6 +383,13 @@ impl Inner {
             // A record deleted since the directory was read is skipped.
             if let Some(bytes) = read_optional(&self.record_path(key))? {
                 let record = self.decode_record(key, &bytes)?;
+                if manifest
+                    .check(&key.record(), Some(key), record.seq)
+                    .is_err()
+                {
+                    // A rolled-back or deleted user's record: not listed.
+                    continue;
+                }
                 out.push(StoredContext {
                     key,
                     bunq_user_id: UserId(record.bunq_user_id),
@@ -287,18 +400,96 @@ impl Inner {
         Ok(out)
     }
 
+    /// Deletes under the record's renewal lock (a renewal in flight
+    /// finishes first and cannot write the record back afterwards) and the
+    /// write lock.
     fn delete(&self, key: ContextKey) -> Result<bool> {
+        let _renewal = self.lock(key)?;
+        let _lock = self.lock_file("store")?;
+        let mut manifest = self.manifest()?;
         let path = self.record_path(key);
+        let existed = path.exists();
         if let ContextKey::User(id) = key
-            && path.exists()
+            && existed
         {
-            write_private_file(&self.dir.join("users").join(format!("{id}.deleted")), b"")?;
+            write_private_file(&self.tombstone(id), b"")?;
         }
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(io(&path)(e)),
+        let removed = match fs::remove_file(&path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == ErrorKind::NotFound => false,
+            Err(e) => return Err(io(&path)(e)),
+        };
+        if existed || removed {
+            manifest.deleted(key);
+            self.write_manifest(&manifest)?;
         }
+        Ok(removed)
+    }
+
+    fn save_oauth_config(&self, config: &OAuthConfig) -> Result<()> {
+        let _lock = self.lock_file("store")?;
+        let mut manifest = self.manifest()?;
+        let version = manifest.next_version(OAUTH_CONFIG);
+        let sealed = self.sealer.seal_oauth_config(version, config)?;
+        write_private_file(
+            &self.dir.join("oauth-config"),
+            &records::frame(version, &sealed),
+        )?;
+        manifest.wrote(OAUTH_CONFIG, version);
+        self.write_manifest(&manifest)
+    }
+
+    fn load_oauth_config(&self) -> Result<Option<OAuthConfig>> {
+        let manifest = self.manifest()?;
+        let Some(stored) = read_optional(&self.dir.join("oauth-config"))? else {
+            return Ok(None);
+        };
+        let (version, sealed) = records::unframe(&stored);
+        manifest.check(OAUTH_CONFIG, None, version)?;
+        self.sealer.open_oauth_config(version, sealed).map(Some)
+    }
+
+    /// Re-seals everything under `new_key` (see [`FileStore::rekey`]).
+    fn rekey(&self, new_key: EncryptionKey) -> Result<()> {
+        let _lock = self.lock_file("store")?;
+        let manifest = self.manifest()?;
+        let new = Sealer::new(new_key.clone(), self.sealer_store_id()?);
+        let keys = std::iter::once(ContextKey::Owner)
+            .chain(self.user_ids()?.into_iter().map(ContextKey::User));
+        for key in keys {
+            let Some(bytes) = read_optional(&self.record_path(key))? else {
+                continue;
+            };
+            let mut record = self.decode_record(key, &bytes)?;
+            let context = self.decode_context(&manifest, key, &bytes)?;
+            // A legacy record gets its first version as it is re-sealed.
+            record.seq = record.seq.max(1);
+            record.version = RECORD_FORMAT;
+            record.sealed = STANDARD.encode(new.seal_context(key, record.seq, &context)?);
+            let json = serde_json::to_vec_pretty(&record)
+                .map_err(|e| Error::InvalidInput(e.to_string()))?;
+            write_private_file(&self.record_path(key), &json)?;
+        }
+        if let Some(config) = self.load_oauth_config()? {
+            let version = manifest.next_version(OAUTH_CONFIG).saturating_sub(1).max(1);
+            write_private_file(
+                &self.dir.join("oauth-config"),
+                &records::frame(version, &new.seal_oauth_config(version, &config)?),
+            )?;
+        }
+        write_private_file(&self.dir.join("manifest"), &new.store_manifest(&manifest)?)?;
+        // Keyed with the old key: no longer findable.
+        let states = self.dir.join("states");
+        for entry in fs::read_dir(&states).map_err(io(&states))? {
+            let _ = fs::remove_file(entry.map_err(io(&states))?.path());
+        }
+        write_private_file(&self.dir.join("key-check"), &new_key.key_check()?)
+    }
+
+    fn sealer_store_id(&self) -> Result<String> {
+        let path = self.dir.join("store-id");
+        let id = fs::read(&path).map_err(io(&path))?;
+        Ok(String::from_utf8_lossy(&id).trim().to_owned())
     }
 
     fn add_pending_state(&self, digest: &str, expires_at: DateTime<Utc>) -> Result<()> {
@@ -325,7 +516,12 @@ impl Inner {
     fn purge_expired_states(&self) -> Result<()> {
         let states = self.dir.join("states");
         for entry in fs::read_dir(&states).map_err(io(&states))? {
-            let path = entry.map_err(io(&states))?.path();
+            let entry = entry.map_err(io(&states))?;
+            // Dot files are other writers' files in the making: not ours.
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
             if let Some(content) = read_optional(&path)?
                 && !state_unexpired(&content)
             {
@@ -342,6 +538,11 @@ impl Inner {
             ContextKey::Owner => "owner".to_owned(),
             ContextKey::User(id) => format!("user-{id}"),
         };
+        self.lock_file(&name)
+    }
+
+    /// Takes the lock file `locks/<name>`.
+    fn lock_file(&self, name: &str) -> Result<fs::File> {
         let path = self.dir.join("locks").join(name);
         let mut options = fs::OpenOptions::new();
         options.create(true).truncate(false).write(true);
@@ -378,11 +579,17 @@ impl ContextStore for FileStore {
         // Only the read goes to a blocking thread; the decoding (mostly the
         // RSA key parse, ~0.4 ms) stays on the caller's, as in SqlStore: on
         // the benchmark machine a blocking-thread hop made it 3 ms instead.
-        let path = self.inner.record_path(key);
+        let inner = self.inner.clone();
         Box::pin(async move {
-            match blocking(move || read_optional(&path)).await? {
-                Some(bytes) => self.inner.decode_context(key, &bytes).map(Some),
-                None => Ok(None),
+            let read = blocking(move || {
+                let manifest = inner.manifest()?;
+                Ok((manifest, read_optional(&inner.record_path(key))?))
+            });
+            match read.await? {
+                (manifest, Some(bytes)) => {
+                    self.inner.decode_context(&manifest, key, &bytes).map(Some)
+                }
+                (_, None) => Ok(None),
             }
         })
     }
@@ -397,19 +604,11 @@ impl ContextStore for FileStore {
 
     fn save_oauth_config<'a>(&'a self, config: &'a OAuthConfig) -> StoreFuture<'a, ()> {
         let config = config.clone();
-        self.run(move |s| {
-            write_private_file(
-                &s.dir.join("oauth-config"),
-                &seal_oauth_config(&s.key, &config)?,
-            )
-        })
+        self.run(move |s| s.save_oauth_config(&config))
     }
 
     fn load_oauth_config(&self) -> StoreFuture<'_, Option<OAuthConfig>> {
-        self.run(|s| match read_optional(&s.dir.join("oauth-config"))? {
-            Some(sealed) => open_oauth_config(&s.key, &sealed).map(Some),
-            None => Ok(None),
-        })
+        self.run(|s| s.load_oauth_config())
     }
 
     fn add_pending_state<'a>(
@@ -417,12 +616,12 @@ impl ContextStore for FileStore {
         state: &'a CsrfState,
         expires_at: DateTime<Utc>,
     ) -> StoreFuture<'a, ()> {
-        let digest = state_digest(state);
+        let digest = self.inner.sealer.state_digest(state);
         self.run(move |s| s.add_pending_state(&digest, expires_at))
     }
 
     fn take_pending_state<'a>(&'a self, state: &'a CsrfState) -> StoreFuture<'a, bool> {
-        let digest = state_digest(state);
+        let digest = self.inner.sealer.state_digest(state);
         self.run(move |s| s.take_pending_state(&digest))
     }
 
@@ -444,8 +643,16 @@ impl ContextStore for FileStore {
             let inner = self.inner.clone();
             let saved = renewed.clone();
             blocking(move || {
-                let result =
-                    write_private_file(&inner.record_path(key), &inner.encode(key, &saved)?);
+                let result = (|| {
+                    let _write = inner.lock_file("store")?;
+                    let mut manifest = inner.manifest()?;
+                    // Deleted meanwhile (by a process that did not wait for
+                    // the renewal lock): stays deleted.
+                    if !inner.user_exists(&manifest, key) {
+                        return Err(StoreError::NotFound { key }.into());
+                    }
+                    inner.write_record(&mut manifest, key, &saved)
+                })();
                 drop(lock);
                 result
             })

@@ -40,13 +40,12 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
 
 use crate::context::ApiContext;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::models::UserId;
 use crate::oauth::OAuthConfig;
-use crate::secret::{ClientSecret, CsrfState};
+use crate::secret::CsrfState;
 
 mod file;
 mod seal;
@@ -55,6 +54,7 @@ mod sql;
 
 pub(crate) mod error;
 pub(crate) mod key;
+mod records;
 
 pub use error::StoreError;
 pub use file::FileStore;
@@ -111,7 +111,8 @@ pub trait ContextStore: Send + Sync + fmt::Debug {
     fn load_oauth_config(&self) -> StoreFuture<'_, Option<OAuthConfig>>;
 
     /// Remembers an OAuth `state` handed out in an authorize URL, until
-    /// `expires_at`. Only its SHA-256 is stored.
+    /// `expires_at`. Only its HMAC-SHA256 under a key derived from the
+    /// store's key is stored.
     fn add_pending_state<'a>(
         &'a self,
         state: &'a CsrfState,
@@ -133,64 +134,4 @@ pub trait ContextStore: Send + Sync + fmt::Debug {
         key: ContextKey,
         renew: RenewFn<'a>,
     ) -> StoreFuture<'a, ApiContext>;
-}
-
-/// The stored form of an [`OAuthConfig`], sealed as one record.
-#[derive(Serialize, Deserialize)]
-struct OAuthConfigRecord {
-    client_id: String,
-    client_secret: String,
-    redirect_uri: String,
-}
-
-/// The record name [`OAuthConfig`] is sealed under.
-const OAUTH_CONFIG_RECORD: &str = "oauth config";
-
-fn seal_oauth_config(key: &EncryptionKey, config: &OAuthConfig) -> Result<Vec<u8>> {
-    let record = OAuthConfigRecord {
-        client_id: config.client_id().to_owned(),
-        client_secret: config.client_secret().expose_secret().to_owned(),
-        redirect_uri: config.redirect_uri().to_owned(),
-    };
-    let json = serde_json::to_vec(&record).map_err(|e| Error::InvalidInput(e.to_string()))?;
-    key.seal(OAUTH_CONFIG_RECORD, &json)
-}
-
-fn open_oauth_config(key: &EncryptionKey, sealed: &[u8]) -> Result<OAuthConfig> {
-    let json = key.open(OAUTH_CONFIG_RECORD, sealed)?;
-    let record: OAuthConfigRecord = serde_json::from_slice(&json).map_err(|e| {
-        Error::Store(StoreError::Corrupt {
-            record: OAUTH_CONFIG_RECORD.into(),
-            reason: e.to_string(),
-        })
-    })?;
-    // Records written before the environment moved to the client also hold
-    // the two OAuth URLs; serde skips them.
-    OAuthConfig::new(
-        record.client_id,
-        ClientSecret::new(record.client_secret),
-        record.redirect_uri,
-    )
-}
-
-fn seal_context(key: &EncryptionKey, record: ContextKey, context: &ApiContext) -> Result<Vec<u8>> {
-    key.seal(&record.record(), &context.to_json()?)
-}
-
-fn open_context(key: &EncryptionKey, record: ContextKey, sealed: &[u8]) -> Result<ApiContext> {
-    let json = key.open(&record.record(), sealed)?;
-    ApiContext::from_json(&json).map_err(|e| {
-        Error::Store(StoreError::Corrupt {
-            record: record.record(),
-            reason: e.to_string(),
-        })
-    })
-}
-
-/// A pending state's stored form: hex SHA-256, so a database dump holds no
-/// usable state.
-fn state_digest(state: &CsrfState) -> String {
-    let digest =
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, state.expose_secret().as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

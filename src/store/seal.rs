@@ -66,6 +66,11 @@ impl EncryptionKey {
         Ok(EncryptionKey { bytes })
     }
 
+    /// The raw key, for keys derived from it.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The key as base64, to hand to an operator once. Keep it secret.
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.bytes)

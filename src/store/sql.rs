@@ -9,6 +9,10 @@
 //! user's row: PostgreSQL holds that row lock, SQLite its write lock, until
 //! commit, so handles on the same database renew one at a time and each sees
 //! the session the previous one stored.
+//!
+//! Every write is one transaction that writes the record and the manifest
+//! (see `records.rs`), under the lock of the `key check` row; locks are
+//! always taken record first, manifest second, so writers never deadlock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,9 +21,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 
+use super::records::{self, Manifest, OAUTH_CONFIG, Sealer};
 use super::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, RenewFn, StoreError, StoreFuture,
-    StoredContext, open_context, open_oauth_config, seal_context, seal_oauth_config, state_digest,
+    StoredContext,
 };
 use crate::context::ApiContext;
 use crate::error::{Error, Result};
@@ -28,11 +33,18 @@ use crate::oauth::OAuthConfig;
 use crate::secret::CsrfState;
 
 /// The schema migrations, in order: (version, SQLite, PostgreSQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("../../migrations/sqlite/0001_contexts.sql"),
-    include_str!("../../migrations/postgres/0001_contexts.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/sqlite/0001_contexts.sql"),
+        include_str!("../../migrations/postgres/0001_contexts.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_record_versions.sql"),
+        include_str!("../../migrations/postgres/0002_record_versions.sql"),
+    ),
+];
 
 /// How long SQLite waits for another connection's write lock (a renewal
 /// holds it for one session-server call).
@@ -48,8 +60,10 @@ pub struct SqlStore {
 #[derive(Debug)]
 struct Inner {
     pool: AnyPool,
-    key: EncryptionKey,
+    sealer: Sealer,
 }
+
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
 fn db(error: sqlx::Error) -> Error {
     Error::Store(StoreError::Database(Box::new(error)))
@@ -78,6 +92,9 @@ impl SqlStore {
                     "{scheme} stores need bunq-oauth's `{feature}` feature"
                 )));
             }
+        }
+        if sqlite {
+            create_private_sqlite_file(url)?;
         }
         let url = if sqlite && !url.contains("mode=") {
             let sep = if url.contains('?') { '&' } else { '?' };
@@ -118,16 +135,59 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(db)?;
-        let store = SqlStore {
-            inner: Arc::new(Inner { pool, key }),
-        };
-        store.inner.migrate(sqlite).await?;
-        store.inner.check_key().await?;
-        Ok(store)
+        migrate(&pool, sqlite).await?;
+        let store_id = check_key_and_id(&pool, &key).await?;
+        Ok(SqlStore {
+            inner: Arc::new(Inner {
+                pool,
+                sealer: Sealer::new(key, store_id),
+            }),
+        })
+    }
+
+    /// Re-seals every record of the store at `url` under `new_key` (key
+    /// rotation) in one transaction: contexts, the OAuth configuration, the
+    /// manifest and the key check; pending states are dropped (they were
+    /// keyed with the old key and live minutes).
+    pub async fn rekey(url: &str, old_key: EncryptionKey, new_key: EncryptionKey) -> Result<()> {
+        let store = SqlStore::connect(url, old_key).await?;
+        store.inner.rekey(new_key).await?;
+        store.inner.pool.close().await;
+        Ok(())
     }
 
     /// The schema version this crate's migrations bring a database to.
     pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+}
+
+/// Creates a SQLite database file that does not exist yet as an empty file
+/// of mode 0600 (SQLite would create it 0644, and its journal files follow
+/// the database file's mode), so no other user can read the store.
+fn create_private_sqlite_file(url: &str) -> Result<()> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(Error::Io {
+            path: path.into(),
+            source,
+        }),
+    }
 }
 
 /// sqlx's URL errors can quote the URL; keep only what names no secret.
@@ -160,94 +220,198 @@ fn timestamp(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(seconds, 0).single().unwrap_or_default()
 }
 
-impl Inner {
-    async fn migrate(&self, sqlite: bool) -> Result<()> {
-        // Two instances starting at once can race on CREATE TABLE IF NOT
-        // EXISTS in PostgreSQL; the loser simply tries again.
-        let mut attempt = 0;
-        loop {
-            match self.migrate_once(sqlite).await {
-                Ok(()) => return Ok(()),
-                Err(e) if attempt < 3 => {
-                    attempt += 1;
-                    tracing::debug!(error = %e, "schema migration raced; retrying");
-                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
-                }
-                Err(e) => return Err(e),
+async fn migrate(pool: &AnyPool, sqlite: bool) -> Result<()> {
+    // Two instances starting at once can race on CREATE TABLE IF NOT
+    // EXISTS in PostgreSQL; the loser simply tries again.
+    let mut attempt = 0;
+    loop {
+        match migrate_once(pool, sqlite).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 3 => {
+                attempt += 1;
+                tracing::debug!(error = %e, "schema migration raced; retrying");
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
             }
+            Err(e) => return Err(e),
         }
     }
+}
 
-    async fn migrate_once(&self, sqlite: bool) -> Result<()> {
-        self.pool
-            .execute(
-                "CREATE TABLE IF NOT EXISTS bunq_oauth_schema \
+async fn migrate_once(pool: &AnyPool, sqlite: bool) -> Result<()> {
+    pool.execute(
+        "CREATE TABLE IF NOT EXISTS bunq_oauth_schema \
                  (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)",
-            )
-            .await
-            .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO bunq_oauth_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
-        )
-        .execute(&self.pool)
+    )
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO bunq_oauth_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+    )
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    let mut tx = pool.begin().await.map_err(db)?;
+    // The update locks the version row: one migrator at a time.
+    sqlx::query("UPDATE bunq_oauth_schema SET version = version WHERE id = 1")
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        // The update locks the version row: one migrator at a time.
-        sqlx::query("UPDATE bunq_oauth_schema SET version = version WHERE id = 1")
+    let current: i64 = sqlx::query("SELECT version FROM bunq_oauth_schema WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(db)?;
+    if current > SqlStore::SCHEMA_VERSION {
+        return Err(Error::Config(format!(
+            "the database schema is version {current}; this crate knows up to {}",
+            SqlStore::SCHEMA_VERSION
+        )));
+    }
+    for (version, sqlite_sql, postgres_sql) in MIGRATIONS {
+        if *version <= current {
+            continue;
+        }
+        let sql = if sqlite { sqlite_sql } else { postgres_sql };
+        tracing::info!(version, "applying bunq-oauth store migration");
+        (&mut *tx).execute(*sql).await.map_err(db)?;
+        sqlx::query("UPDATE bunq_oauth_schema SET version = $1 WHERE id = 1")
+            .bind(*version)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let current: i64 = sqlx::query("SELECT version FROM bunq_oauth_schema WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(db)?;
-        if current > SqlStore::SCHEMA_VERSION {
-            return Err(Error::Config(format!(
-                "the database schema is version {current}; this crate knows up to {}",
-                SqlStore::SCHEMA_VERSION
-            )));
-        }
-        for (version, sqlite_sql, postgres_sql) in MIGRATIONS {
-            if *version <= current {
-                continue;
-            }
-            let sql = if sqlite { sqlite_sql } else { postgres_sql };
-            tracing::info!(version, "applying bunq-oauth store migration");
-            (&mut *tx).execute(*sql).await.map_err(db)?;
-            sqlx::query("UPDATE bunq_oauth_schema SET version = $1 WHERE id = 1")
-                .bind(*version)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
     }
+    tx.commit().await.map_err(db)
+}
 
-    async fn check_key(&self) -> Result<()> {
-        // Publish a check if none exists (first open), then verify whichever
-        // one is there: two first opens with different keys cannot both win.
+/// Publishes the key check and the store id if none exist (first open),
+/// then verifies whichever check is there (two first opens with different
+/// keys cannot both win) and returns the store id.
+async fn check_key_and_id(pool: &AnyPool, key: &EncryptionKey) -> Result<String> {
+    for (name, value) in [
+        ("key check", key.key_check()?),
+        ("store id", records::new_store_id()?.into_bytes()),
+    ] {
         sqlx::query(
-            "INSERT INTO bunq_oauth_secrets (name, sealed) VALUES ('key check', $1) \
+            "INSERT INTO bunq_oauth_secrets (name, sealed) VALUES ($1, $2) \
              ON CONFLICT (name) DO NOTHING",
         )
-        .bind(self.key.key_check()?)
-        .execute(&self.pool)
+        .bind(name)
+        .bind(value)
+        .execute(pool)
         .await
         .map_err(db)?;
-        let sealed = self.secret("key check").await?.unwrap_or_default();
-        self.key.verify_key_check(&sealed)
+    }
+    let check = secret(pool, "key check").await?.unwrap_or_default();
+    key.verify_key_check(&check)?;
+    let id = secret(pool, "store id").await?.unwrap_or_default();
+    Ok(String::from_utf8_lossy(&id).into_owned())
+}
+
+async fn secret<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    executor: E,
+    name: &str,
+) -> Result<Option<Vec<u8>>> {
+    sqlx::query("SELECT sealed FROM bunq_oauth_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_optional(executor)
+        .await
+        .map_err(db)?
+        .map(|row| row.try_get::<Vec<u8>, _>(0).map_err(db))
+        .transpose()
+}
+
+impl Inner {
+    /// Takes the write lock of a transaction (the `key check` row: a row
+    /// lock in PostgreSQL, the write lock in SQLite) and reads the manifest.
+    async fn lock_manifest(&self, tx: &mut Tx<'_>) -> Result<Manifest> {
+        let floor = self.sealer.manifest_floor();
+        sqlx::query("UPDATE bunq_oauth_secrets SET sealed = sealed WHERE name = 'key check'")
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        let stored = secret(&mut **tx, "manifest").await?;
+        self.sealer.open_manifest(floor, stored.as_deref())
     }
 
-    async fn secret(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        sqlx::query("SELECT sealed FROM bunq_oauth_secrets WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
+    /// The manifest, outside a write (read before any record, so a record
+    /// read after it is never older than what it says).
+    async fn manifest(&self) -> Result<Manifest> {
+        let floor = self.sealer.manifest_floor();
+        let stored = secret(&self.pool, "manifest").await?;
+        self.sealer.open_manifest(floor, stored.as_deref())
+    }
+
+    async fn write_manifest(&self, tx: &mut Tx<'_>, manifest: &Manifest) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO bunq_oauth_secrets (name, sealed) VALUES ('manifest', $1) \
+             ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed",
+        )
+        .bind(self.sealer.store_manifest(manifest)?)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    /// Commits, then notes the manifest written (only once it is).
+    async fn commit(&self, tx: Tx<'_>, manifest: &Manifest) -> Result<()> {
+        tx.commit().await.map_err(db)?;
+        self.sealer.wrote_manifest(manifest.generation);
+        Ok(())
+    }
+
+    /// Locks a record's row for this transaction (a no-op write); `false`
+    /// if there is no such row.
+    async fn lock_row(&self, tx: &mut Tx<'_>, id: i64) -> Result<bool> {
+        let locked =
+            sqlx::query("UPDATE bunq_oauth_contexts SET renewals = renewals WHERE id = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        Ok(locked.rows_affected() > 0)
+    }
+
+    /// The row's version, for the next write.
+    async fn row_version(&self, tx: &mut Tx<'_>, id: i64) -> Result<i64> {
+        sqlx::query("SELECT version FROM bunq_oauth_contexts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
             .await
             .map_err(db)?
-            .map(|row| row.try_get::<Vec<u8>, _>(0).map_err(db))
+            .map(|row| row.try_get::<i64, _>(0).map_err(db))
             .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Writes a record's row (inserted for the owner) and notes it in the
+    /// manifest; in a transaction holding the record's and the write lock.
+    async fn write_row(
+        &self,
+        tx: &mut Tx<'_>,
+        manifest: &mut Manifest,
+        key: ContextKey,
+        context: &ApiContext,
+    ) -> Result<()> {
+        let id = row_id(key)?;
+        let on_row = u64::try_from(self.row_version(tx, id).await?).unwrap_or_default();
+        let version = manifest.next_version(&key.record()).max(on_row + 1);
+        sqlx::query(
+            "INSERT INTO bunq_oauth_contexts (id, bunq_user_id, sealed, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
+             bunq_user_id = excluded.bunq_user_id, sealed = excluded.sealed, \
+             updated_at = excluded.updated_at, version = excluded.version",
+        )
+        .bind(id)
+        .bind(bunq_user_id_column(context)?)
+        .bind(self.sealer.seal_context(key, version, context)?)
+        .bind(Utc::now().timestamp())
+        .bind(version_column(version)?)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+        manifest.wrote(&key.record(), version);
+        self.write_manifest(tx, manifest).await
     }
 
     async fn add_user(&self, context: &ApiContext) -> Result<AppUserId> {
@@ -255,6 +419,7 @@ impl Inner {
         // The id is part of the sealed record's associated data, so take it
         // first and seal second, in one transaction.
         let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut manifest = self.lock_manifest(&mut tx).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO bunq_oauth_contexts (bunq_user_id, sealed, updated_at) \
              VALUES ($1, $2, $3) RETURNING id",
@@ -267,107 +432,197 @@ impl Inner {
         .and_then(|row| row.try_get(0))
         .map_err(db)?;
         let key = key_of(id);
-        sqlx::query("UPDATE bunq_oauth_contexts SET sealed = $1 WHERE id = $2")
-            .bind(seal_context(&self.key, key, context)?)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        match key {
-            ContextKey::User(id) => Ok(id),
+        let ContextKey::User(user) = key else {
             // id 0 is only ever written explicitly, for the owner.
-            ContextKey::Owner => Err(Error::Store(StoreError::Corrupt {
+            return Err(Error::Store(StoreError::Corrupt {
                 record: "owner".into(),
                 reason: "the database handed out id 0".into(),
-            })),
-        }
+            }));
+        };
+        self.write_row(&mut tx, &mut manifest, key, context).await?;
+        self.commit(tx, &manifest).await?;
+        Ok(user)
     }
 
     async fn save(&self, key: ContextKey, context: &ApiContext) -> Result<()> {
         let id = row_id(key)?;
-        let sealed = seal_context(&self.key, key, context)?;
-        let bunq_user_id = bunq_user_id_column(context)?;
-        let now = Utc::now().timestamp();
-        let written = match key {
-            ContextKey::Owner => sqlx::query(
-                "INSERT INTO bunq_oauth_contexts (id, bunq_user_id, sealed, updated_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET \
-                 bunq_user_id = excluded.bunq_user_id, sealed = excluded.sealed, \
-                 updated_at = excluded.updated_at",
-            ),
-            ContextKey::User(_) => sqlx::query(
-                "UPDATE bunq_oauth_contexts SET bunq_user_id = $2, sealed = $3, updated_at = $4 \
-                 WHERE id = $1",
-            ),
-        }
-        .bind(id)
-        .bind(bunq_user_id)
-        .bind(sealed)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        if written.rows_affected() == 0 {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let exists = self.lock_row(&mut tx, id).await?;
+        let mut manifest = self.lock_manifest(&mut tx).await?;
+        let deleted = matches!(key, ContextKey::User(user) if manifest.is_deleted(user.0));
+        if matches!(key, ContextKey::User(_)) && (!exists || deleted) {
             return Err(StoreError::NotFound { key }.into());
         }
-        Ok(())
+        self.write_row(&mut tx, &mut manifest, key, context).await?;
+        self.commit(tx, &manifest).await
     }
 
     async fn load(&self, key: ContextKey) -> Result<Option<ApiContext>> {
-        let row = sqlx::query("SELECT sealed FROM bunq_oauth_contexts WHERE id = $1")
+        let manifest = self.manifest().await?;
+        let row = sqlx::query("SELECT sealed, version FROM bunq_oauth_contexts WHERE id = $1")
             .bind(row_id(key)?)
             .fetch_optional(&self.pool)
             .await
             .map_err(db)?;
         match row {
-            Some(row) => {
-                let sealed: Vec<u8> = row.try_get(0).map_err(db)?;
-                open_context(&self.key, key, &sealed).map(Some)
-            }
+            Some(row) => self.open_row(&manifest, key, &row).map(Some),
             None => Ok(None),
         }
     }
 
+    /// A row's context: checked against the manifest, then opened.
+    fn open_row(
+        &self,
+        manifest: &Manifest,
+        key: ContextKey,
+        row: &sqlx::any::AnyRow,
+    ) -> Result<ApiContext> {
+        let sealed: Vec<u8> = row.try_get(0).map_err(db)?;
+        let version = u64::try_from(row.try_get::<i64, _>(1).map_err(db)?).unwrap_or_default();
+        manifest.check(&key.record(), Some(key), version)?;
+        self.sealer.open_context(key, version, &sealed)
+    }
+
     async fn list(&self) -> Result<Vec<StoredContext>> {
-        let rows =
-            sqlx::query("SELECT id, bunq_user_id, updated_at FROM bunq_oauth_contexts ORDER BY id")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
-        rows.iter()
-            .map(|row| {
-                let id: i64 = row.try_get(0).map_err(db)?;
-                let bunq_user_id: i64 = row.try_get(1).map_err(db)?;
-                let updated_at: i64 = row.try_get(2).map_err(db)?;
-                Ok(StoredContext {
-                    key: key_of(id),
-                    bunq_user_id: UserId(bunq_user_id as u64),
-                    updated_at: timestamp(updated_at),
-                })
-            })
-            .collect()
+        let manifest = self.manifest().await?;
+        let rows = sqlx::query(
+            "SELECT id, bunq_user_id, updated_at, version FROM bunq_oauth_contexts ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get(0).map_err(db)?;
+            let bunq_user_id: i64 = row.try_get(1).map_err(db)?;
+            let updated_at: i64 = row.try_get(2).map_err(db)?;
+            let version: i64 = row.try_get(3).map_err(db)?;
+            let key = key_of(id);
+            // A rolled-back or deleted user's record: not listed.
+            let version = u64::try_from(version).unwrap_or_default();
+            if manifest.check(&key.record(), Some(key), version).is_err() {
+                continue;
+            }
+            out.push(StoredContext {
+                key,
+                bunq_user_id: UserId(bunq_user_id as u64),
+                updated_at: timestamp(updated_at),
+            });
+        }
+        Ok(out)
     }
 
     async fn delete(&self, key: ContextKey) -> Result<bool> {
+        let id = row_id(key)?;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // The row first: a renewal in flight holds it and finishes before.
+        self.lock_row(&mut tx, id).await?;
+        let mut manifest = self.lock_manifest(&mut tx).await?;
         let done = sqlx::query("DELETE FROM bunq_oauth_contexts WHERE id = $1")
-            .bind(row_id(key)?)
-            .execute(&self.pool)
+            .bind(id)
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
-        Ok(done.rows_affected() > 0)
+        let removed = done.rows_affected() > 0;
+        if removed {
+            manifest.deleted(key);
+            self.write_manifest(&mut tx, &manifest).await?;
+        }
+        self.commit(tx, &manifest).await?;
+        Ok(removed)
     }
 
     async fn save_oauth_config(&self, config: &OAuthConfig) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut manifest = self.lock_manifest(&mut tx).await?;
+        let version = manifest.next_version(OAUTH_CONFIG);
+        let sealed = self.sealer.seal_oauth_config(version, config)?;
         sqlx::query(
             "INSERT INTO bunq_oauth_secrets (name, sealed) VALUES ('oauth config', $1) \
              ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed",
         )
-        .bind(seal_oauth_config(&self.key, config)?)
-        .execute(&self.pool)
+        .bind(records::frame(version, &sealed))
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
-        Ok(())
+        manifest.wrote(OAUTH_CONFIG, version);
+        self.write_manifest(&mut tx, &manifest).await?;
+        self.commit(tx, &manifest).await
+    }
+
+    async fn load_oauth_config(&self) -> Result<Option<OAuthConfig>> {
+        let manifest = self.manifest().await?;
+        let Some(stored) = secret(&self.pool, "oauth config").await? else {
+            return Ok(None);
+        };
+        let (version, sealed) = records::unframe(&stored);
+        manifest.check(OAUTH_CONFIG, None, version)?;
+        self.sealer.open_oauth_config(version, sealed).map(Some)
+    }
+
+    /// Re-seals everything under `new_key` in one transaction.
+    async fn rekey(&self, new_key: EncryptionKey) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let manifest = self.lock_manifest(&mut tx).await?;
+        let store_id = secret(&mut *tx, "store id").await?.unwrap_or_default();
+        let new = Sealer::new(
+            new_key.clone(),
+            String::from_utf8_lossy(&store_id).into_owned(),
+        );
+        let rows = sqlx::query("SELECT id, sealed, version FROM bunq_oauth_contexts ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        for row in &rows {
+            let id: i64 = row.try_get(0).map_err(db)?;
+            let key = key_of(id);
+            let sealed: Vec<u8> = row.try_get(1).map_err(db)?;
+            let version = u64::try_from(row.try_get::<i64, _>(2).map_err(db)?).unwrap_or_default();
+            manifest.check(&key.record(), Some(key), version)?;
+            let context = self.sealer.open_context(key, version, &sealed)?;
+            // A legacy record gets its first version as it is re-sealed.
+            let version = version.max(1);
+            sqlx::query("UPDATE bunq_oauth_contexts SET sealed = $2, version = $3 WHERE id = $1")
+                .bind(id)
+                .bind(new.seal_context(key, version, &context)?)
+                .bind(version_column(version)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        if let Some(stored) = secret(&mut *tx, "oauth config").await? {
+            let (version, sealed) = records::unframe(&stored);
+            let config = self.sealer.open_oauth_config(version, sealed)?;
+            let version = version.max(1);
+            sqlx::query("UPDATE bunq_oauth_secrets SET sealed = $1 WHERE name = 'oauth config'")
+                .bind(records::frame(
+                    version,
+                    &new.seal_oauth_config(version, &config)?,
+                ))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        for (name, value) in [
+            ("manifest", new.store_manifest(&manifest)?),
+            ("key check", new_key.key_check()?),
+        ] {
+            sqlx::query(
+                "INSERT INTO bunq_oauth_secrets (name, sealed) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed",
+            )
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        // Keyed with the old key: no longer findable.
+        sqlx::query("DELETE FROM bunq_oauth_pending_states")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
     }
 
     async fn add_pending_state(&self, digest: String, expires_at: DateTime<Utc>) -> Result<()> {
@@ -412,6 +667,7 @@ impl Inner {
 
     async fn renew_locked<'a>(&self, key: ContextKey, renew: RenewFn<'a>) -> Result<ApiContext> {
         let id = row_id(key)?;
+        let manifest = self.manifest().await?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         // First statement of the transaction, and a write: PostgreSQL locks
         // the row, SQLite takes its write lock, both until commit.
@@ -424,27 +680,18 @@ impl Inner {
         if locked.rows_affected() == 0 {
             return Err(StoreError::NotFound { key }.into());
         }
-        let sealed: Vec<u8> = sqlx::query("SELECT sealed FROM bunq_oauth_contexts WHERE id = $1")
+        let row = sqlx::query("SELECT sealed, version FROM bunq_oauth_contexts WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await
-            .and_then(|row| row.try_get(0))
             .map_err(db)?;
-        let current = open_context(&self.key, key, &sealed)?;
+        let current = self.open_row(&manifest, key, &row)?;
         // On error the transaction rolls back when dropped: nothing changes.
         let renewed = renew(current).await?;
-        sqlx::query(
-            "UPDATE bunq_oauth_contexts SET bunq_user_id = $2, sealed = $3, updated_at = $4 \
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(bunq_user_id_column(&renewed)?)
-        .bind(seal_context(&self.key, key, &renewed)?)
-        .bind(Utc::now().timestamp())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
+        let mut manifest = self.lock_manifest(&mut tx).await?;
+        self.write_row(&mut tx, &mut manifest, key, &renewed)
+            .await?;
+        self.commit(tx, &manifest).await?;
         Ok(renewed)
     }
 }
@@ -475,12 +722,7 @@ impl ContextStore for SqlStore {
     }
 
     fn load_oauth_config(&self) -> StoreFuture<'_, Option<OAuthConfig>> {
-        Box::pin(async move {
-            match self.inner.secret("oauth config").await? {
-                Some(sealed) => open_oauth_config(&self.inner.key, &sealed).map(Some),
-                None => Ok(None),
-            }
-        })
+        Box::pin(self.inner.load_oauth_config())
     }
 
     fn add_pending_state<'a>(
@@ -490,12 +732,15 @@ impl ContextStore for SqlStore {
     ) -> StoreFuture<'a, ()> {
         Box::pin(
             self.inner
-                .add_pending_state(state_digest(state), expires_at),
+                .add_pending_state(self.inner.sealer.state_digest(state), expires_at),
         )
     }
 
     fn take_pending_state<'a>(&'a self, state: &'a CsrfState) -> StoreFuture<'a, bool> {
-        Box::pin(self.inner.take_pending_state(state_digest(state)))
+        Box::pin(
+            self.inner
+                .take_pending_state(self.inner.sealer.state_digest(state)),
+        )
     }
 
     fn renew_locked<'a>(
@@ -505,6 +750,12 @@ impl ContextStore for SqlStore {
     ) -> StoreFuture<'a, ApiContext> {
         Box::pin(self.inner.renew_locked(key, renew))
     }
+}
+
+/// A record version as a BIGINT column.
+fn version_column(version: u64) -> Result<i64> {
+    i64::try_from(version)
+        .map_err(|_| Error::InvalidInput(format!("record version {version} is out of range")))
 }
 
 /// bunq user ids are below 2^63; a larger one cannot be stored in a BIGINT.
