@@ -664,3 +664,38 @@ async fn no_secret_appears_in_debug_output() {
     }
     assert!(outputs[0].contains("ApiKey([redacted])"), "{}", outputs[0]);
 }
+
+#[tokio::test]
+async fn a_huge_session_timeout_from_bunq_is_clamped_not_a_panic() {
+    let server = MockServer::start_async().await;
+    let bunq = ServerKey::new();
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/installation");
+            bunq.answer(then, &installation_body(&bunq.public()));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/device-server");
+            bunq.answer(then, r#"{"Response":[{"Id":{"id":77}}]}"#);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/session-server");
+            bunq.answer(
+                then,
+                &OAUTH_SESSION.replace(
+                    r#""session_timeout":600"#,
+                    r#""session_timeout":18446744073709551615"#,
+                ),
+            );
+        })
+        .await;
+    let context = ApiContext::create(&client(&server), ApiKey::new("api-key-1"), "huge")
+        .await
+        .expect("a signed answer with a huge session_timeout is used, clamped");
+    assert!(context.session_timeout() <= Duration::from_secs(90 * 24 * 3600));
+    assert!(context.session_expires_at() <= Utc::now() + chrono::Duration::days(91));
+}

@@ -8,7 +8,10 @@
 //!
 //! Every secret is encrypted at rest with AES-256-GCM under the operator's
 //! [`EncryptionKey`]; opening a store with another key fails with
-//! [`StoreError::WrongKey`]. Sessions made with [`Session::from_store`]
+//! [`StoreError::WrongKey`]. Each record is sealed bound to the store, its
+//! name and its version, and a sealed manifest of every record's latest
+//! version makes a rolled-back or replayed record [`StoreError::RolledBack`].
+//! `FileStore::rekey` and `SqlStore::rekey` rotate the key. Sessions made with [`Session::from_store`]
 //! renew through the store: the store's lock makes one session-server call
 //! for all handles on it (processes, app instances), and every handle adopts
 //! the new session.
