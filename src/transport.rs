@@ -133,7 +133,10 @@ async fn execute(
             last.method = Some(method.clone());
             last.request_id = header_text(request.headers(), REQUEST_ID);
         }
-        let path = request.url().path().to_owned();
+        // Kept only when the line below is logged: no copy per request otherwise.
+        let path = tracing::enabled!(tracing::Level::DEBUG)
+            .then(|| request.url().path().to_owned())
+            .unwrap_or_default();
         let started = std::time::Instant::now();
         let result = client.http.execute(request).await;
         let retry_after: Option<u64> = result
