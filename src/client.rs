@@ -77,11 +77,15 @@ impl Client {
         &self.inner.environment
     }
 
-    /// Whether the installation `id` signs every request (see
-    /// [`SigningPolicy::All`]).
-    pub(crate) fn signs_everything(&self, installation: u64) -> bool {
-        self.inner.signing_policy == SigningPolicy::All
-            || self.inner.lock_signs_everything().contains(&installation)
+    /// Whether an installation signs every request (see
+    /// [`SigningPolicy::All`]). Its id is computed only when some
+    /// installation signs everything, so the usual request hashes nothing.
+    pub(crate) fn signs_everything(&self, installation: impl FnOnce() -> u64) -> bool {
+        if self.inner.signing_policy == SigningPolicy::All {
+            return true;
+        }
+        let marked = self.inner.lock_signs_everything();
+        !marked.is_empty() && marked.contains(&installation())
     }
 
     /// Makes the installation `id` sign every request from now on; `true`

@@ -293,7 +293,7 @@ impl Session {
                     signer: Some(context.fixed.key_pair.clone()),
                     server_key: Some(context.fixed.server_key.clone()),
                     unverifiable: false,
-                    sign_everything: self.inner.client.signs_everything(context.fixed.id()),
+                    sign_everything: self.inner.client.signs_everything(|| context.fixed.id()),
                 })
             }
         }

@@ -453,7 +453,7 @@ impl Inner {
     fn rekey(&self, new_key: EncryptionKey) -> Result<()> {
         let _lock = self.lock_file("store")?;
         let manifest = self.manifest()?;
-        let new = Sealer::new(new_key.clone(), self.sealer_store_id()?);
+        let new = self.sealer.with_key(new_key.clone());
         let keys = std::iter::once(ContextKey::Owner)
             .chain(self.user_ids()?.into_iter().map(ContextKey::User));
         for key in keys {
@@ -470,10 +470,15 @@ impl Inner {
                 .map_err(|e| Error::InvalidInput(e.to_string()))?;
             write_private_file(&self.record_path(key), &json)?;
         }
-        if let Some(config) = self.load_oauth_config()? {
-            let version = manifest.next_version(OAUTH_CONFIG).saturating_sub(1).max(1);
+        let config_path = self.dir.join("oauth-config");
+        if let Some(stored) = read_optional(&config_path)? {
+            let (version, sealed) = records::unframe(&stored);
+            manifest.check(OAUTH_CONFIG, None, version)?;
+            let config = self.sealer.open_oauth_config(version, sealed)?;
+            // A legacy configuration gets its first version as it is re-sealed.
+            let version = version.max(1);
             write_private_file(
-                &self.dir.join("oauth-config"),
+                &config_path,
                 &records::frame(version, &new.seal_oauth_config(version, &config)?),
             )?;
         }
@@ -484,12 +489,6 @@ impl Inner {
             let _ = fs::remove_file(entry.map_err(io(&states))?.path());
         }
         write_private_file(&self.dir.join("key-check"), &new_key.key_check()?)
-    }
-
-    fn sealer_store_id(&self) -> Result<String> {
-        let path = self.dir.join("store-id");
-        let id = fs::read(&path).map_err(io(&path))?;
-        Ok(String::from_utf8_lossy(&id).trim().to_owned())
     }
 
     fn add_pending_state(&self, digest: &str, expires_at: DateTime<Utc>) -> Result<()> {

@@ -46,6 +46,11 @@ impl Sealer {
         }
     }
 
+    /// A sealer for the same store under another key (key rotation).
+    pub(crate) fn with_key(&self, key: EncryptionKey) -> Sealer {
+        Sealer::new(key, self.store_id.clone())
+    }
+
     /// The associated data: store, record and version, so a sealed blob
     /// opens only as that version of that record of this store. Version 0
     /// is a record written before records had versions: bound to its name
@@ -360,5 +365,19 @@ mod tests {
         let plain: String = plain.as_ref().iter().map(|b| format!("{b:02x}")).collect();
         assert_ne!(a, plain, "not the unkeyed SHA-256");
         assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn a_record_from_before_versions_opens_as_version_0() {
+        let sealer = sealer("s");
+        // How the first store format sealed: bound to the record name only.
+        let legacy = sealer.key.seal("user 1", b"old").unwrap();
+        assert_eq!(sealer.open("user 1", 0, &legacy).unwrap(), b"old");
+        assert!(sealer.open("user 1", 1, &legacy).is_err());
+        assert!(sealer.open("user 2", 0, &legacy).is_err());
+        // Once the manifest knows a version, the legacy copy is refused.
+        let mut manifest = Manifest::default();
+        manifest.wrote("user 1", 1);
+        assert!(manifest.check("user 1", None, 0).is_err());
     }
 }

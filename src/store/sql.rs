@@ -564,11 +564,7 @@ impl Inner {
     async fn rekey(&self, new_key: EncryptionKey) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let manifest = self.lock_manifest(&mut tx).await?;
-        let store_id = secret(&mut *tx, "store id").await?.unwrap_or_default();
-        let new = Sealer::new(
-            new_key.clone(),
-            String::from_utf8_lossy(&store_id).into_owned(),
-        );
+        let new = self.sealer.with_key(new_key.clone());
         let rows = sqlx::query("SELECT id, sealed, version FROM bunq_oauth_contexts ORDER BY id")
             .fetch_all(&mut *tx)
             .await
@@ -592,6 +588,7 @@ impl Inner {
         }
         if let Some(stored) = secret(&mut *tx, "oauth config").await? {
             let (version, sealed) = records::unframe(&stored);
+            manifest.check(OAUTH_CONFIG, None, version)?;
             let config = self.sealer.open_oauth_config(version, sealed)?;
             let version = version.max(1);
             sqlx::query("UPDATE bunq_oauth_secrets SET sealed = $1 WHERE name = 'oauth config'")
