@@ -1,16 +1,34 @@
-//! Generates the raw bunq operations from the OpenAPI document under `spec/`.
+//! Generates bunq's typed API from the OpenAPI document under `spec/`.
 //!
-//! `spec/bunq-oauth-client.yaml` is read unless `BUNQ_OAUTH_SPEC` names another
-//! document (YAML or JSON); the rules in `build/codegen.rs` are applied; progenitor
-//! writes `$OUT_DIR/bunq_api.rs`, which `src/generated.rs` includes.
+//! `spec/bunq-api-full.json` (bunq's whole published description) is read
+//! unless `BUNQ_OAUTH_SPEC` names another document (YAML or JSON). The
+//! operations an OAuth grant covers (`spec/features.json`) are generated,
+//! or all of them with the `full-api` feature; then:
+//!
+//! 1. `build/select.rs` keeps those operations and the schemas they reach;
+//! 2. `build/codegen.rs` applies the type rules (no closed enums, bunq's
+//!    timestamps, amounts, secrets);
+//! 3. `build/shapes.rs` gives every operation its response shape (or the
+//!    build stops, naming the operation);
+//! 4. progenitor generates the types and the raw request builders
+//!    (`$OUT_DIR/bunq_api.rs`, included by `src/generated.rs`);
+//! 5. `build/handles.rs` generates a typed handle per resource
+//!    (`$OUT_DIR/bunq_handles.rs`, included by `src/api/mod.rs`).
 
+// The build uses part of these modules; tests/ use the rest.
+#[allow(dead_code)]
 #[path = "build/codegen.rs"]
 mod codegen;
-#[allow(dead_code)] // the shapes are checked here; the generator does not use them yet
+#[allow(dead_code)]
+#[path = "build/handles.rs"]
+mod handles;
+#[path = "build/select.rs"]
+mod select;
+#[allow(dead_code)]
 #[path = "build/shapes.rs"]
 mod shapes;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-changed=spec");
@@ -20,8 +38,8 @@ fn main() {
 
     let spec_path = std::env::var_os("BUNQ_OAUTH_SPEC")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("spec/bunq-oauth-client.yaml"));
-    if spec_path.is_absolute() || std::env::var_os("BUNQ_OAUTH_SPEC").is_some() {
+        .unwrap_or_else(|| PathBuf::from("spec/bunq-api-full.json"));
+    if std::env::var_os("BUNQ_OAUTH_SPEC").is_some() {
         println!("cargo:rerun-if-changed={}", spec_path.display());
     }
 
@@ -35,19 +53,24 @@ fn main() {
     }
 }
 
-fn run(spec_path: &std::path::Path) -> Result<(), String> {
-    let mut spec = codegen::load_spec(spec_path)?;
-    // Every operation must get a response shape (rules, or an exception in
-    // spec/shape-exceptions.json); a dangling `$ref` stops the build here,
-    // naming the schema and the operation. Exceptions for operations this
-    // document does not have are checked in tests/shapes.rs against bunq's
-    // whole description, not here: the default build reads a partial one.
-    let exceptions = std::fs::read_to_string("spec/shape-exceptions.json")
-        .map_err(|e| format!("cannot read spec/shape-exceptions.json: {e}"))?;
-    shapes::classify_all(&spec, &shapes::load_exceptions(&exceptions)?, false)?;
-    codegen::apply_rules(&mut spec);
-    let source = codegen::generate(&spec)?;
-    let out_dir = std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?;
-    let out = PathBuf::from(out_dir).join("bunq_api.rs");
-    std::fs::write(&out, source).map_err(|e| format!("cannot write {}: {e}", out.display()))
+fn run(spec_path: &Path) -> Result<(), String> {
+    let features = read("spec/features.json")?;
+    let selection = if std::env::var_os("CARGO_FEATURE_FULL_API").is_some() {
+        select::Selection::All
+    } else {
+        select::load_feature(&features, "oauth-grant")?
+    };
+    let exceptions = shapes::load_exceptions(&read("spec/shape-exceptions.json")?)?;
+    let generated = codegen::generate_all(spec_path, &selection, &exceptions)?;
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
+    write(&out_dir.join("bunq_api.rs"), &generated.progenitor)?;
+    write(&out_dir.join("bunq_handles.rs"), &generated.handles)
+}
+
+fn read(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

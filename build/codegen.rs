@@ -5,14 +5,21 @@
 //! description). Every adjustment here is a rule over spec constructs, never a
 //! rule about a named operation, so a newer bunq YAML drops in unchanged.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use openapiv3::{
     MediaType, OpenAPI, Operation, Parameter, PathItem, ReferenceOr, Response, Responses,
 };
+use serde_json::{Value, json};
 
 /// Reads an OpenAPI document, as YAML (`.yaml`, `.yml`) or JSON (anything else).
 pub fn load_spec(path: &Path) -> Result<OpenAPI, String> {
+    to_openapi(load_document(path)?)
+}
+
+/// Reads an OpenAPI document as plain JSON, for the passes that edit it.
+pub fn load_document(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let is_yaml = matches!(
@@ -24,6 +31,122 @@ pub fn load_spec(path: &Path) -> Result<OpenAPI, String> {
     } else {
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
+}
+
+/// Reads an edited document as OpenAPI.
+pub fn to_openapi(document: Value) -> Result<OpenAPI, String> {
+    serde_json::from_value(document).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))
+}
+
+/// String properties, by name, that hold a secret: generated as
+/// `crate::api::SecretText`, whose `Debug` prints no value.
+pub const SECRET_PROPERTIES: [&str; 11] = [
+    "secret",
+    "token",
+    "token_value",
+    "api_key",
+    "client_secret",
+    "access_token",
+    "password",
+    "pin_code",
+    "cvc2",
+    "activation_code",
+    "oauth_code",
+];
+
+/// String properties, by name, that hold bunq's timestamps
+/// (`2025-08-13 14:45:20.123456`, UTC): generated as `crate::api::Timestamp`.
+pub const TIMESTAMP_PROPERTIES: [&str; 2] = ["created", "updated"];
+
+/// The schemas the type rules add, and the crate types that stand for them
+/// (with `Amount`, bunq's own schema, kept as decimal text).
+pub const REPLACED_SCHEMAS: [(&str, &str); 3] = [
+    ("BunqTimestamp", "crate::api::Timestamp"),
+    ("BunqSecretText", "crate::api::SecretText"),
+    ("Amount", "crate::api::Amount"),
+];
+
+/// The type rules, over every schema of the document (components and
+/// inline), before progenitor sees it:
+///
+/// - **No closed enums, no string formats.** bunq lists allowed values that
+///   grow over time, and its timestamps are not RFC 3339: an `enum` would
+///   fail a whole answer on one new value, a `format: date-time` on every
+///   timestamp. Both become plain strings.
+/// - **Timestamps** ([`TIMESTAMP_PROPERTIES`]) refer to `BunqTimestamp`.
+/// - **Secrets** ([`SECRET_PROPERTIES`]) refer to `BunqSecretText`.
+pub fn type_rules(document: &mut Value) {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                if map.get("type").and_then(Value::as_str) == Some("string") {
+                    map.remove("enum");
+                    map.remove("format");
+                }
+                if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                    for (name, property) in properties.iter_mut() {
+                        let is_string =
+                            property.get("type").and_then(Value::as_str) == Some("string");
+                        let target = if !is_string {
+                            None
+                        } else if TIMESTAMP_PROPERTIES.contains(&name.as_str()) {
+                            Some("BunqTimestamp")
+                        } else if SECRET_PROPERTIES.contains(&name.as_str()) {
+                            Some("BunqSecretText")
+                        } else {
+                            None
+                        };
+                        if let Some(target) = target {
+                            let description = property.get("description").cloned();
+                            *property = json!({ "$ref": format!("#/components/schemas/{target}") });
+                            if let Some(description) = description {
+                                property["description"] = description;
+                            }
+                        }
+                    }
+                }
+                map.values_mut().for_each(walk);
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(document);
+    if let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, _) in REPLACED_SCHEMAS {
+            if name != "Amount" {
+                schemas.insert(name.to_owned(), json!({ "type": "string" }));
+            }
+        }
+    }
+}
+
+/// The schemas request bodies reach (directly or nested): these stay
+/// constructible with a struct literal; every other generated struct is
+/// `#[non_exhaustive]`, so a field bunq adds is not a breaking change.
+pub fn request_schemas(document: &Value) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut queue = Vec::new();
+    if let Some(paths) = document.get("paths").and_then(Value::as_object) {
+        for item in paths.values() {
+            for method in crate::select::METHODS {
+                if let Some(body) = item.get(method).and_then(|op| op.get("requestBody")) {
+                    crate::select::collect_refs(body, &mut |name| queue.push(name));
+                }
+            }
+        }
+    }
+    while let Some(name) = queue.pop() {
+        if names.insert(name.clone())
+            && let Some(schema) = document.pointer(&format!("/components/schemas/{name}"))
+        {
+            crate::select::collect_refs(schema, &mut |next| queue.push(next));
+        }
+    }
+    names
 }
 
 /// Applies the crate's rules to a parsed document, in place.
@@ -101,8 +224,11 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 /// Methods are positional and merged onto one `Client` (bunq's tags differ
 /// between its partial and full documents); hooks are `Expected`, with
 /// `crate::transport::CallContext` as the per-call value the hooks read.
-pub fn generate(spec: &OpenAPI) -> Result<String, String> {
+pub fn generate(spec: &OpenAPI, exhaustive: &BTreeSet<String>) -> Result<String, String> {
     let mut settings = progenitor::GenerationSettings::default();
+    for (schema, rust_type) in REPLACED_SCHEMAS {
+        settings.with_replacement(schema, rust_type, std::iter::empty());
+    }
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
         .with_tag(progenitor::TagStyle::Merged)
@@ -116,7 +242,102 @@ pub fn generate(spec: &OpenAPI) -> Result<String, String> {
     let tokens = generator
         .generate_tokens(spec)
         .map_err(|e| format!("progenitor: {e}"))?;
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    mark_non_exhaustive(&mut file, exhaustive);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut PlainDocs, &mut file);
     Ok(prettyplease::unparse(&file))
+}
+
+/// bunq's descriptions become doc comments; rustdoc would run any code
+/// block in them (indented or fenced) as a Rust doctest. Every line is
+/// unindented and every fence marked as text.
+struct PlainDocs;
+
+impl syn::visit_mut::VisitMut for PlainDocs {
+    fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
+        if let syn::Meta::NameValue(nv) = &mut attr.meta
+            && nv.path.is_ident("doc")
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = &mut nv.value
+        {
+            let plain: Vec<String> = text
+                .value()
+                .lines()
+                .map(|line| {
+                    let line = line.trim_start();
+                    if line.starts_with("```") {
+                        "```text".to_owned()
+                    } else {
+                        line.to_owned()
+                    }
+                })
+                .collect();
+            *text = syn::LitStr::new(&plain.join("\n"), text.span());
+        }
+    }
+}
+
+/// Adds `#[non_exhaustive]` to every generated struct in `types` but those
+/// named in `exhaustive` (the request bodies, which callers build).
+fn mark_non_exhaustive(file: &mut syn::File, exhaustive: &BTreeSet<String>) {
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = module.content.as_mut() else {
+            continue;
+        };
+        for item in items {
+            if let syn::Item::Struct(s) = item
+                && matches!(s.fields, syn::Fields::Named(_))
+                && !exhaustive.contains(&s.ident.to_string())
+            {
+                s.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+            }
+        }
+    }
+}
+
+/// What one build generates.
+pub struct Generated {
+    /// progenitor's source: the types and the raw request builders.
+    pub progenitor: String,
+    /// The typed handles (`build/handles.rs`).
+    pub handles: String,
+    /// One row per generated operation.
+    pub rows: Vec<crate::handles::Row>,
+}
+
+/// The whole pass, as `build.rs` runs it: select, type rules, shapes,
+/// progenitor, handles. Exceptions naming operations this document lacks
+/// are fine here (older documents, partial selections); `tests/shapes.rs`
+/// checks them against bunq's whole description.
+pub fn generate_all(
+    spec_path: &Path,
+    selection: &crate::select::Selection,
+    exceptions: &[crate::shapes::Exception],
+) -> Result<Generated, String> {
+    let mut document = load_document(spec_path)?;
+    crate::select::select(&mut document, selection)?;
+    type_rules(&mut document);
+    let exhaustive = request_schemas(&document);
+    let typed = to_openapi(document)?;
+    let shapes = crate::shapes::classify_all(&typed, exceptions, false)?;
+    let mut raw = typed.clone();
+    apply_rules(&mut raw);
+    // progenitor sees the raw-response document, but every kept schema is
+    // still in its components, so each gets its type.
+    let progenitor = generate(&raw, &exhaustive)?;
+    let handles = crate::handles::generate(&typed, &shapes, &progenitor)?;
+    Ok(Generated {
+        progenitor,
+        handles: handles.source,
+        rows: handles.rows,
+    })
 }

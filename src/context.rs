@@ -6,9 +6,10 @@
 //! context holds all of it and saves it to a versioned JSON file, so a
 //! restarted process skips the handshake.
 //!
-//! These three calls are not in bunq's OAuth Client spec, and bunq's full
-//! spec describes their answers wrongly (see `docs`), so they are written by
-//! hand on the same request path as the generated operations.
+//! The three calls are generated operations (`CREATE_Installation`,
+//! `CREATE_DeviceServer`, `CREATE_SessionServer`) sent on the one request
+//! path; what a generator cannot know is kept here: which item of each
+//! answer matters, the key pair, the session's expiry, the saved file.
 
 use std::fmt;
 use std::path::Path;
@@ -16,10 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::api::{SecretText, types};
 use crate::client::Client;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
@@ -127,16 +128,17 @@ impl ApiContextBuilder {
             .map_err(|e| Error::Config(format!("key generation did not finish: {e}")))??;
 
         // 1. installation: unauthenticated, unsigned, and nothing to verify with yet.
-        let body = serde_json::to_vec(&serde_json::json!({
-            "client_public_key": key_pair.public_key().to_pem(),
-        }))
-        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let body = types::Installation {
+            client_public_key: key_pair.public_key().to_pem(),
+        };
         let options = CallOptions {
             unverifiable: true,
             ..Default::default()
         };
         let reply = client
-            .send_raw(Method::POST, "/installation", Some(body), options)
+            .send(options, |api| async move {
+                api.create_installation(&body).await
+            })
             .await?;
         let envelope = Envelope::parse(&reply.body)?;
         let installation_token = InstallationToken::new(envelope.one::<TokenItem>("Token")?.token);
@@ -146,14 +148,11 @@ impl ApiContextBuilder {
         let server_key = PublicKey::from_pem(&server_pem)?;
 
         // 2. device-server: with the installation token, signed, verified.
-        let mut device = serde_json::json!({
-            "description": self.description,
-            "secret": self.api_key.expose_secret(),
-        });
-        if let Some(ips) = &self.permitted_ips {
-            device["permitted_ips"] = serde_json::json!(ips);
-        }
-        let body = serde_json::to_vec(&device).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let body = types::DeviceServer {
+            description: self.description,
+            secret: SecretText::new(self.api_key.expose_secret()),
+            permitted_ips: self.permitted_ips.unwrap_or_default(),
+        };
         let options = CallOptions {
             token: Some(SessionToken::new(installation_token.expose_secret())),
             signer: Some(key_pair.clone()),
@@ -161,7 +160,9 @@ impl ApiContextBuilder {
             ..Default::default()
         };
         let reply = client
-            .send_raw(Method::POST, "/device-server", Some(body), options)
+            .send(options, |api| async move {
+                api.create_device_server(&body).await
+            })
             .await?;
         let device_id = Envelope::parse(&reply.body)?.id()?;
 
@@ -207,10 +208,9 @@ pub(crate) fn session_timeout(seconds: Option<u64>) -> Duration {
 /// `POST /session-server` with the installation token, signed; returns the
 /// new session. Used at creation and for every renewal.
 pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Result<SessionState> {
-    let body = serde_json::to_vec(&serde_json::json!({
-        "secret": fixed.api_key.expose_secret(),
-    }))
-    .map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let body = types::SessionServer {
+        secret: SecretText::new(fixed.api_key.expose_secret()),
+    };
     let options = CallOptions {
         token: Some(SessionToken::new(fixed.installation_token.expose_secret())),
         signer: Some(fixed.key_pair.clone()),
@@ -219,7 +219,9 @@ pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Resul
     };
     tracing::debug!("opening a bunq session (POST /session-server)");
     let reply = client
-        .send_raw(Method::POST, "/session-server", Some(body), options)
+        .send(options, |api| async move {
+            api.create_session_server(&body).await
+        })
         .await?;
     let envelope = Envelope::parse(&reply.body)?;
     let token = SessionToken::new(envelope.one::<TokenItem>("Token")?.token);

@@ -92,19 +92,6 @@ impl<'a> Envelope<'a> {
         ))
     }
 
-    /// Every item, each of whose type names starts with `prefix` (bunq's
-    /// polymorphic lists, such as `MonetaryAccountBank`/`…Savings`), with its
-    /// type name, and the pagination.
-    pub(crate) fn list_by_prefix<T: DeserializeOwned>(
-        &self,
-        prefix: &str,
-    ) -> Result<Page<(String, T)>> {
-        self.list_where(
-            |k| k.starts_with(prefix),
-            || format!("only {prefix}* items"),
-        )
-    }
-
     fn list_where<T: DeserializeOwned>(
         &self,
         accepts: impl Fn(&str) -> bool,
@@ -153,6 +140,30 @@ impl<'a> Envelope<'a> {
         Ok((user, raw))
     }
 
+    /// Fails unless the answer holds exactly one item.
+    fn exactly_one(&self, operation: &str) -> Result<()> {
+        if self.items.len() == 1 {
+            Ok(())
+        } else {
+            Err(Error::unexpected(
+                format!("{operation}: exactly one item"),
+                self.describe_items(),
+            ))
+        }
+    }
+
+    fn union_item<T: UnionItem>(&self, index: usize) -> Result<T> {
+        let (key, raw) = &self.items[index];
+        T::from_item(key, raw).map_err(|e| {
+            Error::decode(
+                key.as_str(),
+                format!("Response[{index}].{key}"),
+                e,
+                self.body,
+            )
+        })
+    }
+
     fn decode_item<T: DeserializeOwned>(&self, index: usize) -> Result<T> {
         let (key, raw) = &self.items[index];
         let path = format!("Response[{index}].{key}");
@@ -166,6 +177,108 @@ impl<'a> Envelope<'a> {
             let keys: Vec<&str> = self.items.iter().map(|(k, _)| k.as_str()).collect();
             format!("Response items [{}]", keys.join(", "))
         }
+    }
+}
+
+/// A value bunq sends under one of several wrapper keys (`UserPerson`,
+/// `MonetaryAccountBank`, …): the generated union enums.
+pub(crate) trait UnionItem: Sized {
+    /// Decodes the object under `key`; an unknown key is kept, not refused.
+    fn from_item(key: &str, raw: &RawValue) -> std::result::Result<Self, serde_json::Error>;
+}
+
+// The decoders the generated operations call, one per response shape
+// (`build/shapes.rs`). Each checks the shape before it decodes: an
+// all-`Option` type would "decode" anything, so a body of the wrong shape
+// must be refused here, naming the operation.
+
+/// Exactly one item, decoded as `T`.
+pub(crate) fn decode_one<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T> {
+    let envelope = Envelope::parse(body)?;
+    envelope.exactly_one(operation)?;
+    envelope.decode_item(0)
+}
+
+/// A page of items, each decoded as `T`.
+pub(crate) fn decode_list<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<Page<T>> {
+    let _ = operation;
+    Envelope::parse(body)?
+        .list_where(|_| true, String::new)
+        .map(|page: Page<(String, T)>| {
+            Page::new(
+                page.items.into_iter().map(|(_, item)| item).collect(),
+                page.pagination,
+            )
+        })
+}
+
+/// Exactly one item of one of several kinds.
+pub(crate) fn decode_union<T: UnionItem>(operation: &str, body: &[u8]) -> Result<T> {
+    let envelope = Envelope::parse(body)?;
+    envelope.exactly_one(operation)?;
+    envelope.union_item(0)
+}
+
+/// A page of items of several kinds.
+pub(crate) fn decode_union_list<T: UnionItem>(operation: &str, body: &[u8]) -> Result<Page<T>> {
+    let _ = operation;
+    let envelope = Envelope::parse(body)?;
+    let items = (0..envelope.items.len())
+        .map(|index| envelope.union_item(index))
+        .collect::<Result<Vec<T>>>()?;
+    Ok(Page::new(
+        items,
+        envelope.pagination.clone().unwrap_or_default(),
+    ))
+}
+
+/// Several items of different kinds in one answer (installation,
+/// session-server); at least one.
+pub(crate) fn decode_items<T: UnionItem>(operation: &str, body: &[u8]) -> Result<Vec<T>> {
+    let envelope = Envelope::parse(body)?;
+    if envelope.items.is_empty() {
+        return Err(Error::unexpected(
+            format!("{operation}: at least one item"),
+            envelope.describe_items(),
+        ));
+    }
+    (0..envelope.items.len())
+        .map(|index| envelope.union_item(index))
+        .collect()
+}
+
+/// The id of a create or update: exactly one item, `{"Id":{"id":N}}`.
+pub(crate) fn decode_id(operation: &str, body: &[u8]) -> Result<i64> {
+    #[derive(Deserialize)]
+    struct BunqId {
+        id: i64,
+    }
+    let envelope = Envelope::parse(body)?;
+    envelope.exactly_one(operation)?;
+    envelope.one::<BunqId>("Id").map(|b| b.id)
+}
+
+/// The UUID of a create: exactly one item, `{"Uuid":{"uuid":"…"}}`.
+#[cfg_attr(not(feature = "full-api"), allow(dead_code))] // no default operation answers one
+pub(crate) fn decode_uuid(operation: &str, body: &[u8]) -> Result<String> {
+    #[derive(Deserialize)]
+    struct BunqUuid {
+        uuid: String,
+    }
+    let envelope = Envelope::parse(body)?;
+    envelope.exactly_one(operation)?;
+    envelope.one::<BunqUuid>("Uuid").map(|b| b.uuid)
+}
+
+/// Every decoded item of a type that has an `id` must carry one: an object
+/// with none is not the object the operation answers.
+pub(crate) fn require_id(operation: &str, present: impl IntoIterator<Item = bool>) -> Result<()> {
+    match present.into_iter().position(|p| !p) {
+        None => Ok(()),
+        Some(index) => Err(Error::unexpected(
+            format!("{operation}: an object with an `id`"),
+            format!("an object without one at Response[{index}]"),
+        )),
     }
 }
 

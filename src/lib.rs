@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
 mod client;
 mod context;
 mod envelope;
@@ -25,6 +26,7 @@ pub mod signing;
 pub mod store;
 mod transport;
 
+pub use api::Amount;
 pub use client::{Client, ClientBuilder};
 pub use context::{ApiContext, ApiContextBuilder, CONTEXT_FILE_VERSION};
 pub use environment::Environment;
@@ -33,7 +35,7 @@ pub use models::{
     CallbackUrlId, MonetaryAccountId, OauthCallbackUrl, OauthClient, OauthClientId,
     OauthClientStatus, User, UserApiKey, UserId, UserSummary, format_timestamp, parse_timestamp,
 };
-pub use monetary_accounts::{Amount, MonetaryAccount, MonetaryAccounts};
+pub use monetary_accounts::{MonetaryAccount, MonetaryAccounts};
 pub use oauth::{AuthorizationRequest, OAuthConfig, OAuthError, parse_callback};
 pub use oauth_clients::{CallbackUrls, OauthClients};
 pub use pacing::{Limit, LimitScope, RateLimits};

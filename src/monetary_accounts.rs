@@ -1,13 +1,18 @@
 //! A user's monetary accounts (`GET /user/{userID}/monetary-account`), read-only.
 //!
-//! Not part of bunq's OAuth Client spec; written by hand on the same request
-//! path. For an OAuth session the accounts are those the granting user shared.
+//! The generated `List_all_MonetaryAccount_for_User`, decoded into a flat
+//! model with the fields most apps need (the IBAN picked from the aliases).
+//! For an OAuth session the accounts are those the granting user shared;
+//! `session.api().monetary_accounts()` gives the full generated types.
 
 use serde::Deserialize;
 
-use crate::envelope::Envelope;
+use crate::api::Amount;
+use serde_json::value::RawValue;
+
+use crate::envelope::UnionItem;
 use crate::error::Result;
-use crate::models::{MonetaryAccountId, UserId};
+use crate::models::MonetaryAccountId;
 use crate::pagination::{Page, PageRequest, paged_list};
 use crate::session::Session;
 
@@ -16,17 +21,6 @@ impl Session {
     pub fn monetary_accounts(&self) -> MonetaryAccounts<'_> {
         MonetaryAccounts::new(self)
     }
-}
-
-/// An amount as bunq sends it: a currency and a decimal string (`"12.50"`),
-/// kept as text so no precision is lost.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[non_exhaustive]
-pub struct Amount {
-    /// ISO 4217 code, for example `EUR`.
-    pub currency: String,
-    /// The decimal value, for example `4118.00`.
-    pub value: String,
 }
 
 /// A monetary account, with the fields most apps need.
@@ -60,6 +54,27 @@ struct Wire {
     alias: Option<Vec<Alias>>,
 }
 
+impl UnionItem for MonetaryAccount {
+    /// Every kind of account (`MonetaryAccountBank`, `…Savings`, …) has the
+    /// fields read here; the wrapper key is the kind.
+    fn from_item(key: &str, raw: &RawValue) -> std::result::Result<Self, serde_json::Error> {
+        let wire: Wire = serde_json::from_str(raw.get())?;
+        Ok(MonetaryAccount {
+            kind: key.to_owned(),
+            id: wire.id,
+            description: wire.description,
+            balance: wire.balance,
+            status: wire.status,
+            iban: wire
+                .alias
+                .unwrap_or_default()
+                .into_iter()
+                .find(|a| a.kind == "IBAN")
+                .map(|a| a.value),
+        })
+    }
+}
+
 #[derive(Deserialize)]
 struct Alias {
     #[serde(rename = "type")]
@@ -83,29 +98,10 @@ impl<'s> MonetaryAccounts<'s> {
 
     /// One page of accounts.
     pub async fn list_page(&self, page: PageRequest) -> Result<Page<MonetaryAccount>> {
-        let UserId(user) = self.session.user_id();
-        let reply = self
-            .session
-            .get_raw(&format!("/user/{user}/monetary-account"), page.query())
-            .await?;
-        let page = Envelope::parse(&reply.body)?.list_by_prefix::<Wire>("MonetaryAccount")?;
-        let items = page
-            .items
-            .into_iter()
-            .map(|(kind, wire)| MonetaryAccount {
-                kind,
-                id: wire.id,
-                description: wire.description,
-                balance: wire.balance,
-                status: wire.status,
-                iban: wire
-                    .alias
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|a| a.kind == "IBAN")
-                    .map(|a| a.value),
-            })
-            .collect();
-        Ok(Page::new(items, page.pagination))
+        self.session
+            .api()
+            .monetary_accounts()
+            .list_page_as::<MonetaryAccount>(page)
+            .await
     }
 }

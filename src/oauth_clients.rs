@@ -1,10 +1,11 @@
 //! bunq's OAuth Client API: `/user/{userID}/oauth-client` and its callback URLs.
 //!
-//! Each method is one operation of `spec/bunq-oauth-client.yaml`, sent through
-//! the generated client and decoded from bunq's envelope into this crate's
-//! models.
+//! Each method is one generated operation ([`crate::api::OauthClients`],
+//! [`crate::api::CallbackUrls`]) decoded into this crate's models, which know
+//! what the spec does not: the status as an enum, the secret as a
+//! [`ClientSecret`](crate::ClientSecret), ids as typed ids. The helpers
+//! (`ensure_active`, `ensure`) are what a generator cannot know.
 
-use crate::envelope::Envelope;
 use crate::error::Result;
 use crate::generated::types;
 use crate::models::{
@@ -53,15 +54,12 @@ impl<'s> OauthClients<'s> {
     }
 
     async fn create_with(&self, body: types::OauthClient) -> Result<OauthClientId> {
-        let user = self.session.user_id().path()?;
-        let reply = self
-            .session
-            .send(Vec::new(), move |api| {
-                let body = body.clone();
-                async move { api.create_oauth_client_for_user(user, &body).await }
-            })
-            .await?;
-        Envelope::parse(&reply.body)?.id().map(OauthClientId)
+        let id = self.api().create(&body).await?;
+        OauthClientId::from_api(id)
+    }
+
+    fn api(&self) -> crate::api::OauthClients<'s> {
+        self.session.api().oauth_clients()
     }
 
     /// The user's ACTIVE OAuth client, created if there is none (bunq allows
@@ -82,28 +80,13 @@ impl<'s> OauthClients<'s> {
 
     /// One page of the user's OAuth clients.
     pub async fn list_page(&self, page: PageRequest) -> Result<Page<OauthClient>> {
-        let user = self.session.user_id().path()?;
-        let reply = self
-            .session
-            .send(page.query(), move |api| async move {
-                api.list_all_oauth_client_for_user(user).await
-            })
-            .await?;
-        Envelope::parse(&reply.body)?.list("OauthClient")
+        self.api().list_page_as(page).await
     }
 
     /// One OAuth client, with its secret and callback URLs
     /// (`GET /user/{userID}/oauth-client/{id}`).
     pub async fn get(&self, id: OauthClientId) -> Result<OauthClient> {
-        let user = self.session.user_id().path()?;
-        let id = id.path()?;
-        let reply = self
-            .session
-            .send(Vec::new(), move |api| async move {
-                api.read_oauth_client_for_user(user, id).await
-            })
-            .await?;
-        Envelope::parse(&reply.body)?.one("OauthClient")
+        self.api().get_as(id.path()?).await
     }
 
     /// Changes an OAuth client's status (`PUT /user/{userID}/oauth-client/{id}`,
@@ -113,19 +96,11 @@ impl<'s> OauthClients<'s> {
         id: OauthClientId,
         status: OauthClientStatus,
     ) -> Result<OauthClientId> {
-        let user = self.session.user_id().path()?;
-        let id = id.path()?;
         let body = types::OauthClient {
             status: Some(status.as_str().to_owned()),
         };
-        let reply = self
-            .session
-            .send(Vec::new(), move |api| {
-                let body = body.clone();
-                async move { api.update_oauth_client_for_user(user, id, &body).await }
-            })
-            .await?;
-        Envelope::parse(&reply.body)?.id().map(OauthClientId)
+        let id = self.api().update(id.path()?, &body).await?;
+        OauthClientId::from_api(id)
     }
 }
 
@@ -145,28 +120,17 @@ impl<'s> CallbackUrls<'s> {
         }
     }
 
-    fn ids(&self) -> Result<(i64, i64)> {
-        Ok((self.session.user_id().path()?, self.oauth_client.path()?))
+    fn api(&self) -> Result<crate::api::CallbackUrls<'s>> {
+        Ok(self.session.api().callback_urls(self.oauth_client.path()?))
     }
 
     /// Registers a redirect URL (`POST …/oauth-client/{id}/callback-url`,
     /// body `{"url":…}`) and returns its id.
     pub async fn create(&self, url: &str) -> Result<CallbackUrlId> {
-        let (user, client) = self.ids()?;
         let body = types::OauthCallbackUrl {
             url: url.to_owned(),
         };
-        let reply = self
-            .session
-            .send(Vec::new(), move |api| {
-                let body = body.clone();
-                async move {
-                    api.create_callback_url_for_user_oauth_client(user, client, &body)
-                        .await
-                }
-            })
-            .await?;
-        Envelope::parse(&reply.body)?.id().map(CallbackUrlId)
+        CallbackUrlId::from_api(self.api()?.create(&body).await?)
     }
 
     /// The callback URL equal to `url`, registered if it is not yet (no
@@ -185,63 +149,26 @@ impl<'s> CallbackUrls<'s> {
     /// One page of the client's callback URLs
     /// (`GET …/oauth-client/{id}/callback-url`).
     pub async fn list_page(&self, page: PageRequest) -> Result<Page<OauthCallbackUrl>> {
-        let (user, client) = self.ids()?;
-        let reply = self
-            .session
-            .send(page.query(), move |api| async move {
-                api.list_all_callback_url_for_user_oauth_client(user, client)
-                    .await
-            })
-            .await?;
-        Envelope::parse(&reply.body)?.list("OauthCallbackUrl")
+        self.api()?.list_page_as(page).await
     }
 
     /// One callback URL (`GET …/callback-url/{id}`).
     pub async fn get(&self, id: CallbackUrlId) -> Result<OauthCallbackUrl> {
-        let (user, client) = self.ids()?;
-        let id = id.path()?;
-        let reply = self
-            .session
-            .send(Vec::new(), move |api| async move {
-                api.read_callback_url_for_user_oauth_client(user, client, id)
-                    .await
-            })
-            .await?;
-        Envelope::parse(&reply.body)?.one("OauthCallbackUrl")
+        self.api()?.get_as(id.path()?).await
     }
 
     /// Changes a callback URL (`PUT …/callback-url/{id}`, body `{"url":…}`);
     /// returns the id bunq echoes.
     pub async fn update(&self, id: CallbackUrlId, url: &str) -> Result<CallbackUrlId> {
-        let (user, client) = self.ids()?;
-        let id = id.path()?;
         let body = types::OauthCallbackUrl {
             url: url.to_owned(),
         };
-        let reply = self
-            .session
-            .send(Vec::new(), move |api| {
-                let body = body.clone();
-                async move {
-                    api.update_callback_url_for_user_oauth_client(user, client, id, &body)
-                        .await
-                }
-            })
-            .await?;
-        Envelope::parse(&reply.body)?.id().map(CallbackUrlId)
+        CallbackUrlId::from_api(self.api()?.update(id.path()?, &body).await?)
     }
 
     /// Removes a callback URL (`DELETE …/callback-url/{id}`). bunq does not
     /// document the success body, so any 2xx body is accepted.
     pub async fn delete(&self, id: CallbackUrlId) -> Result<()> {
-        let (user, client) = self.ids()?;
-        let id = id.path()?;
-        self.session
-            .send(Vec::new(), move |api| async move {
-                api.delete_callback_url_for_user_oauth_client(user, client, id)
-                    .await
-            })
-            .await?;
-        Ok(())
+        self.api()?.delete(id.path()?).await
     }
 }

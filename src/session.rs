@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use chrono::Utc;
-use reqwest::Method;
 
 use crate::client::Client;
 use crate::context::{ApiContext, open_session};
@@ -210,19 +209,6 @@ impl Session {
     {
         let client = &self.inner.client;
         self.call(query, |options| client.send(options, &op)).await
-    }
-
-    /// Sends a handwritten `GET` below the API base (`/user/1/monetary-account`).
-    pub(crate) async fn get_raw(
-        &self,
-        path: &str,
-        query: Vec<(&'static str, String)>,
-    ) -> Result<Reply> {
-        let client = &self.inner.client;
-        self.call(query, |options| {
-            client.send_raw(Method::GET, path, None, options)
-        })
-        .await
     }
 
     /// Runs one call with this session's credentials. Two refusals that

@@ -1,12 +1,10 @@
-//! The one request path: every bunq call goes through [`Client::send`] (a
-//! generated operation) or [`Client::send_raw`] (the few handwritten calls
-//! that bunq's OAuth Client spec does not cover: the handshake and monetary
-//! accounts).
-//!
-//! Both share [`prepare`] (bunq's headers, the session token, query, request
-//! signature) and [`Client::finish`] (bounded body read, server-signature
-//! check over the exact bytes, status mapping). Decoding the envelope is left
-//! to `envelope.rs`.
+//! The one request path: every bunq call is a generated operation sent by
+//! [`Client::send`], with the hooks below: [`prepare`] (bunq's headers, the
+//! session token, query, request signature), [`execute`] (pacing, retries,
+//! the deadline) and [`Client::finish`] (bounded body read, server-signature
+//! check over the exact bytes, status mapping). Decoding the envelope is
+//! left to `envelope.rs`. Only the OAuth token exchange, which is outside
+//! bunq's API, uses [`Client::post_outside_api`].
 
 use std::fmt;
 use std::future::Future;
@@ -16,7 +14,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use progenitor_client::{ByteStream, ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::client::{Client, ClientInner};
 use crate::envelope::api_error;
@@ -338,34 +336,6 @@ impl Client {
         self.finish(response, &options)
             .await
             .map_err(|e| name_attempt(e, &last_attempt))
-    }
-
-    /// Sends a handwritten call: `path` below the API base (`/installation`),
-    /// an optional JSON body sent as these exact bytes.
-    pub(crate) async fn send_raw(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-        options: CallOptions,
-    ) -> Result<Reply> {
-        let url = format!("{}{}", self.api_url(), path);
-        let mut builder = self.inner.http.request(method, url);
-        if let Some(body) = body {
-            builder = builder.header(CONTENT_TYPE, "application/json").body(body);
-        }
-        let mut request = builder
-            .build()
-            .map_err(|e| Error::InvalidInput(format!("cannot build the request: {e}")))?;
-        let ctx = self.call_context(&options)?;
-        prepare(&mut request, &ctx).map_err(Error::Signature)?;
-        let response = execute(&self.inner, request, &ctx.last_attempt)
-            .await
-            .map_err(|e| name_attempt(transport_error(e), &ctx.last_attempt))?;
-        deadline_passed(&ctx.last_attempt)?;
-        self.finish(ResponseValue::stream(response), &options)
-            .await
-            .map_err(|e| name_attempt(e, &ctx.last_attempt))
     }
 
     /// Sends a bodyless `POST` to a URL outside bunq's API (the OAuth token

@@ -95,13 +95,31 @@ async fn malformed_json_is_a_decode_error() {
 }
 
 #[tokio::test]
-async fn an_unexpected_item_type_is_an_unexpected_envelope() {
+async fn an_item_of_another_type_is_refused_naming_it() {
+    // bunq's spec does not give the wrapper key, so it is not checked; an
+    // object that is not an OAuth client still fails to decode as one,
+    // and the error names the key it came under.
     let err = read_with_answer(200, r#"{"Response":[{"UserPerson":{"id":1}}]}"#, &[]).await;
+    let Error::Decode { what, path, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(what, "UserPerson");
+    assert_eq!(path, "Response[0].UserPerson");
+}
+
+#[tokio::test]
+async fn two_items_where_one_is_answered_is_an_unexpected_envelope() {
+    let err = read_with_answer(
+        200,
+        r#"{"Response":[{"OauthClient":{"id":1}},{"OauthClient":{"id":2}}]}"#,
+        &[],
+    )
+    .await;
     let Error::UnexpectedEnvelope { expected, found } = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(expected, "OauthClient");
-    assert!(found.contains("UserPerson"), "{found}");
+    assert!(expected.contains("READ_OauthClient_for_User"), "{expected}");
+    assert!(found.contains("OauthClient, OauthClient"), "{found}");
 }
 
 #[tokio::test]

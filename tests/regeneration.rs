@@ -1,192 +1,307 @@
-//! The build pass (`build/codegen.rs`) is general: it is run here over our spec,
-//! over our spec plus an unrelated operation, and over bunq's whole published
-//! API description, exactly as `build.rs` runs it.
+//! The build pass (`build/`) is general: run here exactly as `build.rs` runs
+//! it, over every bundled version of bunq's description, it shows that what
+//! bunq adds reaches the user with no handwritten change and that what bunq
+//! removes breaks only the code that called it.
 
+#[allow(dead_code)]
 #[path = "../build/codegen.rs"]
 mod codegen;
+#[allow(dead_code)]
+#[path = "../build/handles.rs"]
+mod handles;
+#[allow(dead_code)]
+#[path = "../build/select.rs"]
+mod select;
+#[allow(dead_code)]
+#[path = "../build/shapes.rs"]
+mod shapes;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use openapiv3::{OpenAPI, Parameter, ReferenceOr};
-use quote::ToTokens;
+use serde_json::Value;
 
-const NINE: [&str; 9] = [
-    "create_oauth_client_for_user",
-    "list_all_oauth_client_for_user",
-    "read_oauth_client_for_user",
-    "update_oauth_client_for_user",
-    "create_callback_url_for_user_oauth_client",
-    "list_all_callback_url_for_user_oauth_client",
-    "read_callback_url_for_user_oauth_client",
-    "update_callback_url_for_user_oauth_client",
-    "delete_callback_url_for_user_oauth_client",
+const NEWEST: &str = "spec/bunq-api-full.json";
+const VERSIONS: [&str; 3] = [
+    "spec/history/bunq-api-2022-06-13.json",
+    "spec/history/bunq-api-2024-01-09.json",
+    NEWEST,
 ];
 
-fn our_spec() -> OpenAPI {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/bunq-oauth-client.yaml");
-    codegen::load_spec(&path).expect("spec/ parses")
+fn path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
 
-/// The generated `impl Client` methods, by name, as token text.
-fn generated_methods(spec: &OpenAPI) -> BTreeMap<String, String> {
-    let mut spec = spec.clone();
-    codegen::apply_rules(&mut spec);
-    let source = codegen::generate(&spec).expect("progenitor accepts the adjusted spec");
-    let file = syn::parse_file(&source).expect("generated code parses");
-    let mut methods = BTreeMap::new();
+fn grant() -> select::Selection {
+    select::load_feature(include_str!("../spec/features.json"), "oauth-grant").unwrap()
+}
+
+fn exceptions() -> Vec<shapes::Exception> {
+    shapes::load_exceptions(include_str!("../spec/shape-exceptions.json")).unwrap()
+}
+
+fn generate(spec: &Path, selection: &select::Selection) -> codegen::Generated {
+    codegen::generate_all(spec, selection, &exceptions())
+        .unwrap_or_else(|e| panic!("{}: {e}", spec.display()))
+}
+
+/// The fields of each generated struct in `types`, by struct name.
+fn struct_fields(source: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let file = syn::parse_file(source).expect("generated code parses");
+    let mut out = BTreeMap::new();
     for item in file.items {
-        if let syn::Item::Impl(imp) = item {
-            for member in imp.items {
-                if let syn::ImplItem::Fn(f) = member
-                    && f.sig.asyncness.is_some()
-                {
-                    let tokens = f.to_token_stream().to_string();
-                    methods.insert(f.sig.ident.to_string(), tokens);
-                }
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        for item in module.content.into_iter().flat_map(|(_, items)| items) {
+            if let syn::Item::Struct(s) = item
+                && let syn::Fields::Named(fields) = s.fields
+            {
+                let names = fields
+                    .named
+                    .iter()
+                    .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
+                    .collect();
+                out.insert(s.ident.to_string(), names);
             }
         }
     }
-    methods
+    out
 }
 
-#[test]
-fn the_pass_removes_header_parameters_and_makes_responses_raw() {
-    let mut spec = our_spec();
-    let before: usize = spec
-        .operations()
-        .map(|(_, _, op)| op.parameters.len())
-        .sum();
-    codegen::apply_rules(&mut spec);
-    let mut operations = 0;
-    for (_, _, op) in spec.operations() {
-        operations += 1;
-        for p in &op.parameters {
-            match p {
-                ReferenceOr::Item(Parameter::Header { .. }) => panic!("header parameter left"),
-                ReferenceOr::Reference { reference } => {
-                    panic!("a $ref parameter left: {reference} (ours are all headers)")
-                }
-                ReferenceOr::Item(_) => {}
-            }
+/// Each handle's source (`pub struct X` through its `impl`), by name.
+fn handle_sources(source: &str) -> BTreeMap<String, String> {
+    let file = syn::parse_file(source).expect("handles parse");
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for item in file.items {
+        if let syn::Item::Impl(imp) = &item
+            && let syn::Type::Path(p) = &*imp.self_ty
+        {
+            let name = p.path.segments.last().unwrap().ident.to_string();
+            let text = quote::ToTokens::to_token_stream(&item).to_string();
+            out.entry(name).or_default().push_str(&text);
         }
-        assert!(op.responses.responses.is_empty());
-        assert!(op.responses.default.is_some());
     }
-    let after: usize = spec
-        .operations()
-        .map(|(_, _, op)| op.parameters.len())
-        .sum();
-    assert_eq!(operations, 9);
-    // 9 operations x 7 standard headers removed; path parameters stay.
-    assert_eq!(before - after, 9 * 7);
+    out
 }
 
 #[test]
-fn the_nine_operations_are_generated_without_header_arguments() {
-    let methods = generated_methods(&our_spec());
-    let names: Vec<&str> = methods.keys().map(String::as_str).collect();
-    let mut expected = NINE.to_vec();
-    expected.sort();
-    assert_eq!(names, expected);
-    for (name, text) in &methods {
-        assert!(
-            !text.contains("user_agent"),
-            "{name} still takes header arguments"
-        );
-        let compact: String = text.split_whitespace().collect();
-        assert!(
-            compact.contains("ResponseValue<ByteStream>"),
-            "{name} is not raw"
-        );
-    }
-}
-
-/// A copy of the spec with one more, unrelated operation: the nine generate
-/// to the same code, and the copy is written for `.ci/run`, which builds the
-/// crate from it (`BUNQ_OAUTH_SPEC`) and runs the operation tests again.
-#[test]
-fn an_extra_operation_leaves_the_nine_unchanged() {
-    let base = our_spec();
-    let mut extended = base.clone();
-    let template = extended
-        .paths
-        .paths
-        .get("/user/{userID}/oauth-client")
-        .cloned()
-        .expect("the list path");
-    let ReferenceOr::Item(mut item) = template else {
-        panic!("inline path item")
-    };
-    item.post = None;
-    let get = item.get.as_mut().expect("a GET");
-    get.operation_id = Some("List_all_ExtraThing_for_User".into());
-    get.description = Some("An operation the crate does not wrap.".into());
-    extended
-        .paths
-        .paths
-        .insert("/user/{userID}/extra-thing".into(), ReferenceOr::Item(item));
-
-    let before = generated_methods(&base);
-    let after = generated_methods(&extended);
-    assert!(after.contains_key("list_all_extra_thing_for_user"));
-    assert_eq!(after.len(), 10);
-    for name in NINE {
-        assert_eq!(before.get(name), after.get(name), "{name} changed");
-    }
-
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spec-with-extra-operation.yaml");
-    let yaml = serde_norway::to_string(&extended).expect("serialises");
-    std::fs::write(&out, yaml).expect("writes the extended spec");
-    let reread = codegen::load_spec(&out).expect("reads back");
-    assert_eq!(reread.operations().count(), 10);
-}
-
-#[test]
-fn environments_are_the_spec_servers() {
-    let spec = our_spec();
-    let urls: Vec<String> = spec
-        .servers
+fn the_default_build_generates_what_an_oauth_grant_covers() {
+    let generated = generate(&path(NEWEST), &grant());
+    assert_eq!(generated.rows.len(), 46);
+    let calls: BTreeMap<&str, &str> = generated
+        .rows
         .iter()
-        .map(|s| {
-            let mut url = s.url.clone();
-            for (name, var) in s.variables.iter().flatten() {
-                url = url.replace(&format!("{{{name}}}"), &var.default);
-            }
-            url
-        })
+        .map(|r| (r.operation_id.as_str(), r.call.as_str()))
         .collect();
-    assert_eq!(
-        urls,
-        [
-            bunq_oauth::Environment::sandbox().api_url(),
-            bunq_oauth::Environment::production().api_url()
-        ]
-    );
+    for (operation, call) in [
+        (
+            "List_all_Payment_for_User_MonetaryAccount",
+            "payments(monetary_account_id).list_page(page)",
+        ),
+        (
+            "CREATE_DraftPayment_for_User_MonetaryAccount",
+            "draft_payments(monetary_account_id).create(body)",
+        ),
+        ("UPDATE_Card_for_User", "cards().update(item_id, body)"),
+        (
+            "List_all_RequestResponse_for_User_MonetaryAccount",
+            "request_responses(monetary_account_id).list_page(page)",
+        ),
+        ("CREATE_SessionServer", "session_servers().create(body)"),
+        (
+            "DELETE_CallbackUrl_for_User_OauthClient",
+            "callback_urls(oauth_client_id).delete(item_id)",
+        ),
+    ] {
+        assert_eq!(calls.get(operation), Some(&call), "{operation}");
+    }
+    // No header parameter reaches a signature; every answer is raw bytes
+    // decoded by the handles.
+    assert!(!generated.progenitor.contains("x_bunq_client"));
+    assert!(!generated.handles.contains("user_agent"));
+    // Only reached schemas are generated: nothing of bunq's other 434
+    // operations (a whitelist, an invoice, …).
+    let fields = struct_fields(&generated.progenitor);
+    assert!(fields.contains_key("PaymentRead"));
+    assert!(!fields.contains_key("InvoiceRead"));
+    assert!(!fields.contains_key("WhitelistSddRead"));
 }
 
-/// bunq's whole API description (480 operations, bundled in `spec/`) goes
-/// through the same pass and progenitor accepts the result.
 #[test]
-fn the_pass_handles_bunqs_whole_api() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/bunq-api-full.json");
-    let spec = codegen::load_spec(&path).expect("the full spec parses");
-    assert_eq!(spec.operations().count(), 480);
-    let methods = generated_methods(&spec);
-    assert_eq!(methods.len(), 480);
-    for name in NINE {
-        assert!(
-            methods.contains_key(name),
-            "{name} missing from the full spec"
-        );
+fn the_type_rules_hold_in_the_generated_code() {
+    let generated = generate(&path(NEWEST), &grant());
+    let source: String = generated
+        .progenitor
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    // Timestamps, secrets and amounts are the crate's types.
+    assert!(source.contains("pubcreated:::std::option::Option<crate::api::Timestamp>"));
+    assert!(source.contains("pubsecret:::std::option::Option<crate::api::SecretText>"));
+    assert!(source.contains("pubamount:::std::option::Option<crate::api::Amount>"));
+    // No closed enums from bunq's schemas, no float anywhere.
+    let file = syn::parse_file(&generated.progenitor).unwrap();
+    for item in file.items {
+        if let syn::Item::Mod(module) = item
+            && module.ident == "types"
+        {
+            for item in module.content.unwrap().1 {
+                if let syn::Item::Enum(e) = item {
+                    panic!("a closed enum was generated: {}", e.ident);
+                }
+            }
+        }
     }
-    // The nine generate identically from the full document and from ours.
-    let ours = generated_methods(&our_spec());
-    for name in NINE {
-        assert_eq!(
-            ours.get(name),
-            methods.get(name),
-            "{name} differs in the full spec"
-        );
+    assert!(!source.contains("f64") && !source.contains("f32"));
+    // Answers are non-exhaustive; request bodies are plain structs.
+    let marked = |name: &str| {
+        let at = source
+            .find(&format!("pubstruct{name}{{"))
+            .unwrap_or_else(|| panic!("{name}"));
+        source[..at].ends_with("#[non_exhaustive]")
+    };
+    assert!(marked("PaymentRead"));
+    assert!(marked("MonetaryAccountBankListing"));
+    assert!(!marked("Payment"));
+    assert!(!marked("DraftPayment"));
+}
+
+/// bunq's 2024-01 → 2025-04 update, as it happened: the fields added to the
+/// answers the default build decodes appear in the generated types, and
+/// the operations added appear in the full build's table, with no change
+/// to anything handwritten.
+#[test]
+fn what_bunq_added_in_2025_reaches_the_user() {
+    let old_doc = codegen::load_document(&path(VERSIONS[1])).unwrap();
+    let new_doc = codegen::load_document(&path(NEWEST)).unwrap();
+    let old = generate(&path(VERSIONS[1]), &grant());
+    let new = generate(&path(NEWEST), &grant());
+    let (old_fields, new_fields) = (
+        struct_fields(&old.progenitor),
+        struct_fields(&new.progenitor),
+    );
+    let properties = |doc: &Value, name: &str| -> BTreeSet<String> {
+        doc.pointer(&format!("/components/schemas/{name}/properties"))
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut added = 0;
+    for (name, fields) in &new_fields {
+        let Some(before) = old_fields.get(name) else {
+            continue;
+        };
+        for property in properties(&new_doc, name).difference(&properties(&old_doc, name)) {
+            // Fields are snake case, a Rust keyword with a trailing `_`
+            // (`type` → `type_`).
+            let snake = heck::ToSnakeCase::to_snake_case(property.as_str());
+            let field = |fields: &BTreeSet<String>| {
+                fields.contains(&snake) || fields.contains(&format!("{snake}_"))
+            };
+            assert!(field(fields), "{name}.{property} not generated");
+            assert!(!field(before), "{name}.{property} was already there");
+            added += 1;
+        }
     }
+    // PaymentRead's payment_fee, CardRead's product_type, …
+    assert!(new_fields["PaymentRead"].contains("payment_fee"));
+    assert!(added >= 20, "only {added} added fields found");
+
+    // Operations added: in the full builds' tables, each with a call.
+    let ops = |doc: &Value| -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in select::METHODS {
+                if item.get(method).is_some() {
+                    out.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        out
+    };
+    let added_ops: Vec<_> = ops(&new_doc).difference(&ops(&old_doc)).cloned().collect();
+    assert_eq!(added_ops.len(), 45);
+    let full = generate(&path(NEWEST), &select::Selection::All);
+    assert_eq!(full.rows.len(), 480);
+    let rows: BTreeMap<(String, String), &handles::Row> = full
+        .rows
+        .iter()
+        .map(|r| ((r.method.clone(), r.path.clone()), r))
+        .collect();
+    for op in &added_ops {
+        let row = rows
+            .get(op)
+            .unwrap_or_else(|| panic!("{op:?} not generated"));
+        assert!(!row.call.is_empty());
+    }
+}
+
+/// Every bundled version builds, in full, through the same pass.
+#[test]
+fn every_bundled_version_generates_in_full() {
+    for (version, operations) in [(VERSIONS[0], 446), (VERSIONS[1], 445)] {
+        let generated = generate(&path(version), &select::Selection::All);
+        assert_eq!(generated.rows.len(), operations, "{version}");
+        syn::parse_file(&generated.handles).expect("the handles parse");
+    }
+}
+
+/// Removing an operation from the spec removes its method and nothing else:
+/// every other handle generates to the same code.
+#[test]
+fn a_removed_operation_breaks_only_its_callers() {
+    let base = generate(&path(NEWEST), &grant());
+    let mut doc = codegen::load_document(&path(NEWEST)).unwrap();
+    doc["paths"]["/user/{userID}/monetary-account/{monetary-accountID}/payment/{itemId}"]
+        .as_object_mut()
+        .unwrap()
+        .remove("get");
+    let reduced_path =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spec-without-read-payment.json");
+    std::fs::write(&reduced_path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let reduced = generate(&reduced_path, &grant());
+    assert_eq!(reduced.rows.len(), base.rows.len() - 1);
+    let (before, after) = (
+        handle_sources(&base.handles),
+        handle_sources(&reduced.handles),
+    );
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (name, text) in &before {
+        if name == "Payments" {
+            assert!(text.contains("read_payment_for_user_monetary_account"));
+            assert!(!after[name].contains("read_payment_for_user_monetary_account"));
+        } else {
+            assert_eq!(text, &after[name], "{name} changed");
+        }
+    }
+}
+
+/// A copy of bunq's newest description with one more operation and one
+/// more field, written for `.ci/run`, which builds the crate from it
+/// (`BUNQ_OAUTH_SPEC`) and runs the OAuth client tests again. Here: the
+/// operation gets a method and the field a struct member.
+#[test]
+fn an_extra_operation_and_field_are_generated() {
+    let mut doc = codegen::load_document(&path(NEWEST)).unwrap();
+    let item = "/user/{userID}/monetary-account/{monetary-accountID}/payment/{itemId}";
+    let mut delete = doc["paths"][item]["get"].clone();
+    delete["operationId"] = "DELETE_Payment_for_User_MonetaryAccount".into();
+    doc["paths"][item]["delete"] = delete;
+    doc["components"]["schemas"]["PaymentRead"]["properties"]["carbon_footprint"] =
+        serde_json::json!({ "type": "string", "description": "A field bunq might add." });
+
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spec-with-extra-operation.json");
+    std::fs::write(&out, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let generated = generate(&out, &grant());
+    let row = generated
+        .rows
+        .iter()
+        .find(|r| r.operation_id == "DELETE_Payment_for_User_MonetaryAccount")
+        .expect("the new operation has a row");
+    assert_eq!(row.call, "payments(monetary_account_id).delete(item_id)");
+    assert!(struct_fields(&generated.progenitor)["PaymentRead"].contains("carbon_footprint"));
 }

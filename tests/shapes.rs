@@ -6,6 +6,12 @@
 #[path = "../build/codegen.rs"]
 mod codegen;
 #[allow(dead_code)]
+#[path = "../build/handles.rs"]
+mod handles;
+#[allow(dead_code)]
+#[path = "../build/select.rs"]
+mod select;
+#[allow(dead_code)]
 #[path = "../build/shapes.rs"]
 mod shapes;
 

@@ -1,0 +1,723 @@
+//! The typed operations: one handle per resource path, one method per
+//! operation, each sending through the session (bunq's headers, pacing,
+//! retries, signing, verification) and unwrapping the answer by its shape.
+//!
+//! Everything here is derived from the spec, the response shapes
+//! (`build/shapes.rs`) and progenitor's generated methods; no operation is
+//! named. The output is Rust source that `src/api/mod.rs` includes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
+
+use crate::shapes::{OperationShape, Shape};
+
+/// One generated operation, for the coverage table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The spec's path.
+    pub path: String,
+    /// The spec's `operationId`.
+    pub operation_id: String,
+    /// How the answer is unwrapped.
+    pub shape: Shape,
+    /// How a caller reaches it: `payments(monetary_account_id).list_page(page)`.
+    pub call: String,
+    /// What it returns.
+    pub returns: String,
+}
+
+/// A progenitor method: its name and its arguments (name, type as source).
+#[derive(Debug, Clone)]
+struct Method {
+    name: String,
+    args: Vec<(String, String)>,
+}
+
+/// The generated source and the coverage rows.
+pub struct Output {
+    /// Rust source for `src/api/mod.rs`.
+    pub source: String,
+    /// One row per generated operation.
+    pub rows: Vec<Row>,
+}
+
+/// Generates the handles for every operation in `shapes`.
+///
+/// `spec` is the document before the raw-response rule (it still has the
+/// response schemas); `progenitor_source` is progenitor's output for it.
+pub fn generate(
+    spec: &OpenAPI,
+    shapes: &[OperationShape],
+    progenitor_source: &str,
+) -> Result<Output, String> {
+    let methods = progenitor_methods(progenitor_source)?;
+    let type_names = generated_type_names(progenitor_source)?;
+
+    // Resources, in the spec's order, each with its operations.
+    let mut resources: Vec<Resource> = Vec::new();
+    for op in shapes {
+        let resource_path = crate::select::resource_of(&op.path).to_owned();
+        let index = match resources.iter().position(|r| r.path == resource_path) {
+            Some(index) => index,
+            None => {
+                let (name, parents) = resource_name(&op.operation_id).ok_or_else(|| {
+                    format!(
+                        "{} {}: operationId `{}` is not bunq's `KIND_Name_for_Parents`",
+                        op.method, op.path, op.operation_id
+                    )
+                })?;
+                resources.push(Resource {
+                    path: resource_path,
+                    name,
+                    parents,
+                    ops: Vec::new(),
+                    handle: String::new(),
+                });
+                resources.len() - 1
+            }
+        };
+        resources[index].ops.push(op.clone());
+    }
+    name_handles(&mut resources);
+
+    let mut out = String::new();
+    let mut rows = Vec::new();
+    let mut unions: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut accessors = String::new();
+
+    for resource in &resources {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let mut body = String::new();
+        let list_op_count = resource
+            .ops
+            .iter()
+            .filter(|o| operation_kind(&o.operation_id) == "List_all")
+            .count();
+        let has_read = resource
+            .ops
+            .iter()
+            .any(|o| operation_kind(&o.operation_id) == "READ");
+        for op in &resource.ops {
+            let method = methods
+                .get(&(op.method.clone(), op.path.clone()))
+                .ok_or_else(|| {
+                    format!(
+                        "{} {}: progenitor generated no method for it",
+                        op.method, op.path
+                    )
+                })?;
+            let item_param = op.path.ends_with("/{itemId}");
+            let from_user = op.path.starts_with("/user/{userID}");
+            // Split progenitor's arguments: the user (from the session), the
+            // item (a method argument), the body, and the rest (the handle's).
+            let mut call_args = Vec::new();
+            let mut method_args = Vec::new();
+            let mut has_body = false;
+            for (index, (name, ty)) in method.args.iter().enumerate() {
+                let is_last_path_arg =
+                    item_param && method.args[index + 1..].iter().all(|(n, _)| n == "body");
+                if name == "body" {
+                    has_body = true;
+                    method_args.push(format!("body: {}", ty.replace("'a ", "")));
+                    call_args.push("body".to_owned());
+                } else if index == 0 && from_user && name == "user_id" {
+                    call_args.push("user_id".to_owned());
+                } else if is_last_path_arg {
+                    method_args.push(format!("{name}: {}", ty.replace("'a ", "")));
+                    call_args.push(name.clone());
+                } else {
+                    let field_type = ty.replace("'a ", "'s ");
+                    if !fields.iter().any(|(n, _)| n == name) {
+                        fields.push((name.clone(), field_type));
+                    }
+                    call_args.push(format!("self.{name}"));
+                }
+            }
+            let kind = operation_kind(&op.operation_id);
+            let (returns, decode, item_type) =
+                returns_and_decode(spec, op, &type_names, &mut unions)?;
+            let is_list = matches!(op.shape, Shape::List | Shape::ListOfUnion);
+            let method_name = match kind {
+                "List_all" if is_list && list_op_count == 1 => "list_page",
+                "List_all" if is_list => {
+                    return Err(format!(
+                        "{}: two list operations on one resource",
+                        resource.path
+                    ));
+                }
+                "List_all" if has_read => "read",
+                "List_all" | "READ" => "get",
+                "CREATE" => "create",
+                "UPDATE" => "update",
+                "DELETE" => "delete",
+                other => return Err(format!("{}: unknown kind {other}", op.operation_id)),
+            };
+            let uses_user = from_user && call_args.first().is_some_and(|a| a == "user_id");
+            let user_line = if uses_user {
+                "        let user_id = self.session.user_id().path()?;\n"
+            } else {
+                ""
+            };
+            let query = if is_list {
+                "page.query()"
+            } else {
+                "Vec::new()"
+            };
+            let copies: String = call_args
+                .iter()
+                .filter_map(|a| a.strip_prefix("self."))
+                .map(|f| format!("        let {f} = self.{f};\n"))
+                .collect();
+            let plain_args: Vec<String> = call_args
+                .iter()
+                .map(|a| a.strip_prefix("self.").unwrap_or(a).to_owned())
+                .collect();
+            let doc = format!(
+                "    /// `{} {}` (`{}`): {}.\n",
+                op.method,
+                op.path,
+                op.operation_id,
+                describe(&op.shape)
+            );
+            let send = format!(
+                "{user_line}{copies}        let reply = self\n            .session\n            .send({query}, move |api| async move {{\n                api.{}({}).await\n            }})\n            .await?;\n",
+                method.name,
+                plain_args.join(", ")
+            );
+            let mut sig_args = method_args.clone();
+            if is_list {
+                sig_args.insert(0, "page: crate::pagination::PageRequest".to_owned());
+            }
+            let operation = &op.operation_id;
+            if is_list {
+                let item = item_type.clone().unwrap_or_default();
+                let (bound, decoder) = if op.shape == Shape::List {
+                    ("::serde::de::DeserializeOwned", "decode_list")
+                } else {
+                    ("crate::envelope::UnionItem", "decode_union_list")
+                };
+                let _ = write!(
+                    body,
+                    "{doc}    pub async fn list_page(&self, {}) -> crate::Result<{returns}> {{\n        let page = self.list_page_as::<{item}>(page).await?;\n{check}        Ok(page)\n    }}\n\n    /// [`Self::list_page`], each item decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn list_page_as<T: {bound}>(&self, {}) -> crate::Result<crate::pagination::Page<T>> {{\n{send}        crate::envelope::{decoder}(\"{operation}\", &reply.body)\n    }}\n\n    crate::pagination::paged_list!('s, {item}, \"the items of `{}`\");\n\n",
+                    sig_args.join(", "),
+                    sig_args.join(", "),
+                    op.path,
+                    check = decode.replace("{items}", "page.items.iter()"),
+                );
+            } else if op.shape == Shape::One {
+                // `get_as::<T>`: the same call decoded as the crate's own
+                // model (the OAuth client with its typed status, …).
+                let _ = write!(
+                    body,
+                    "{doc}    pub async fn {method_name}(&self, {args}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n    /// [`Self::{method_name}`], decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn {method_name}_as<T: ::serde::de::DeserializeOwned>(&self, {args}) -> crate::Result<T> {{\n{send}        crate::envelope::decode_one(\"{operation}\", &reply.body)\n    }}\n\n",
+                    args = sig_args.join(", "),
+                    decode = decode.replace("{operation}", operation),
+                );
+            } else {
+                let _ = write!(
+                    body,
+                    "{doc}    pub async fn {method_name}(&self, {}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n",
+                    sig_args.join(", "),
+                    decode = decode.replace("{operation}", operation),
+                );
+            }
+            rows.push(Row {
+                method: op.method.clone(),
+                path: op.path.clone(),
+                operation_id: op.operation_id.clone(),
+                shape: op.shape.clone(),
+                call: String::new(),
+                returns,
+            });
+            let row = rows.last_mut().expect("just pushed");
+            let field_names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+            row.call = format!(
+                "{}({}).{}({})",
+                snake(&resource.handle),
+                field_names.join(", "),
+                method_name,
+                sig_args
+                    .iter()
+                    .map(|a| a.split(':').next().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let _ = has_body;
+        }
+        // The handle.
+        let handle = &resource.handle;
+        let field_decls: String = fields
+            .iter()
+            .map(|(n, t)| format!("    {n}: {t},\n"))
+            .collect();
+        let params: Vec<String> = fields.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+        let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+        let _ = write!(
+            out,
+            "/// `{path}`: bunq's {name} operations. Get one from [`Api::{accessor}`].\n#[derive(Debug, Clone, Copy)]\npub struct {handle}<'s> {{\n    session: &'s crate::Session,\n{field_decls}}}\n\nimpl<'s> {handle}<'s> {{\n{body}}}\n\n",
+            path = resource.path,
+            name = resource.name,
+            accessor = snake(handle),
+        );
+        let _ = write!(
+            accessors,
+            "    /// `{path}`: see [`{handle}`].\n    pub fn {accessor}(&self, {params}) -> {handle}<'s> {{\n        {handle} {{ session: self.session, {names} }}\n    }}\n\n",
+            path = resource.path,
+            accessor = snake(handle),
+            params = params.join(", "),
+            names = names.join(", "),
+        );
+    }
+
+    let _ = write!(out, "impl<'s> Api<'s> {{\n{accessors}}}\n\n");
+    for (name, variants) in &unions {
+        write_union(&mut out, name, variants);
+    }
+    write_table(&mut out, &rows);
+    Ok(Output { source: out, rows })
+}
+
+struct Resource {
+    path: String,
+    name: String,
+    parents: Vec<String>,
+    ops: Vec<OperationShape>,
+    handle: String,
+}
+
+/// `List_all_Payment_for_User_MonetaryAccount` → `("Payment", ["User", "MonetaryAccount"])`.
+fn resource_name(operation_id: &str) -> Option<(String, Vec<String>)> {
+    let kind = operation_kind(operation_id);
+    if kind.is_empty() {
+        return None;
+    }
+    let rest = operation_id.strip_prefix(kind)?.strip_prefix('_')?;
+    let (name, parents) = match rest.split_once("_for_") {
+        Some((name, parents)) => (name, parents.split('_').map(str::to_owned).collect()),
+        None => (rest, Vec::new()),
+    };
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| (name.to_owned(), parents))
+}
+
+fn operation_kind(operation_id: &str) -> &'static str {
+    ["List_all", "CREATE", "READ", "UPDATE", "DELETE"]
+        .into_iter()
+        .find(|k| {
+            operation_id
+                .strip_prefix(k)
+                .is_some_and(|rest| rest.starts_with('_'))
+        })
+        .unwrap_or("")
+}
+
+/// Plural handle names; where two resources share one, the one with more
+/// parents is prefixed with its nearest parents until it is unique.
+fn name_handles(resources: &mut [Resource]) {
+    let mut order: Vec<usize> = (0..resources.len()).collect();
+    order.sort_by_key(|&i| (resources[i].parents.len(), resources[i].path.clone()));
+    let mut taken = BTreeSet::new();
+    for i in order {
+        let resource = &resources[i];
+        let mut depth = 0;
+        let name = loop {
+            let start = resource.parents.len().saturating_sub(depth);
+            let prefix: String = resource.parents[start..].concat();
+            let candidate = plural(&format!("{prefix}{}", resource.name));
+            if !taken.contains(&candidate) || depth >= resource.parents.len() {
+                break candidate;
+            }
+            depth += 1;
+        };
+        taken.insert(name.clone());
+        resources[i].handle = name;
+    }
+}
+
+fn plural(name: &str) -> String {
+    let consonant_y = name.ends_with('y')
+        && !name.ends_with("ay")
+        && !name.ends_with("ey")
+        && !name.ends_with("oy")
+        && !name.ends_with("uy");
+    if consonant_y {
+        format!("{}ies", &name[..name.len() - 1])
+    } else if ["ss", "x", "ch", "sh"].iter().any(|s| name.ends_with(s)) {
+        format!("{name}es")
+    } else if name.ends_with('s') {
+        // Already plural: `MonetaryAccountSavings`.
+        name.to_owned()
+    } else {
+        format!("{name}s")
+    }
+}
+
+/// `MonetaryAccountBanks` → `monetary_account_banks`.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
+            if prev_lower || (prev_upper && next_lower) {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+fn describe(shape: &Shape) -> &'static str {
+    match shape {
+        Shape::Empty => "answers no body",
+        Shape::Bytes => "answers raw bytes (a file)",
+        Shape::Id => "answers the new item's id",
+        Shape::Uuid => "answers the new item's UUID",
+        Shape::One => "answers one object",
+        Shape::List => "answers a page of objects",
+        Shape::Union => "answers one object of one of several kinds",
+        Shape::ListOfUnion => "answers a page of objects of several kinds",
+        Shape::MultiItem => "answers several items of different kinds",
+    }
+}
+
+/// The return type and the decoding code for one operation. For list
+/// shapes, also the item type (the decode text is then the id check over
+/// `{items}`).
+fn returns_and_decode(
+    spec: &OpenAPI,
+    op: &OperationShape,
+    type_names: &BTreeSet<String>,
+    unions: &mut BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<(String, String, Option<String>), String> {
+    let schema = || {
+        item_schema_name(spec, &op.method, &op.path)
+            .ok_or_else(|| format!("{} {}: no response schema", op.method, op.path))
+    };
+    let typed = |name: &str| -> Result<String, String> {
+        let rust = pascal(name);
+        if type_names.contains(&rust) {
+            Ok(format!("types::{rust}"))
+        } else {
+            Err(format!(
+                "{} {}: progenitor generated no type `{rust}` for schema `{name}`",
+                op.method, op.path
+            ))
+        }
+    };
+    Ok(match op.shape {
+        Shape::Empty => (
+            "()".into(),
+            "        let _ = reply;\n        Ok(())".into(),
+            None,
+        ),
+        Shape::Bytes => (
+            "::bytes::Bytes".into(),
+            "        Ok(reply.body)".into(),
+            None,
+        ),
+        Shape::Id => (
+            "i64".into(),
+            "        crate::envelope::decode_id(\"{operation}\", &reply.body)".into(),
+            None,
+        ),
+        Shape::Uuid => (
+            "String".into(),
+            "        crate::envelope::decode_uuid(\"{operation}\", &reply.body)".into(),
+            None,
+        ),
+        Shape::One => {
+            let name = schema()?;
+            let rust = typed(&name)?;
+            let check = if has_id(spec, &name) {
+                "        crate::envelope::require_id(\"{operation}\", [item.id.is_some()])?;\n"
+            } else {
+                ""
+            };
+            (
+                rust.clone(),
+                format!(
+                    "        let item: {rust} = crate::envelope::decode_one(\"{{operation}}\", &reply.body)?;\n{check}        Ok(item)"
+                ),
+                None,
+            )
+        }
+        Shape::List => {
+            let name = schema()?;
+            let rust = typed(&name)?;
+            let check = if has_id(spec, &name) {
+                format!(
+                    "        crate::envelope::require_id(\"{}\", {{items}}.map(|item| item.id.is_some()))?;\n",
+                    op.operation_id
+                )
+            } else {
+                String::new()
+            };
+            (
+                format!("crate::pagination::Page<{rust}>"),
+                check,
+                Some(rust),
+            )
+        }
+        Shape::Union | Shape::ListOfUnion | Shape::MultiItem => {
+            let name = schema()?;
+            let variants = union_variants(spec, &name, type_names)?;
+            let base = name
+                .strip_suffix("Listing")
+                .or_else(|| name.strip_suffix("Read"))
+                .or_else(|| name.strip_suffix("Create"))
+                .unwrap_or(&name);
+            let enum_name = if op.shape == Shape::MultiItem {
+                format!("{}Item", pascal(base))
+            } else {
+                pascal(base)
+            };
+            unions
+                .entry(enum_name.clone())
+                .or_default()
+                .extend(variants);
+            match op.shape {
+                Shape::Union => (
+                    enum_name.clone(),
+                    format!(
+                        "        crate::envelope::decode_union::<{enum_name}>(\"{{operation}}\", &reply.body)"
+                    ),
+                    None,
+                ),
+                Shape::ListOfUnion => (
+                    format!("crate::pagination::Page<{enum_name}>"),
+                    String::new(),
+                    Some(enum_name),
+                ),
+                _ => (
+                    format!("Vec<{enum_name}>"),
+                    format!(
+                        "        crate::envelope::decode_items::<{enum_name}>(\"{{operation}}\", &reply.body)"
+                    ),
+                    None,
+                ),
+            }
+        }
+    })
+}
+
+/// The item schema of the success answer: the array's items, or the schema.
+fn item_schema_name(spec: &OpenAPI, method: &str, path: &str) -> Option<String> {
+    let ReferenceOr::Item(item) = spec.paths.paths.get(path)? else {
+        return None;
+    };
+    let operation = match method {
+        "GET" => item.get.as_ref(),
+        "POST" => item.post.as_ref(),
+        "PUT" => item.put.as_ref(),
+        "DELETE" => item.delete.as_ref(),
+        "PATCH" => item.patch.as_ref(),
+        _ => None,
+    }?;
+    let response = [200u16, 201].iter().find_map(|code| {
+        operation
+            .responses
+            .responses
+            .get(&openapiv3::StatusCode::Code(*code))
+    })?;
+    let ReferenceOr::Item(response) = response else {
+        return None;
+    };
+    let schema = response.content.values().find_map(|m| m.schema.clone())?;
+    match schema {
+        ReferenceOr::Reference { reference } => Some(reference.rsplit('/').next()?.to_owned()),
+        ReferenceOr::Item(Schema {
+            schema_kind: SchemaKind::Type(Type::Array(array)),
+            ..
+        }) => match array.items? {
+            ReferenceOr::Reference { reference } => Some(reference.rsplit('/').next()?.to_owned()),
+            ReferenceOr::Item(_) => None,
+        },
+        ReferenceOr::Item(_) => None,
+    }
+}
+
+fn component<'a>(spec: &'a OpenAPI, name: &str) -> Option<&'a Schema> {
+    match spec.components.as_ref()?.schemas.get(name)? {
+        ReferenceOr::Item(schema) => Some(schema),
+        ReferenceOr::Reference { .. } => None,
+    }
+}
+
+fn has_id(spec: &OpenAPI, name: &str) -> bool {
+    matches!(
+        component(spec, name).map(|s| &s.schema_kind),
+        Some(SchemaKind::Type(Type::Object(object))) if object.properties.contains_key("id")
+    )
+}
+
+/// A union schema's wrapper keys and the Rust type of each.
+fn union_variants(
+    spec: &OpenAPI,
+    name: &str,
+    type_names: &BTreeSet<String>,
+) -> Result<BTreeMap<String, String>, String> {
+    let Some(SchemaKind::Type(Type::Object(object))) =
+        component(spec, name).map(|s| &s.schema_kind)
+    else {
+        return Err(format!("union schema `{name}` is not an object"));
+    };
+    let mut variants = BTreeMap::new();
+    for (key, property) in &object.properties {
+        let rust = match property {
+            ReferenceOr::Reference { reference } => {
+                let target = pascal(reference.rsplit('/').next().unwrap_or_default());
+                if type_names.contains(&target) {
+                    format!("types::{target}")
+                } else {
+                    "::serde_json::Value".to_owned()
+                }
+            }
+            ReferenceOr::Item(_) => "::serde_json::Value".to_owned(),
+        };
+        variants.insert(key.clone(), rust);
+    }
+    Ok(variants)
+}
+
+fn write_union(out: &mut String, name: &str, variants: &BTreeMap<String, String>) {
+    let mut decl = String::new();
+    let mut arms = String::new();
+    for (key, rust) in variants {
+        let variant = pascal(key);
+        let _ = writeln!(
+            decl,
+            "    /// Under the wrapper key `{key}`.\n    {variant}({rust}),"
+        );
+        let _ = writeln!(
+            arms,
+            "            \"{key}\" => ::serde_json::from_str(raw.get()).map(Self::{variant}),"
+        );
+    }
+    let _ = write!(
+        out,
+        "/// One of the kinds bunq answers here, by its wrapper key; a kind this\n/// build does not know is kept as [`{name}::Unknown`].\n#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum {name} {{\n{decl}    /// A wrapper key this build does not know, with its JSON.\n    Unknown {{\n        /// The wrapper key.\n        key: String,\n        /// The object under it.\n        value: ::serde_json::Value,\n    }},\n}}\n\nimpl crate::envelope::UnionItem for {name} {{\n    fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {{\n        match key {{\n{arms}            _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown {{ key: key.to_owned(), value }}),\n        }}\n    }}\n}}\n\n"
+    );
+}
+
+fn write_table(out: &mut String, rows: &[Row]) {
+    let _ = writeln!(
+        out,
+        "/// Every operation this build generates: method, path, operationId,\n/// shape, how to call it, and what it returns.\npub const OPERATIONS: &[Operation] = &["
+    );
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "    Operation {{ method: {:?}, path: {:?}, operation_id: {:?}, shape: {:?}, call: {:?}, returns: {:?} }},",
+            row.method,
+            row.path,
+            row.operation_id,
+            format!("{:?}", row.shape),
+            row.call,
+            row.returns
+        );
+    }
+    let _ = writeln!(out, "];");
+}
+
+/// progenitor's type naming (heck's UpperCamelCase, as typify does).
+fn pascal(name: &str) -> String {
+    heck::ToUpperCamelCase::to_upper_camel_case(name)
+}
+
+/// progenitor's methods by (METHOD, path), read from their doc comments
+/// ("Sends a `GET` request to `/path`").
+fn progenitor_methods(source: &str) -> Result<BTreeMap<(String, String), Method>, String> {
+    let file = syn::parse_file(source).map_err(|e| format!("generated code: {e}"))?;
+    let mut out = BTreeMap::new();
+    for item in &file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        for member in &imp.items {
+            let syn::ImplItem::Fn(f) = member else {
+                continue;
+            };
+            let doc: String = f
+                .attrs
+                .iter()
+                .filter_map(|a| match &a.meta {
+                    syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) => Some(s.value()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            let Some(rest) = doc.split("Sends a `").nth(1) else {
+                continue;
+            };
+            let mut parts = rest.split('`');
+            let (Some(method), Some(_), Some(path)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let args = f
+                .sig
+                .inputs
+                .iter()
+                .filter_map(|input| match input {
+                    syn::FnArg::Typed(pat) => {
+                        let name = quote::ToTokens::to_token_stream(&pat.pat).to_string();
+                        let ty = quote::ToTokens::to_token_stream(&pat.ty).to_string();
+                        Some((name, ty.replace(" :: ", "::").replace("& ", "&")))
+                    }
+                    syn::FnArg::Receiver(_) => None,
+                })
+                .collect();
+            out.insert(
+                (method.to_owned(), path.to_owned()),
+                Method {
+                    name: f.sig.ident.to_string(),
+                    args,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The names of the structs and enums in progenitor's `types` module.
+fn generated_type_names(source: &str) -> Result<BTreeSet<String>, String> {
+    let file = syn::parse_file(source).map_err(|e| format!("generated code: {e}"))?;
+    let mut names = BTreeSet::new();
+    for item in &file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
+        }
+        for item in module.content.iter().flat_map(|(_, items)| items) {
+            match item {
+                syn::Item::Struct(s) => {
+                    names.insert(s.ident.to_string());
+                }
+                syn::Item::Enum(e) => {
+                    names.insert(e.ident.to_string());
+                }
+                syn::Item::Type(t) => {
+                    names.insert(t.ident.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(names)
+}

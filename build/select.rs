@@ -1,0 +1,131 @@
+//! Which of bunq's operations a build generates, and the schemas they reach.
+//!
+//! bunq's whole description has 480 operations and 711 schemas. The default
+//! build generates the operations an OAuth grant covers, listed as resource
+//! paths in `spec/features.json`; the `full-api` feature generates all of
+//! them. Either way only the schemas the chosen operations reach are kept,
+//! so progenitor never sees the rest.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use serde_json::Value;
+
+/// The operations to generate.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// Every operation of the document (`full-api`).
+    All,
+    /// The operations whose path, less a trailing `/{itemId}`, is one of these.
+    Resources(Vec<String>),
+}
+
+/// The methods the build generates, lower case as in OpenAPI.
+pub const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
+
+/// Reads the resource paths of one feature from `spec/features.json`.
+pub fn load_feature(text: &str, feature: &str) -> Result<Selection, String> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("spec/features.json: {e}"))?;
+    let resources = value
+        .get(feature)
+        .and_then(|f| f.get("resources"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("spec/features.json has no `{feature}.resources` list"))?;
+    resources
+        .iter()
+        .map(|r| {
+            r.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("spec/features.json: `{r}` is not a path"))
+        })
+        .collect::<Result<_, _>>()
+        .map(Selection::Resources)
+}
+
+/// The resource an operation's path belongs to: the path less a trailing
+/// `/{itemId}` (bunq's name for the item of a collection).
+pub fn resource_of(path: &str) -> &str {
+    path.strip_suffix("/{itemId}").unwrap_or(path)
+}
+
+/// Removes the operations `selection` leaves out, then every schema no
+/// remaining operation reaches. Fails when a listed resource has no
+/// operation in the document (a typo, or bunq removed it).
+pub fn select(spec: &mut Value, selection: &Selection) -> Result<(), String> {
+    if let Selection::Resources(resources) = selection {
+        let paths = spec
+            .get_mut("paths")
+            .and_then(Value::as_object_mut)
+            .ok_or("the document has no paths")?;
+        let mut found = BTreeSet::new();
+        paths.retain(|path, _| {
+            let keep = resources.iter().any(|r| r == resource_of(path));
+            if keep {
+                found.insert(resource_of(path).to_owned());
+            }
+            keep
+        });
+        let missing: Vec<&str> = resources
+            .iter()
+            .filter(|r| !found.contains(r.as_str()))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "spec/features.json lists resources the document does not have: {}",
+                missing.join(", ")
+            ));
+        }
+    }
+    prune_schemas(spec);
+    Ok(())
+}
+
+/// Keeps only the component schemas that the paths reach, directly or
+/// through other schemas.
+fn prune_schemas(spec: &mut Value) {
+    let mut reached = BTreeSet::new();
+    let mut queue: VecDeque<String> = VecDeque::new();
+    if let Some(paths) = spec.get("paths") {
+        collect_refs(paths, &mut |name| queue.push_back(name));
+    }
+    let schemas = spec
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
+    while let Some(name) = queue.pop_front() {
+        if !reached.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = schemas.get(&name) {
+            collect_refs(schema, &mut |next| queue.push_back(next));
+        }
+    }
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.retain(|name, _| reached.contains(name));
+    }
+}
+
+/// Calls `found` with the name of every `#/components/schemas/…` reference.
+pub fn collect_refs(value: &Value, found: &mut impl FnMut(String)) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "$ref"
+                    && let Some(name) = inner
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    found(name.to_owned());
+                } else {
+                    collect_refs(inner, found);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, found)),
+        _ => {}
+    }
+}

@@ -1,0 +1,100 @@
+//! bunq's API as its published description defines it: generated, typed,
+//! unwrapped.
+//!
+//! Every operation the build generates (by default those an OAuth grant
+//! covers, see `spec/features.json`; with the `full-api` feature all of
+//! bunq's 480) is a method on a handle, one handle per resource path,
+//! reached from [`Session::api`](crate::Session::api):
+//!
+//! ```no_run
+//! # async fn demo(session: &bunq_oauth::Session) -> bunq_oauth::Result<()> {
+//! use futures::TryStreamExt;
+//!
+//! let api = session.api();
+//! let accounts = api.monetary_accounts().list_page(Default::default()).await?;
+//! for payment in api.payments(42).list().await?.items {
+//!     println!("{:?} {:?}", payment.amount, payment.description);
+//! }
+//! let everything: Vec<_> = api.payments(42).stream().try_collect().await?;
+//! # let _ = (accounts, everything);
+//! # Ok(()) }
+//! ```
+//!
+//! Each call goes through the session's one request path (bunq's headers,
+//! pacing, retries, signing, the server signature checked) and the answer
+//! is unwrapped by its shape: a page, one object, one of several kinds (an
+//! enum with an `Unknown` variant), a new id, bytes. A body of another shape
+//! is [`Error::UnexpectedEnvelope`](crate::Error::UnexpectedEnvelope) naming
+//! the operation, never an empty value.
+//!
+//! The types in [`types`] are progenitor's, from bunq's schemas, with the
+//! crate's rules (`build/codegen.rs`): every field optional (bunq's read
+//! schemas declare none required), unknown fields ignored, no closed enums
+//! (bunq's allowed values are strings), `created`/`updated` as
+//! [`Timestamp`], amounts as [`Amount`] (decimal text), secrets as
+//! [`SecretText`]. Answer types are `#[non_exhaustive]`, so a field bunq
+//! adds is not a breaking change; request bodies are plain structs.
+//!
+//! [`OPERATIONS`] lists every generated operation with its shape and call
+//! (the command line prints it: `bunq-oauth operations`).
+
+mod values;
+
+pub use crate::generated::types;
+pub use values::{Amount, SecretText, Timestamp};
+
+use crate::session::Session;
+
+/// The generated operations of one session. Get it from [`Session::api`].
+#[derive(Debug, Clone, Copy)]
+pub struct Api<'s> {
+    session: &'s Session,
+}
+
+impl Session {
+    /// bunq's API, generated from the spec: one handle per resource (see
+    /// [`api`](crate::api)).
+    pub fn api(&self) -> Api<'_> {
+        Api { session: self }
+    }
+}
+
+/// One generated operation: a row of [`OPERATIONS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Operation {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: &'static str,
+    /// The path as bunq's spec writes it.
+    pub path: &'static str,
+    /// The spec's `operationId`.
+    pub operation_id: &'static str,
+    /// How the answer is unwrapped: `List`, `One`, `Id`, `Union`, …
+    pub shape: &'static str,
+    /// How to call it from [`Api`]: `payments(monetary_account_id).create(body)`.
+    pub call: &'static str,
+    /// What the call returns.
+    pub returns: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/bunq_handles.rs"));
+
+/// Runs `body` through the generated decoders of every response shape, as
+/// the operations do: for the hostile-input tests and `examples/hostile_bodies.rs`.
+#[doc(hidden)]
+pub fn decode_with_every_shape(body: &[u8]) -> usize {
+    use crate::envelope as e;
+    let results = [
+        e::decode_list::<types::PaymentListing>("list", body).is_ok(),
+        e::decode_one::<types::PaymentRead>("one", body).is_ok(),
+        e::decode_one::<types::OauthClientRead>("one", body).is_ok(),
+        e::decode_union::<MonetaryAccount>("union", body).is_ok(),
+        e::decode_union_list::<MonetaryAccount>("union list", body).is_ok(),
+        e::decode_union_list::<User>("union list", body).is_ok(),
+        e::decode_items::<SessionServerItem>("items", body).is_ok(),
+        e::decode_items::<InstallationItem>("items", body).is_ok(),
+        e::decode_id("id", body).is_ok(),
+        e::decode_uuid("uuid", body).is_ok(),
+    ];
+    results.iter().filter(|ok| **ok).count()
+}
