@@ -124,6 +124,64 @@ pub fn type_rules(document: &mut Value) {
     }
 }
 
+/// The write-side rule: in a schema that request bodies reach, a writable
+/// property that refers to `LabelMonetaryAccount` (the public label bunq
+/// answers with) refers to `CounterpartyAlias`, an object with the
+/// properties of both `LabelMonetaryAccount` and `Pointer`
+/// (`{"type":"IBAN","value":…,"name":…}`). bunq's writes take a Pointer
+/// there (its API reference documents `counterparty_alias` of a payment, a
+/// draft-payment entry and a request-inquiry as a Pointer, and bunq's SDKs
+/// send one) while its answers carry the label; the same schemas serve
+/// both, so the property must hold either.
+pub fn write_side_rules(document: &mut Value) {
+    let properties = |name: &str| {
+        document
+            .pointer(&format!("/components/schemas/{name}/properties"))
+            .and_then(Value::as_object)
+            .cloned()
+    };
+    let (Some(pointer), Some(label)) = (properties("Pointer"), properties("LabelMonetaryAccount"))
+    else {
+        return;
+    };
+    let mut merged = label;
+    merged.extend(pointer);
+    let mut changed = false;
+    for name in request_schemas(document) {
+        let Some(Value::Object(properties)) =
+            document.pointer_mut(&format!("/components/schemas/{name}/properties"))
+        else {
+            continue;
+        };
+        for property in properties.values_mut() {
+            let label = property.get("$ref").and_then(Value::as_str)
+                == Some("#/components/schemas/LabelMonetaryAccount");
+            let read_only = property.get("readOnly").and_then(Value::as_bool) == Some(true);
+            if label && !read_only {
+                property["$ref"] = "#/components/schemas/CounterpartyAlias".into();
+                changed = true;
+            }
+        }
+    }
+    if changed
+        && let Some(schemas) = document
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+    {
+        schemas.insert(
+            "CounterpartyAlias".into(),
+            json!({
+                "type": "object",
+                "description": "The other side of a payment, a draft-payment or a request: \
+                    to send one, set `type`, `value` and `name` (a Pointer, such as \
+                    an IBAN); bunq answers with its public label (`iban`, \
+                    `display_name`, …).",
+                "properties": merged,
+            }),
+        );
+    }
+}
+
 /// The schemas request bodies reach (directly or nested): these stay
 /// constructible with a struct literal; every other generated struct is
 /// `#[non_exhaustive]`, so a field bunq adds is not a breaking change.
@@ -324,6 +382,7 @@ pub fn generate_all(
     exceptions: &[crate::shapes::Exception],
 ) -> Result<Generated, String> {
     let mut document = load_document(spec_path)?;
+    write_side_rules(&mut document);
     crate::select::select(&mut document, selection)?;
     type_rules(&mut document);
     let exhaustive = request_schemas(&document);

@@ -595,9 +595,11 @@ fn write_union(out: &mut String, name: &str, variants: &BTreeMap<String, String>
     let mut arms = String::new();
     for (key, rust) in variants {
         let variant = pascal(key);
+        // Boxed: bunq's objects are large and differ in size (a user is
+        // kilobytes, an id one number).
         let _ = writeln!(
             decl,
-            "    /// Under the wrapper key `{key}`.\n    {variant}({rust}),"
+            "    /// Under the wrapper key `{key}`.\n    {variant}(Box<{rust}>),"
         );
         let _ = writeln!(
             arms,

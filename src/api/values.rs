@@ -111,7 +111,7 @@ impl Amount {
             && digits(whole)
             && digits(fraction)
             && fraction.len() <= 2
-            && (fraction.is_empty() == !value.contains('.'));
+            && (fraction.is_empty() != value.contains('.'));
         if !well_formed {
             return Err(Error::InvalidInput(format!(
                 "amount `{value}`: expected a positive decimal with at most two decimals, such as 12.50"
