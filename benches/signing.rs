@@ -181,6 +181,222 @@ fn signed_request(c: &mut Criterion<ThreadCpu>) {
     }
 }
 
+/// One request through the generated path (`session.api()`) beside the
+/// floor: a bare reqwest client on the same runtime (keep-alive, the same
+/// headers), aws-lc-rs verifying bunq's signature over the raw bytes (and
+/// signing the body of the POST), serde_json decoding the same generated
+/// type. Both measured in the same run.
+fn generated_vs_floor(c: &mut Criterion<ThreadCpu>) {
+    use aws_lc_rs::signature::{self, UnparsedPublicKey};
+    use base64::Engine as _;
+    use bunq_oauth::api::types;
+
+    let server_key = KeyPair::generate().expect("key");
+    let client_key = KeyPair::generate().expect("key");
+    let read = r#"{"Response":[{"Payment":{"id":2011,"created":"2025-08-13 14:45:20.123456","updated":"2025-08-13 14:45:20.123456","monetary_account_id":11,"amount":{"value":"-12.50","currency":"EUR"},"description":"Rent share","type":"BUNQ","counterparty_alias":{"iban":"NL98BUNQ9876543210","display_name":"Savings"}}}]}"#;
+    let created = r#"{"Response":[{"Id":{"id":2012}}]}"#;
+    let server = MockServer::start();
+    for (method, path, body) in [
+        (GET, "/v1/user/1/monetary-account/11/payment/2011", read),
+        (POST, "/v1/user/1/monetary-account/11/payment", created),
+    ] {
+        let signature = server_key.sign(body.as_bytes()).expect("sign");
+        server.mock(|when, then| {
+            when.method(method).path(path);
+            then.status(200)
+                .header("x-bunq-server-signature", signature)
+                .body(body);
+        });
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    // The crate: a session over a restored context, default options but
+    // pacing off, as the floor has none (bunq's real budget would make the
+    // loop wait; `signed_request` above counts the pacing bookkeeping).
+    let client = Client::builder()
+        .environment(common::environment_at(&server))
+        .rate_limits(None)
+        .build()
+        .expect("client");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("context.json");
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    let file = common::context_file(
+        client.api_url(),
+        &client_key,
+        &server_key.public_key(),
+        "bench-session",
+        expires,
+    );
+    std::fs::write(&path, file).expect("context file");
+    let session =
+        Session::new(&client, ApiContext::load(&path).expect("context")).expect("session");
+    let payment = types::Payment {
+        amount: Some(bunq_oauth::Amount::new("12.50", "EUR").expect("amount")),
+        counterparty_alias: Some(types::CounterpartyAlias {
+            type_: Some("IBAN".into()),
+            value: Some("NL98BUNQ9876543210".into()),
+            name: Some("Savings".into()),
+            ..Default::default()
+        }),
+        description: Some("To savings".into()),
+        ..Default::default()
+    };
+
+    // The floor.
+    let bare = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest");
+    let base = client.api_url().to_owned();
+    let pem = server_key.public_key().to_pem();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .expect("der");
+    // aws-lc-rs takes the SubjectPublicKeyInfo DER as it is.
+    let verify_key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der);
+    let signing_pem = client_key.to_pkcs8_pem();
+    let signing_der = base64::engine::general_purpose::STANDARD
+        .decode(
+            signing_pem
+                .expose_secret()
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .expect("der");
+    let signer = aws_lc_rs::rsa::KeyPair::from_pkcs8(&signing_der).expect("pkcs8");
+    #[derive(serde::Deserialize)]
+    struct Envelope<T> {
+        #[serde(rename = "Response")]
+        response: Vec<std::collections::HashMap<String, T>>,
+    }
+    let floor_request = |method: reqwest::Method, url: String, body: Option<Vec<u8>>| {
+        let mut request = bare
+            .request(method, url)
+            .header("user-agent", "bunq-oauth-bench")
+            .header("cache-control", "no-cache")
+            .header("x-bunq-geolocation", "0 0 0 0 000")
+            .header("x-bunq-language", "en_US")
+            .header("x-bunq-region", "en_US")
+            .header("x-bunq-client-request-id", uuid::Uuid::new_v4().to_string())
+            .header("x-bunq-client-authentication", "bench-session");
+        if let Some(body) = body {
+            let rng = aws_lc_rs::rand::SystemRandom::new();
+            let mut signature = vec![0; signer.public_modulus_len()];
+            signer
+                .sign(&signature::RSA_PKCS1_SHA256, &rng, &body, &mut signature)
+                .expect("sign");
+            request = request
+                .header(
+                    "x-bunq-client-signature",
+                    base64::engine::general_purpose::STANDARD.encode(&signature),
+                )
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        request
+    };
+    let floor_get = || async {
+        let response = floor_request(
+            reqwest::Method::GET,
+            format!("{base}/user/1/monetary-account/11/payment/2011"),
+            None,
+        )
+        .send()
+        .await
+        .expect("send");
+        let signature = response.headers()["x-bunq-server-signature"]
+            .to_str()
+            .expect("header")
+            .to_owned();
+        let bytes = response.bytes().await.expect("body");
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(signature)
+            .expect("base64");
+        verify_key.verify(&bytes, &signature).expect("verify");
+        let envelope: Envelope<types::PaymentRead> =
+            serde_json::from_slice(&bytes).expect("decode");
+        envelope
+            .response
+            .into_iter()
+            .next()
+            .and_then(|m| m.into_values().next())
+            .expect("one")
+    };
+    let floor_post = || async {
+        let body = serde_json::to_vec(&payment).expect("encode");
+        let response = floor_request(
+            reqwest::Method::POST,
+            format!("{base}/user/1/monetary-account/11/payment"),
+            Some(body),
+        )
+        .send()
+        .await
+        .expect("send");
+        let signature = response.headers()["x-bunq-server-signature"]
+            .to_str()
+            .expect("header")
+            .to_owned();
+        let bytes = response.bytes().await.expect("body");
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(signature)
+            .expect("base64");
+        verify_key.verify(&bytes, &signature).expect("verify");
+        let envelope: Envelope<types::BunqId> = serde_json::from_slice(&bytes).expect("decode");
+        envelope
+            .response
+            .into_iter()
+            .next()
+            .and_then(|m| m.into_values().next())
+            .expect("one")
+    };
+    let crate_get = || async { session.api().payments(11).get(2011).await.expect("get") };
+    let crate_post = || async {
+        session
+            .api()
+            .payments(11)
+            .create(&payment)
+            .await
+            .expect("create")
+    };
+    // Warm the connections, and check both sides decode the same.
+    assert_eq!(
+        runtime.block_on(floor_get()).id,
+        runtime.block_on(crate_get()).id
+    );
+    assert_eq!(
+        runtime.block_on(floor_post()).id,
+        Some(runtime.block_on(crate_post()))
+    );
+
+    let mut group = c.benchmark_group("one request, client CPU");
+    group.bench_function(
+        "unsigned GET payment, floor (reqwest + aws-lc-rs + serde_json)",
+        |b| b.iter(|| runtime.block_on(floor_get())),
+    );
+    group.bench_function(
+        "unsigned GET payment, session.api().payments(11).get",
+        |b| b.iter(|| runtime.block_on(crate_get())),
+    );
+    group.bench_function(
+        "signed POST payment, floor (reqwest + aws-lc-rs + serde_json)",
+        |b| b.iter(|| runtime.block_on(floor_post())),
+    );
+    group.bench_function(
+        "signed POST payment, session.api().payments(11).create",
+        |b| b.iter(|| runtime.block_on(crate_post())),
+    );
+    group.finish();
+}
+
 fn config() -> Criterion<ThreadCpu> {
     Criterion::default()
         .with_measurement(ThreadCpu)
@@ -189,5 +405,5 @@ fn config() -> Criterion<ThreadCpu> {
         .measurement_time(Duration::from_secs(3))
 }
 
-criterion_group! { name = benches; config = config(); targets = rsa, decode_page, signed_request }
+criterion_group! { name = benches; config = config(); targets = rsa, decode_page, signed_request, generated_vs_floor }
 criterion_main!(benches);

@@ -5,7 +5,7 @@
 //! description). Every adjustment here is a rule over spec constructs, never a
 //! rule about a named operation, so a newer bunq YAML drops in unchanged.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use openapiv3::{
@@ -122,6 +122,92 @@ pub fn type_rules(document: &mut Value) {
             }
         }
     }
+}
+
+/// Merges schemas that are the same but for their descriptions (bunq's
+/// spec repeats them: every `…Read` equals its `…Listing`, and 240 note
+/// schemas are 7 shapes). Every reference goes to one name per group, the
+/// shortest (then the first alphabetically); the others are returned as
+/// aliases of it, which `generate` declares as type aliases, so every
+/// spec name stays usable and each shape compiles once.
+pub fn merge_identical_schemas(document: &mut Value) -> BTreeMap<String, String> {
+    fn without_descriptions(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter(|(k, _)| k.as_str() != "description")
+                    .map(|(k, v)| (k.clone(), without_descriptions(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(without_descriptions).collect()),
+            other => other.clone(),
+        }
+    }
+    fn point_refs(value: &mut Value, canonical: &BTreeMap<String, String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map.iter_mut() {
+                    let target = (key == "$ref")
+                        .then(|| inner.as_str())
+                        .flatten()
+                        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                        .and_then(|name| canonical.get(name));
+                    match target {
+                        Some(target) => *inner = format!("#/components/schemas/{target}").into(),
+                        None => point_refs(inner, canonical),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| point_refs(v, canonical)),
+            _ => {}
+        }
+    }
+    let Some(schemas) = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
+        return BTreeMap::new();
+    };
+    // The schemas the crate's own types stand for keep their names: a
+    // secret is a string as a timestamp is, but not the same type.
+    let mut names: Vec<&String> = schemas
+        .keys()
+        .filter(|n| !REPLACED_SCHEMAS.iter().any(|(r, _)| r == n))
+        .collect();
+    names.sort_by_key(|n| (n.len(), n.as_str()));
+    // Two schemas that refer to schemas which merge, merge too: repeat
+    // until nothing changes.
+    let mut canonical: BTreeMap<String, String> =
+        names.iter().map(|n| ((*n).clone(), (*n).clone())).collect();
+    loop {
+        let mut by_shape: BTreeMap<String, String> = BTreeMap::new();
+        let mut next = BTreeMap::new();
+        for name in &names {
+            let mut shape = without_descriptions(&schemas[*name]);
+            point_refs(&mut shape, &canonical);
+            let first = by_shape
+                .entry(shape.to_string())
+                .or_insert_with(|| (*name).clone());
+            next.insert((*name).clone(), first.clone());
+        }
+        if next == canonical {
+            break;
+        }
+        canonical = next;
+    }
+    let aliases: BTreeMap<String, String> = canonical
+        .into_iter()
+        .filter(|(name, target)| name != target)
+        .collect();
+    point_refs(document, &aliases);
+    if let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.retain(|name, _| !aliases.contains_key(name));
+    }
+    aliases
 }
 
 /// The write-side rule: in a schema that request bodies reach, a writable
@@ -282,7 +368,11 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 /// Methods are positional and merged onto one `Client` (bunq's tags differ
 /// between its partial and full documents); hooks are `Expected`, with
 /// `crate::transport::CallContext` as the per-call value the hooks read.
-pub fn generate(spec: &OpenAPI, exhaustive: &BTreeSet<String>) -> Result<String, String> {
+pub fn generate(
+    spec: &OpenAPI,
+    exhaustive: &BTreeSet<String>,
+    aliases: &BTreeMap<String, String>,
+) -> Result<String, String> {
     let mut settings = progenitor::GenerationSettings::default();
     for (schema, rust_type) in REPLACED_SCHEMAS {
         settings.with_replacement(schema, rust_type, std::iter::empty());
@@ -303,8 +393,34 @@ pub fn generate(spec: &OpenAPI, exhaustive: &BTreeSet<String>) -> Result<String,
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
     mark_non_exhaustive(&mut file, exhaustive);
+    declare_aliases(&mut file, aliases)?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut PlainDocs, &mut file);
     Ok(prettyplease::unparse(&file))
+}
+
+/// `pub type Alias = Canonical;` in `types` for every merged schema.
+fn declare_aliases(file: &mut syn::File, aliases: &BTreeMap<String, String>) -> Result<(), String> {
+    let pascal = |name: &str| heck::ToUpperCamelCase::to_upper_camel_case(name);
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = module.content.as_mut() else {
+            continue;
+        };
+        for (alias, target) in aliases {
+            let text = format!(
+                "/// bunq's `{alias}`: the same schema as [`{target}`], so the same type.\npub type {} = {};",
+                pascal(alias),
+                pascal(target)
+            );
+            items.push(syn::parse_str(&text).map_err(|e| format!("alias {alias}: {e}"))?);
+        }
+    }
+    Ok(())
 }
 
 /// bunq's descriptions become doc comments; rustdoc would run any code
@@ -385,14 +501,19 @@ pub fn generate_all(
     write_side_rules(&mut document);
     crate::select::select(&mut document, selection)?;
     type_rules(&mut document);
-    let exhaustive = request_schemas(&document);
+    let request = request_schemas(&document);
+    let aliases = merge_identical_schemas(&mut document);
+    let exhaustive = request
+        .into_iter()
+        .map(|name| aliases.get(&name).cloned().unwrap_or(name))
+        .collect();
     let typed = to_openapi(document)?;
     let shapes = crate::shapes::classify_all(&typed, exceptions, false)?;
     let mut raw = typed.clone();
     apply_rules(&mut raw);
     // progenitor sees the raw-response document, but every kept schema is
     // still in its components, so each gets its type.
-    let progenitor = generate(&raw, &exhaustive)?;
+    let progenitor = generate(&raw, &exhaustive, &aliases)?;
     let handles = crate::handles::generate(&typed, &shapes, &progenitor)?;
     Ok(Generated {
         progenitor,

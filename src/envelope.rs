@@ -289,6 +289,11 @@ fn decode_at<'de, T: Deserialize<'de>>(
     bytes: &'de [u8],
     whole_body: &[u8],
 ) -> Result<T> {
+    // The common case first, at serde_json's own speed; only a failure is
+    // decoded again with the path tracked, to name where it failed.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let full_path = |inner: String| match (prefix.is_empty(), inner == ".") {
         (true, _) => inner,

@@ -3,7 +3,6 @@
 //! bunq adds reaches the user with no handwritten change and that what bunq
 //! removes breaks only the code that called it.
 
-#[allow(dead_code)]
 #[path = "../build/codegen.rs"]
 mod codegen;
 #[allow(dead_code)]
@@ -162,7 +161,7 @@ fn the_type_rules_hold_in_the_generated_code() {
         source[..at].ends_with("#[non_exhaustive]")
     };
     assert!(marked("PaymentRead"));
-    assert!(marked("MonetaryAccountBankListing"));
+    assert!(marked("MonetaryAccountBankRead"));
     assert!(!marked("Payment"));
     assert!(!marked("DraftPayment"));
 }
@@ -304,4 +303,28 @@ fn an_extra_operation_and_field_are_generated() {
         .expect("the new operation has a row");
     assert_eq!(row.call, "payments(monetary_account_id).delete(item_id)");
     assert!(struct_fields(&generated.progenitor)["PaymentRead"].contains("carbon_footprint"));
+}
+
+/// The crate's environments are the servers bunq's description names.
+#[test]
+fn environments_are_the_spec_servers() {
+    let spec = codegen::load_spec(&path(NEWEST)).unwrap();
+    let urls: Vec<String> = spec
+        .servers
+        .iter()
+        .map(|s| {
+            let mut url = s.url.clone();
+            for (name, var) in s.variables.iter().flatten() {
+                url = url.replace(&format!("{{{name}}}"), &var.default);
+            }
+            url
+        })
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            bunq_oauth::Environment::sandbox().api_url(),
+            bunq_oauth::Environment::production().api_url()
+        ]
+    );
 }

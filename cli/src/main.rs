@@ -71,6 +71,9 @@ enum Command {
     Accounts,
     /// Run the built-in fake bunq until stopped, and print how to reach it.
     Fake,
+    /// List every bunq operation this build generates: method, path, shape and
+    /// how to call it from `session.api()` (the coverage table).
+    Operations,
 }
 
 #[tokio::main]
@@ -96,10 +99,50 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Prints the generated operations (`bunq_oauth::api::OPERATIONS`).
+fn operations(out: &Output) -> Result<(), CliError> {
+    let table = bunq_oauth::api::OPERATIONS;
+    if out.json {
+        let rows: Vec<serde_json::Value> = table
+            .iter()
+            .map(|op| {
+                serde_json::json!({
+                    "method": op.method,
+                    "path": op.path,
+                    "operation_id": op.operation_id,
+                    "shape": op.shape,
+                    "call": op.call,
+                    "returns": op.returns,
+                })
+            })
+            .collect();
+        return out.print_json(&serde_json::Value::Array(rows));
+    }
+    let rows: Vec<Vec<String>> = table
+        .iter()
+        .map(|op| {
+            vec![
+                op.method.to_owned(),
+                op.path.to_owned(),
+                op.shape.to_owned(),
+                format!("api().{}", op.call),
+                op.returns.to_owned(),
+            ]
+        })
+        .collect();
+    out.table(&["METHOD", "PATH", "SHAPE", "CALL", "RETURNS"], &rows)?;
+    out.note(&format!(
+        "{} operations generated; build bunq-oauth with the `full-api` feature for all of bunq's 480",
+        table.len()
+    ));
+    Ok(())
+}
+
 async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
     match cli.command {
         Command::Demo => demo::run(out).await,
         Command::Fake => fake_server::serve(out).await,
+        Command::Operations => operations(out),
         Command::Init { description } => {
             let target = server::Target::resolve(&cli.server).await?;
             accounts::init(&target, &cli.context, &description, out).await

@@ -586,3 +586,30 @@ fn proxy_variables_never_carry_loopback_traffic() {
         "the demo's API keys and tokens went through the proxy"
     );
 }
+
+#[test]
+fn operations_prints_the_generated_coverage_table() {
+    let output = run(bin().arg("operations"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("api().payments(monetary_account_id).create(body)"),
+        "{text}"
+    );
+    assert!(
+        stderr(&output).contains("46 operations generated"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(bin().args(["--json", "operations"]));
+    let rows = json(&output);
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 46);
+    let session = rows
+        .iter()
+        .find(|r| r["operation_id"] == "CREATE_SessionServer")
+        .expect("the handshake is generated too");
+    assert_eq!(session["shape"], "MultiItem");
+    assert_eq!(session["returns"], "Vec<SessionServerItem>");
+}
