@@ -89,166 +89,101 @@ pub fn generate(
     let mut unions: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut accessors = String::new();
 
+    // Every operation's parts, per resource.
+    let mut parts: Vec<Vec<OpParts>> = Vec::new();
     for resource in &resources {
-        let mut fields: Vec<(String, String)> = Vec::new();
-        let mut body = String::new();
-        let list_op_count = resource
-            .ops
-            .iter()
-            .filter(|o| operation_kind(&o.operation_id) == "List_all")
-            .count();
-        let has_read = resource
-            .ops
-            .iter()
-            .any(|o| operation_kind(&o.operation_id) == "READ");
+        let mut ops = Vec::new();
         for op in &resource.ops {
-            let method = methods
-                .get(&(op.method.clone(), op.path.clone()))
-                .ok_or_else(|| {
-                    format!(
-                        "{} {}: progenitor generated no method for it",
-                        op.method, op.path
-                    )
-                })?;
-            let item_param = op.path.ends_with("/{itemId}");
-            let from_user = op.path.starts_with("/user/{userID}");
-            // Split progenitor's arguments: the user (from the session), the
-            // item (a method argument), the body, and the rest (the handle's).
-            let mut call_args = Vec::new();
-            let mut method_args = Vec::new();
-            let mut has_body = false;
-            for (index, (name, ty)) in method.args.iter().enumerate() {
-                let is_last_path_arg =
-                    item_param && method.args[index + 1..].iter().all(|(n, _)| n == "body");
-                if name == "body" {
-                    has_body = true;
-                    method_args.push(format!("body: {}", ty.replace("'a ", "")));
-                    call_args.push("body".to_owned());
-                } else if index == 0 && from_user && name == "user_id" {
-                    call_args.push("user_id".to_owned());
-                } else if is_last_path_arg {
-                    method_args.push(format!("{name}: {}", ty.replace("'a ", "")));
-                    call_args.push(name.clone());
-                } else {
-                    let field_type = ty.replace("'a ", "'s ");
-                    if !fields.iter().any(|(n, _)| n == name) {
-                        fields.push((name.clone(), field_type));
-                    }
-                    call_args.push(format!("self.{name}"));
-                }
-            }
-            let kind = operation_kind(&op.operation_id);
-            let (returns, decode, item_type) =
-                returns_and_decode(spec, op, &type_names, &mut unions)?;
-            let is_list = matches!(op.shape, Shape::List | Shape::ListOfUnion);
-            let method_name = match kind {
-                "List_all" if is_list && list_op_count == 1 => "list_page",
-                "List_all" if is_list => {
-                    return Err(format!(
-                        "{}: two list operations on one resource",
-                        resource.path
-                    ));
-                }
-                "List_all" if has_read => "read",
-                "List_all" | "READ" => "get",
-                "CREATE" => "create",
-                "UPDATE" => "update",
-                "DELETE" => "delete",
-                other => return Err(format!("{}: unknown kind {other}", op.operation_id)),
-            };
-            let uses_user = from_user && call_args.first().is_some_and(|a| a == "user_id");
-            let user_line = if uses_user {
-                "        let user_id = self.session.user_id().path()?;\n"
-            } else {
-                ""
-            };
-            let query = if is_list {
-                "page.query()"
-            } else {
-                "Vec::new()"
-            };
-            let copies: String = call_args
-                .iter()
-                .filter_map(|a| a.strip_prefix("self."))
-                .map(|f| format!("        let {f} = self.{f};\n"))
-                .collect();
-            let plain_args: Vec<String> = call_args
-                .iter()
-                .map(|a| a.strip_prefix("self.").unwrap_or(a).to_owned())
-                .collect();
-            let doc = format!(
-                "    /// `{} {}` (`{}`): {}.\n",
-                op.method,
-                op.path,
-                op.operation_id,
-                describe(&op.shape)
-            );
-            let send = format!(
-                "{user_line}{copies}        let reply = self\n            .session\n            .send({query}, move |api| async move {{\n                api.{}({}).await\n            }})\n            .await?;\n",
-                method.name,
-                plain_args.join(", ")
-            );
-            let mut sig_args = method_args.clone();
-            if is_list {
-                sig_args.insert(0, "page: crate::pagination::PageRequest".to_owned());
-            }
-            let operation = &op.operation_id;
-            if is_list {
-                let item = item_type.clone().unwrap_or_default();
-                let (bound, decoder) = if op.shape == Shape::List {
-                    ("::serde::de::DeserializeOwned", "decode_list")
-                } else {
-                    ("crate::envelope::UnionItem", "decode_union_list")
-                };
-                let _ = write!(
-                    body,
-                    "{doc}    pub async fn list_page(&self, {}) -> crate::Result<{returns}> {{\n        let page = self.list_page_as::<{item}>(page).await?;\n{check}        Ok(page)\n    }}\n\n    /// [`Self::list_page`], each item decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn list_page_as<T: {bound}>(&self, {}) -> crate::Result<crate::pagination::Page<T>> {{\n{send}        crate::envelope::{decoder}(\"{operation}\", &reply.body)\n    }}\n\n    crate::pagination::paged_list!('s, {item}, \"the items of `{}`\");\n\n",
-                    sig_args.join(", "),
-                    sig_args.join(", "),
-                    op.path,
-                    check = decode.replace("{items}", "page.items.iter()"),
-                );
-            } else if op.shape == Shape::One {
-                // `get_as::<T>`: the same call decoded as the crate's own
-                // model (the OAuth client with its typed status, …).
-                let _ = write!(
-                    body,
-                    "{doc}    pub async fn {method_name}(&self, {args}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n    /// [`Self::{method_name}`], decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn {method_name}_as<T: ::serde::de::DeserializeOwned>(&self, {args}) -> crate::Result<T> {{\n{send}        crate::envelope::decode_one(\"{operation}\", &reply.body)\n    }}\n\n",
-                    args = sig_args.join(", "),
-                    decode = decode.replace("{operation}", operation),
-                );
-            } else {
-                let _ = write!(
-                    body,
-                    "{doc}    pub async fn {method_name}(&self, {}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n",
-                    sig_args.join(", "),
-                    decode = decode.replace("{operation}", operation),
-                );
-            }
-            rows.push(Row {
-                method: op.method.clone(),
-                path: op.path.clone(),
-                operation_id: op.operation_id.clone(),
-                shape: op.shape.clone(),
-                call: String::new(),
-                returns,
-            });
-            let row = rows.last_mut().expect("just pushed");
-            let field_names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-            row.call = format!(
-                "{}({}).{}({})",
-                snake(&resource.handle),
-                field_names.join(", "),
-                method_name,
-                sig_args
-                    .iter()
-                    .map(|a| a.split(':').next().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            let _ = has_body;
+            ops.push(op_parts(
+                spec,
+                resource,
+                op,
+                &methods,
+                &type_names,
+                &mut unions,
+            )?);
         }
-        // The handle.
+        parts.push(ops);
+    }
+
+    // Resources of one name under many parents (bunq's notes: `note-text`
+    // and `note-attachment` under 20 kinds of object each) become one
+    // handle whose parent is an enum, when every parent offers the same
+    // methods with the same types.
+    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, resource) in resources.iter().enumerate() {
+        by_name
+            .entry(resource.name.as_str())
+            .or_default()
+            .push(index);
+    }
+    let mut shared: Vec<Vec<usize>> = Vec::new();
+    for group in by_name.into_values() {
+        let signature = |i: usize| -> Signature {
+            parts[i]
+                .iter()
+                .map(|p| {
+                    (
+                        p.method_name.clone(),
+                        p.sig_args.join(","),
+                        p.returns.clone(),
+                    )
+                })
+                .collect()
+        };
+        // Parents that offer the same methods with the same types, the
+        // user from the session or not, and plain integer ids: the largest
+        // such set shares a handle; any other parent keeps its own.
+        let plain = |i: usize| {
+            parts[i].iter().all(|p| {
+                p.uses_user == parts[i][0].uses_user && p.fields.iter().all(|(_, t)| t == "i64")
+            })
+        };
+        let mut by_signature: BTreeMap<(Signature, bool), Vec<usize>> = BTreeMap::new();
+        for &i in group.iter().filter(|&&i| plain(i) && !parts[i].is_empty()) {
+            by_signature
+                .entry((signature(i), parts[i][0].uses_user))
+                .or_default()
+                .push(i);
+        }
+        if let Some(largest) = by_signature.into_values().max_by_key(Vec::len)
+            && largest.len() >= SHARED_AT_LEAST
+        {
+            shared.push(largest);
+        }
+    }
+    let in_shared: BTreeSet<usize> = shared.iter().flatten().copied().collect();
+    // The shared handle takes the plain name; a parent left out of it keeps
+    // a name with its own parent in front.
+    let shared_names: BTreeSet<String> = shared
+        .iter()
+        .map(|group| plural(&resources[group[0]].name))
+        .collect();
+    for (index, resource) in resources.iter_mut().enumerate() {
+        if !in_shared.contains(&index) && shared_names.contains(&resource.handle) {
+            let parent = resource.parents.last().cloned().unwrap_or_default();
+            resource.handle = plural(&format!("{parent}{}", resource.name));
+        }
+    }
+
+    for (index, resource) in resources.iter().enumerate() {
+        if in_shared.contains(&index) {
+            continue;
+        }
+        let fields = parts[index]
+            .first()
+            .map(|p| p.fields.clone())
+            .unwrap_or_default();
+        let mut body = String::new();
+        for part in &parts[index] {
+            let send = part.send("self.session", &part.plain_args());
+            write_method(&mut body, part, &send);
+            rows.push(part.row(&format!(
+                "{}({})",
+                snake(&resource.handle),
+                fields.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
         let handle = &resource.handle;
         let field_decls: String = fields
             .iter()
@@ -273,12 +208,338 @@ pub fn generate(
         );
     }
 
+    for group in &shared {
+        write_shared(
+            &mut out,
+            &mut accessors,
+            &mut rows,
+            &resources,
+            &parts,
+            group,
+        );
+    }
+
     let _ = write!(out, "impl<'s> Api<'s> {{\n{accessors}}}\n\n");
     for (name, variants) in &unions {
         write_union(&mut out, name, variants);
     }
     write_table(&mut out, &rows);
     Ok(Output { source: out, rows })
+}
+
+/// A resource's methods: name, arguments, return type.
+type Signature = BTreeSet<(String, String, String)>;
+
+/// How many parents a resource name needs before it gets one shared handle.
+const SHARED_AT_LEAST: usize = 3;
+
+/// One operation, ready to emit.
+#[derive(Debug, Clone)]
+struct OpParts {
+    op: OperationShape,
+    /// `list_page`, `get`, `create`, …
+    method_name: String,
+    /// The method's arguments (`page: …`, `item_id: i64`, `body: &types::X`).
+    sig_args: Vec<String>,
+    /// progenitor's method and its arguments: `user_id`, `self.<field>`, or a method argument.
+    progenitor: String,
+    call_args: Vec<String>,
+    /// The handle's fields (path parameters other than the user and the item).
+    fields: Vec<(String, String)>,
+    returns: String,
+    decode: String,
+    item_type: Option<String>,
+    is_list: bool,
+    uses_user: bool,
+}
+
+impl OpParts {
+    fn plain_args(&self) -> Vec<String> {
+        self.call_args
+            .iter()
+            .map(|a| a.strip_prefix("self.").unwrap_or(a).to_owned())
+            .collect()
+    }
+
+    /// The code that sends the call and binds `reply`.
+    fn send(&self, session: &str, args: &[String]) -> String {
+        let query = if self.is_list {
+            "page.query()"
+        } else {
+            "Vec::new()"
+        };
+        format!(
+            "{session}\n            .send({query}, move |api| async move {{\n                api.{}({}).await\n            }})\n            .await?",
+            self.progenitor,
+            args.join(", ")
+        )
+    }
+
+    fn row(&self, handle_call: &str) -> Row {
+        Row {
+            method: self.op.method.clone(),
+            path: self.op.path.clone(),
+            operation_id: self.op.operation_id.clone(),
+            shape: self.op.shape.clone(),
+            call: format!(
+                "{handle_call}.{}({})",
+                self.method_name,
+                self.sig_args
+                    .iter()
+                    .map(|a| a.split(':').next().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            returns: self.returns.clone(),
+        }
+    }
+}
+
+fn op_parts(
+    spec: &OpenAPI,
+    resource: &Resource,
+    op: &OperationShape,
+    methods: &BTreeMap<(String, String), Method>,
+    type_names: &BTreeSet<String>,
+    unions: &mut BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<OpParts, String> {
+    let method = methods
+        .get(&(op.method.clone(), op.path.clone()))
+        .ok_or_else(|| {
+            format!(
+                "{} {}: progenitor generated no method for it",
+                op.method, op.path
+            )
+        })?;
+    let count = |kind: &str| {
+        resource
+            .ops
+            .iter()
+            .filter(|o| operation_kind(&o.operation_id) == kind)
+            .count()
+    };
+    let item_param = op.path.ends_with("/{itemId}");
+    let from_user = op.path.starts_with("/user/{userID}");
+    // Split progenitor's arguments: the user (from the session), the item
+    // and the body (the method's), and the rest (the handle's).
+    let mut call_args = Vec::new();
+    let mut method_args = Vec::new();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (index, (name, ty)) in method.args.iter().enumerate() {
+        let is_last_path_arg =
+            item_param && method.args[index + 1..].iter().all(|(n, _)| n == "body");
+        if name == "body" {
+            method_args.push(format!("body: {}", ty.replace("'a ", "")));
+            call_args.push("body".to_owned());
+        } else if index == 0 && from_user && name == "user_id" {
+            call_args.push("user_id".to_owned());
+        } else if is_last_path_arg {
+            method_args.push(format!("{name}: {}", ty.replace("'a ", "")));
+            call_args.push(name.clone());
+        } else {
+            fields.push((name.clone(), ty.replace("'a ", "'s ")));
+            call_args.push(format!("self.{name}"));
+        }
+    }
+    let (returns, decode, item_type) = returns_and_decode(spec, op, type_names, unions)?;
+    let is_list = matches!(op.shape, Shape::List | Shape::ListOfUnion);
+    let method_name = match operation_kind(&op.operation_id) {
+        "List_all" if is_list && count("List_all") == 1 => "list_page",
+        "List_all" if is_list => {
+            return Err(format!(
+                "{}: two list operations on one resource",
+                resource.path
+            ));
+        }
+        "List_all" if count("READ") > 0 => "read",
+        "List_all" | "READ" => "get",
+        "CREATE" => "create",
+        "UPDATE" => "update",
+        "DELETE" => "delete",
+        other => return Err(format!("{}: unknown kind {other}", op.operation_id)),
+    };
+    let mut sig_args = method_args;
+    if is_list {
+        sig_args.insert(0, "page: crate::pagination::PageRequest".to_owned());
+    }
+    let uses_user = from_user && call_args.first().is_some_and(|a| a == "user_id");
+    Ok(OpParts {
+        op: op.clone(),
+        method_name: method_name.to_owned(),
+        sig_args,
+        progenitor: method.name.clone(),
+        call_args,
+        fields,
+        returns,
+        decode: decode.replace("{operation}", &op.operation_id),
+        item_type,
+        is_list,
+        uses_user,
+    })
+}
+
+/// Writes one operation's method(s); `send` binds `reply`, and may read
+/// `user_id` and the handle's fields, which the method binds first.
+fn write_method(body: &mut String, part: &OpParts, send: &str) {
+    let op = &part.op;
+    let doc = format!(
+        "    /// `{} {}` (`{}`): {}.\n",
+        op.method,
+        op.path,
+        op.operation_id,
+        describe(&op.shape)
+    );
+    let user_line = if part.uses_user {
+        "        let user_id = self.session.user_id().path()?;\n"
+    } else {
+        ""
+    };
+    let copies: String = part
+        .call_args
+        .iter()
+        .filter_map(|a| a.strip_prefix("self."))
+        .map(|f| format!("        let {f} = self.{f};\n"))
+        .collect();
+    let send = format!("{user_line}{copies}        let reply = {send};\n");
+    let operation = &op.operation_id;
+    let args = part.sig_args.join(", ");
+    let returns = &part.returns;
+    let method_name = &part.method_name;
+    if part.is_list {
+        let item = part.item_type.clone().unwrap_or_default();
+        let (bound, decoder) = if op.shape == Shape::List {
+            ("::serde::de::DeserializeOwned", "decode_list")
+        } else {
+            ("crate::envelope::UnionItem", "decode_union_list")
+        };
+        let check = part.decode.replace("{items}", "page.items.iter()");
+        let _ = write!(
+            body,
+            "{doc}    pub async fn list_page(&self, {args}) -> crate::Result<{returns}> {{\n        let page = self.list_page_as::<{item}>(page).await?;\n{check}        Ok(page)\n    }}\n\n    /// [`Self::list_page`], each item decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn list_page_as<T: {bound}>(&self, {args}) -> crate::Result<crate::pagination::Page<T>> {{\n{send}        crate::envelope::{decoder}(\"{operation}\", &reply.body)\n    }}\n\n    crate::pagination::paged_list!('s, {item}, \"the items of `{}`\");\n\n",
+            op.path,
+        );
+    } else if op.shape == Shape::One {
+        // `get_as::<T>`: the same call decoded as the crate's own model
+        // (the OAuth client with its typed status, …).
+        let _ = write!(
+            body,
+            "{doc}    pub async fn {method_name}(&self, {args}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n    /// [`Self::{method_name}`], decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn {method_name}_as<T: ::serde::de::DeserializeOwned>(&self, {args}) -> crate::Result<T> {{\n{send}        crate::envelope::decode_one(\"{operation}\", &reply.body)\n    }}\n\n",
+            decode = part.decode,
+        );
+    } else {
+        let _ = write!(
+            body,
+            "{doc}    pub async fn {method_name}(&self, {args}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n",
+            decode = part.decode,
+        );
+    }
+}
+
+/// One handle for a resource name under many parents: `NoteTexts<'s>`
+/// holding a `NoteTextParent` (one variant per parent, with its ids); each
+/// method sends the parent's own operation.
+fn write_shared(
+    out: &mut String,
+    accessors: &mut String,
+    rows: &mut Vec<Row>,
+    resources: &[Resource],
+    parts: &[Vec<OpParts>],
+    group: &[usize],
+) {
+    let first = &resources[group[0]];
+    let handle = plural(&first.name);
+    let parent_enum = format!("{}Parent", first.name);
+    // Variant names: the nearest parents that tell the paths apart.
+    let mut variants: Vec<String> = Vec::new();
+    for &i in group {
+        let parents = &resources[i].parents;
+        let mut depth = 1;
+        let name = loop {
+            let start = parents.len().saturating_sub(depth);
+            let candidate: String = parents[start..].concat();
+            let clash = group.iter().any(|&j| {
+                j != i && {
+                    let other = &resources[j].parents;
+                    other[other.len().saturating_sub(depth)..].concat() == candidate
+                }
+            });
+            if !clash || depth >= parents.len() {
+                break candidate;
+            }
+            depth += 1;
+        };
+        variants.push(name);
+    }
+    let mut decl = String::new();
+    for (&i, variant) in group.iter().zip(&variants) {
+        let fields = parts[i]
+            .first()
+            .map(|p| p.fields.clone())
+            .unwrap_or_default();
+        let fields: String = fields
+            .iter()
+            .map(|(n, t)| format!("        /// `{{{n}}}` in the path.\n        {n}: {t},\n"))
+            .collect();
+        let _ = write!(
+            decl,
+            "    /// `{}`.\n    {variant} {{\n{fields}    }},\n",
+            resources[i].path
+        );
+    }
+    let _ = write!(
+        out,
+        "/// The object a [`{handle}`] handle belongs to: one variant per kind of\n/// parent, with the ids its path needs.\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum {parent_enum} {{\n{decl}}}\n\n"
+    );
+    let mut body = String::new();
+    // Each parent's own operation for a method (the same set, by name).
+    let own = |i: usize, method: &str| -> &OpParts {
+        parts[i]
+            .iter()
+            .find(|p| p.method_name == method)
+            .unwrap_or(&parts[i][0])
+    };
+    for part in &parts[group[0]] {
+        // A `match` on the parent, each arm sending that parent's operation.
+        let mut arms = String::new();
+        for (&i, variant) in group.iter().zip(&variants) {
+            let own = own(i, &part.method_name);
+            let names: Vec<String> = own.fields.iter().map(|(n, _)| n.clone()).collect();
+            let send = own.send("self\n                .session", &own.plain_args());
+            let _ = writeln!(
+                arms,
+                "            {parent_enum}::{variant} {{ {} }} => {send},",
+                names.join(", ")
+            );
+        }
+        let mut generic = part.clone();
+        // The arms bind the ids; only the user comes from the session.
+        generic.call_args.retain(|a| !a.starts_with("self."));
+        let send = format!("match self.parent {{\n{arms}        }}");
+        write_method(&mut body, &generic, &send);
+        for &i in group {
+            let own = own(i, &part.method_name);
+            let names: Vec<&str> = own.fields.iter().map(|(n, _)| n.as_str()).collect();
+            let variant = &variants[group.iter().position(|&g| g == i).unwrap_or(0)];
+            rows.push(own.row(&format!(
+                "{}({parent_enum}::{variant} {{ {} }})",
+                snake(&handle),
+                names.join(", ")
+            )));
+        }
+    }
+    let _ = write!(
+        out,
+        "/// bunq's {name} operations on any of the {count} kinds of object that have\n/// them ([`{parent_enum}`]). Get one from [`Api::{accessor}`].\n#[derive(Debug, Clone, Copy)]\npub struct {handle}<'s> {{\n    session: &'s crate::Session,\n    parent: {parent_enum},\n}}\n\nimpl<'s> {handle}<'s> {{\n{body}}}\n\n",
+        name = first.name,
+        count = group.len(),
+        accessor = snake(&handle),
+    );
+    let _ = write!(
+        accessors,
+        "    /// bunq's {name} operations on `parent`: see [`{handle}`].\n    pub fn {accessor}(&self, parent: {parent_enum}) -> {handle}<'s> {{\n        {handle} {{ session: self.session, parent }}\n    }}\n\n",
+        name = first.name,
+        accessor = snake(&handle),
+    );
 }
 
 struct Resource {

@@ -234,6 +234,32 @@ fn what_bunq_added_in_2025_reaches_the_user() {
             .unwrap_or_else(|| panic!("{op:?} not generated"));
         assert!(!row.call.is_empty());
     }
+
+    // bunq's notes (note-text and note-attachment under 20 kinds of object
+    // each, 200 operations) are one handle per note kind, whose parent is
+    // an enum: not 200 methods.
+    let notes: Vec<&handles::Row> = full
+        .rows
+        .iter()
+        .filter(|r| r.operation_id.contains("_NoteText_"))
+        .collect();
+    assert_eq!(notes.len(), 100);
+    assert!(
+        notes
+            .iter()
+            .all(|r| r.call.starts_with("note_texts(NoteTextParent::")),
+        "{:?}",
+        notes.iter().map(|r| &r.call).collect::<Vec<_>>()
+    );
+    let handles = handle_sources(&full.handles);
+    assert!(handles.contains_key("NoteTexts"));
+    assert!(handles.contains_key("NoteAttachments"));
+    assert!(
+        !handles
+            .keys()
+            .any(|k| k.ends_with("NoteTexts") && k != "NoteTexts")
+    );
+    assert!(full.handles.contains("pub enum NoteTextParent"));
 }
 
 /// Every bundled version builds, in full, through the same pass.
