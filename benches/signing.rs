@@ -20,6 +20,42 @@ use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use httpmock::prelude::*;
 
+/// Counts the allocations made on the benchmark thread while counting is on
+/// (the local server's threads are not counted).
+struct CountingAlloc;
+
+thread_local! {
+    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static ALLOCATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if COUNTING.with(|c| c.get()) {
+            ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        }
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// The allocations `run` makes on this thread.
+fn allocations<T>(run: impl FnOnce() -> T) -> u64 {
+    ALLOCATIONS.with(|a| a.set(0));
+    COUNTING.with(|c| c.set(true));
+    let value = run();
+    COUNTING.with(|c| c.set(false));
+    drop(value);
+    ALLOCATIONS.with(|a| a.get())
+}
+
 /// Criterion measurement: the calling thread's CPU time.
 struct ThreadCpu;
 
@@ -377,6 +413,14 @@ fn generated_vs_floor(c: &mut Criterion<ThreadCpu>) {
         Some(runtime.block_on(crate_post()))
     );
 
+    // Allocations per request on the client thread, each side once more.
+    println!(
+        "allocations per request: GET floor {}, crate {}; POST floor {}, crate {}",
+        allocations(|| runtime.block_on(floor_get())),
+        allocations(|| runtime.block_on(crate_get())),
+        allocations(|| runtime.block_on(floor_post())),
+        allocations(|| runtime.block_on(crate_post())),
+    );
     let mut group = c.benchmark_group("one request, client CPU");
     group.bench_function(
         "unsigned GET payment, floor (reqwest + aws-lc-rs + serde_json)",

@@ -25,7 +25,7 @@ pub(crate) struct Envelope<'a> {
 #[derive(Deserialize)]
 struct Wire<'a> {
     #[serde(rename = "Response", borrow)]
-    response: Option<Vec<BTreeMap<String, &'a RawValue>>>,
+    response: Option<Vec<Item<'a>>>,
     #[serde(rename = "Pagination")]
     pagination: Option<Pagination>,
 }
@@ -42,9 +42,8 @@ impl<'a> Envelope<'a> {
         };
         let mut items = Vec::with_capacity(response.len());
         for (index, item) in response.into_iter().enumerate() {
-            let mut entries = item.into_iter();
-            match (entries.next(), entries.next()) {
-                (Some((key, value)), None) => items.push((key, value)),
+            match (item.first, item.second) {
+                (Some((key, value)), None) => items.push((key.into_owned(), value)),
                 (None, _) => {
                     return Err(Error::unexpected(
                         "one object type per Response item",
@@ -279,6 +278,66 @@ pub(crate) fn require_id(operation: &str, present: impl IntoIterator<Item = bool
             format!("{operation}: an object with an `id`"),
             format!("an object without one at Response[{index}]"),
         )),
+    }
+}
+
+/// One `Response` item as it is read: its first key and value, and the name
+/// of a second key if there is one (which `Envelope::parse` refuses). No
+/// map is built: a key without escapes is borrowed from the body.
+struct Item<'a> {
+    first: Option<(std::borrow::Cow<'a, str>, &'a RawValue)>,
+    second: Option<(String, ())>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Item<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Item<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with one key")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let first = map
+                    .next_entry::<Key<'de>, &'de RawValue>()?
+                    .map(|(key, value)| (key.0, value));
+                let second = map
+                    .next_entry::<String, serde::de::IgnoredAny>()?
+                    .map(|(key, _)| (key, ()));
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Item { first, second })
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+/// A key, borrowed from the body unless it had escapes (serde's own `Cow`
+/// always copies).
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(Visitor)
     }
 }
 
