@@ -4,8 +4,10 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use bunq_oauth::api::types;
+use bunq_oauth::{Amount, MonetaryAccount};
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
-use bunq_oauth_fake::FakeBunq;
+use bunq_oauth_fake::{FakeBunq, FakeConfig};
 
 use crate::CliError;
 use crate::accounts::{account_table, qr_code};
@@ -56,7 +58,9 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
 
     let fake = steps
         .run("Start the fake bunq on loopback", async {
-            Ok(FakeBunq::start().await?)
+            // The user approves draft-payments in their app after a moment.
+            let config = FakeConfig::new().approve_after(Some(Duration::from_millis(800)));
+            Ok(FakeBunq::start_with(config).await?)
         })
         .await?;
     out.line(&format!("   API at {}", fake.api_url()))?;
@@ -186,6 +190,83 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
         ));
     }
 
+    // What the grant is for: payments between the user's own accounts and
+    // draft-payments the user approves.
+    let (main, other) = match (accounts.items.first(), accounts.items.get(1)) {
+        (Some(main), Some(other)) => (main.clone(), other.clone()),
+        _ => {
+            return Err(CliError::Usage(
+                "the user needs two accounts for the payment steps".into(),
+            ));
+        }
+    };
+    let main_id = main.id.get() as i64;
+    let recent = steps
+        .run(
+            &format!("Read the recent payments of {}", describe(&main)),
+            async { Ok(user.api().payments(main_id).list().await?) },
+        )
+        .await?;
+    out.line(&format!("   {} payments so far", recent.items.len()))?;
+
+    let to_iban = other.iban.clone().unwrap_or_default();
+    let paid = steps
+        .run(
+            &format!(
+                "Pay 25.00 EUR from {} to {} (both the user's own accounts)",
+                describe(&main),
+                describe(&other)
+            ),
+            async {
+                let body = types::Payment {
+                    amount: Some(Amount::new("25.00", "EUR")?),
+                    counterparty_alias: Some(iban_alias(&to_iban, "J. Walker")),
+                    description: Some("bunq-oauth demo: between own accounts".into()),
+                    ..Default::default()
+                };
+                Ok(user.api().payments(main_id).create(&body).await?)
+            },
+        )
+        .await?;
+    out.line(&format!("   payment {paid}; balances now:"))?;
+    let after = user.monetary_accounts().list().await?;
+    account_table(out, &after.items)?;
+
+    let draft = steps
+        .run(
+            "Ask the user to approve a draft-payment of 40.00 EUR to their landlord",
+            async {
+                let body = types::DraftPayment {
+                    entries: vec![types::DraftPaymentEntry {
+                        amount: Some(Amount::new("40.00", "EUR")?),
+                        counterparty_alias: Some(iban_alias("NL91ABNA0417164300", "Landlord")),
+                        description: Some("bunq-oauth demo: rent share".into()),
+                        ..Default::default()
+                    }],
+                    number_of_required_accepts: 1,
+                    previous_updated_timestamp: None,
+                    schedule: None,
+                    status: None,
+                };
+                Ok(user.api().draft_payments(main_id).create(&body).await?)
+            },
+        )
+        .await?;
+    let status = steps
+        .run("Wait for the user to approve it in the bunq app", async {
+            loop {
+                let read = user.api().draft_payments(main_id).get(draft).await?;
+                match read.status.as_deref() {
+                    Some("PENDING") | None => {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Some(status) => break Ok(status.to_owned()),
+                }
+            }
+        })
+        .await?;
+    out.line(&format!("   draft-payment {draft}: {status}"))?;
+
     out.line(&format!(
         "\nOnboarding complete: {} steps in {}.",
         steps.number,
@@ -239,5 +320,24 @@ fn describe_redirect(redirect: &str) -> String {
             )
         }
         Err(_) => "(unreadable redirect)".to_owned(),
+    }
+}
+
+/// An account as the demo names it: its description and id.
+fn describe(account: &MonetaryAccount) -> String {
+    format!(
+        "{} ({})",
+        account.description.as_deref().unwrap_or("account"),
+        account.id
+    )
+}
+
+/// The other side of a payment, given by IBAN.
+fn iban_alias(iban: &str, name: &str) -> types::CounterpartyAlias {
+    types::CounterpartyAlias {
+        type_: Some("IBAN".into()),
+        value: Some(iban.into()),
+        name: Some(name.into()),
+        ..Default::default()
     }
 }

@@ -57,11 +57,18 @@ fn demo_runs_the_whole_onboarding() {
         "exchange the code for an access token",
         "Connect as the user",
         "List the user's monetary accounts",
-        "Onboarding complete: 9 steps",
+        "Read the recent payments of",
+        "Pay 25.00 EUR from",
+        "draft-payment of 40.00 EUR",
+        "Wait for the user to approve it",
+        ": ACCEPTED",
+        "Onboarding complete: 13 steps",
     ] {
         assert!(text.contains(step), "missing step {step:?} in:\n{text}");
     }
-    assert_eq!(text.matches("   ok (").count(), 9, "{text}");
+    assert_eq!(text.matches("   ok (").count(), 13, "{text}");
+    // The payment moved money between the user's accounts: Medical 1643.00 - 25.00.
+    assert!(text.contains("1618.00 EUR"), "{text}");
     assert!(text.contains("UserApiKey"), "{text}");
     let ibans = text
         .split_whitespace()

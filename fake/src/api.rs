@@ -11,11 +11,12 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 use url::{Host, Url};
 
 use crate::faults::{self, FaultKind};
+use crate::objects::{self, Lookup, Matched, Stored, refused};
 use crate::state::{DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind};
 use crate::wire::{
     self, BAD_CREDENTIALS, BAD_SIGNATURE, Failure, Outcome, Query, envelope, id_answer,
@@ -216,7 +217,10 @@ impl Cx<'_> {
             .ok_or_else(not_found)?
             .split('/')
             .collect();
-        let (resource, allowed) = resolve(&segments).ok_or_else(not_found)?;
+        let Some((resource, allowed)) = resolve(&segments) else {
+            // Everything else the library generates: from its table.
+            return self.generated(req);
+        };
         if !allowed.contains(req.method) {
             return Err(Failure::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -308,6 +312,301 @@ impl Cx<'_> {
                     .ok_or_else(|| Failure::not_found("MonetaryAccount"))
             }
         }
+    }
+
+    // --- the generated operations ----------------------------------------
+
+    /// An operation of the library's table that has no handler of its own.
+    fn generated(&mut self, req: &Req<'_>) -> Outcome {
+        let below = req.path.strip_prefix("/v1").unwrap_or(req.path);
+        let matched = match objects::lookup(req.method, below) {
+            Lookup::Found(matched) => matched,
+            Lookup::WrongMethod => {
+                return Err(Failure::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("The method {} is not allowed on this URL.", req.method),
+                ));
+            }
+            Lookup::Unknown => {
+                return Err(Failure::new(
+                    StatusCode::NOT_FOUND,
+                    "The requested URL was not found.",
+                ));
+            }
+        };
+        let (user, _) = self.authenticate(req)?;
+        let operation = matched.operation;
+        if operation.path.starts_with("/user/{userID}") && matched.ids.first() != Some(&user) {
+            return Err(Failure::not_found("User"));
+        }
+        let holder = self.state.account_holder(user);
+        let account = operation
+            .path
+            .starts_with("/user/{userID}/monetary-account/{monetary-accountID}/")
+            .then(|| matched.ids.get(1).copied())
+            .flatten();
+        if let Some(account) = account
+            && !self
+                .state
+                .accounts
+                .iter()
+                .any(|a| a.id == account && a.user == holder)
+        {
+            return Err(Failure::not_found("MonetaryAccount"));
+        }
+        self.settle_pending();
+        let now = format_timestamp(&Utc::now());
+        let below_collection = matched.collection.clone();
+        match (operation.method, operation.shape) {
+            ("GET", "List") => self
+                .state
+                .objects
+                .list(&below_collection, req.path, &req.query),
+            ("GET", "One") => self.state.objects.read(&matched),
+            ("POST", "Id") => self.create(&matched, user, account, req.body, &now),
+            ("PUT", _) => self.state.objects.update(&matched, req.body, &now),
+            ("DELETE", _) => self.state.objects.delete(&matched),
+            _ => Err(Failure::new(
+                StatusCode::NOT_IMPLEMENTED,
+                format!(
+                    "The fake bunq does not simulate {} {}.",
+                    operation.method, operation.path
+                ),
+            )),
+        }
+    }
+
+    /// `POST` of a generated operation: stores the object with a new id.
+    /// Payments move money; draft-payments and requests wait for the user.
+    fn create(
+        &mut self,
+        matched: &Matched,
+        user: u64,
+        account: Option<u64>,
+        body: &[u8],
+        now: &str,
+    ) -> Outcome {
+        let mut fields = wire::json_object(body)?;
+        let key = matched.key();
+        let mut answer_at = None;
+        match (key, account) {
+            ("Payment", Some(account)) => {
+                let transfer = objects::transfer(&fields)?;
+                let id = self.pay(user, account, &transfer, now, false)?;
+                return Ok(id_answer(id));
+            }
+            ("DraftPayment", Some(_)) => {
+                let entries = fields
+                    .get("entries")
+                    .and_then(Value::as_array)
+                    .filter(|e| !e.is_empty())
+                    .ok_or_else(|| refused("A draft-payment needs at least one entry."))?;
+                for entry in entries {
+                    let entry = entry
+                        .as_object()
+                        .ok_or_else(|| refused("Each entry must be an object."))?;
+                    objects::transfer(entry)?;
+                }
+                fields.insert("status".into(), "PENDING".into());
+                answer_at = self.config.approve_after.map(|d| Instant::now() + d);
+            }
+            ("RequestInquiry", Some(_)) => {
+                let amount = fields
+                    .get("amount_inquired")
+                    .and_then(|a| a.get("value"))
+                    .and_then(Value::as_str)
+                    .and_then(objects::cents)
+                    .filter(|c| *c > 0);
+                if amount.is_none() {
+                    return Err(refused(
+                        "The field \"amount_inquired\" needs a positive amount with at most two decimals.",
+                    ));
+                }
+                if !fields.contains_key("counterparty_alias") {
+                    return Err(refused("The field \"counterparty_alias\" is required."));
+                }
+                fields.insert("status".into(), "PENDING".into());
+                answer_at = self.config.approve_after.map(|d| Instant::now() + d);
+            }
+            _ => {}
+        }
+        let id = self.state.next_id();
+        fields.insert("id".into(), id.into());
+        fields.insert("created".into(), now.into());
+        fields.insert("updated".into(), now.into());
+        if let Some(account) = account {
+            fields.insert("monetary_account_id".into(), account.into());
+        }
+        self.state.objects.insert(
+            &matched.collection,
+            id,
+            Stored {
+                key: key.to_owned(),
+                value: fields,
+                answer_at,
+            },
+        );
+        Ok(id_answer(id))
+    }
+
+    /// A payment from `account`: between the user's own accounts both
+    /// balances move and both see it; to anyone else only an owner's API
+    /// key may pay directly (an OAuth connection must ask with a
+    /// draft-payment). Returns the sender's payment id.
+    fn pay(
+        &mut self,
+        user: u64,
+        account: u64,
+        transfer: &objects::Transfer,
+        now: &str,
+        approved_by_user: bool,
+    ) -> Result<u64, Failure> {
+        let holder = self.state.account_holder(user);
+        let counterparty = self
+            .state
+            .accounts
+            .iter()
+            .find(|a| a.user == holder && account_iban(&a.json) == Some(transfer.iban.as_str()))
+            .map(|a| a.id);
+        if counterparty.is_none() && self.is_api_key(user) && !approved_by_user {
+            return Err(refused(
+                "An OAuth connection can only pay between the user's own accounts; \
+                 create a draft-payment for the user to approve instead.",
+            ));
+        }
+        if counterparty == Some(account) {
+            return Err(refused("A payment cannot go to the account it comes from."));
+        }
+        if balance(self.state, account) < transfer.cents {
+            return Err(refused("Insufficient balance."));
+        }
+        add_to_balance(self.state, account, -transfer.cents);
+        let from_label = self.label(account);
+        let to_label = match counterparty {
+            Some(to) => self.label(to),
+            None => json!({"iban": transfer.iban, "display_name": transfer.name}),
+        };
+        let record = |id: u64, on: u64, cents: i64, alias: &Value, other: &Value| {
+            json!({
+                "id": id,
+                "created": now,
+                "updated": now,
+                "monetary_account_id": on,
+                "amount": {"value": objects::decimal(cents), "currency": transfer.currency},
+                "description": transfer.description,
+                "type": "BUNQ",
+                "sub_type": "PAYMENT",
+                "alias": alias,
+                "counterparty_alias": other,
+            })
+        };
+        let sent = self.state.next_id();
+        let value = record(sent, account, -transfer.cents, &from_label, &to_label);
+        self.store_payment(user, account, sent, value);
+        if let Some(to) = counterparty {
+            add_to_balance(self.state, to, transfer.cents);
+            let received = self.state.next_id();
+            let value = record(received, to, transfer.cents, &to_label, &from_label);
+            self.store_payment(user, to, received, value);
+        }
+        Ok(sent)
+    }
+
+    fn store_payment(&mut self, user: u64, account: u64, id: u64, value: Value) {
+        let Value::Object(value) = value else {
+            return;
+        };
+        self.state.objects.insert(
+            &format!("/user/{user}/monetary-account/{account}/payment"),
+            id,
+            Stored {
+                key: "Payment".into(),
+                value,
+                answer_at: None,
+            },
+        );
+    }
+
+    /// An account's public label, as payments show it.
+    fn label(&self, account: u64) -> Value {
+        let json = self
+            .state
+            .accounts
+            .iter()
+            .find(|a| a.id == account)
+            .map(|a| &a.json);
+        let inner = json.and_then(|j| j.get("MonetaryAccountBank"));
+        json!({
+            "iban": json.and_then(account_iban),
+            "display_name": inner.and_then(|i| i.get("display_name")),
+            "country": "NL",
+        })
+    }
+
+    /// Answers the pending draft-payments and requests whose time has come
+    /// ([`FakeConfig::approve_after`]): the user approves them.
+    fn settle_pending(&mut self) {
+        let now = Instant::now();
+        let due: Vec<(u64, String)> = self
+            .state
+            .objects
+            .by_collection
+            .values()
+            .flat_map(|objects| {
+                objects.iter().filter_map(move |(id, o)| {
+                    o.answer_at
+                        .filter(|at| *at <= now)
+                        .map(|_| (*id, o.key.clone()))
+                })
+            })
+            .collect();
+        for (id, key) in due {
+            self.answer(&key, id, true);
+        }
+    }
+
+    /// The user accepts or rejects a pending draft-payment or request
+    /// inquiry, as in the bunq app. An accepted draft-payment is paid,
+    /// entry by entry. `false` if there is no such pending object.
+    fn answer(&mut self, key: &str, id: u64, accept: bool) -> bool {
+        let Some((collection, object)) = self.state.objects.find_mut(key, id) else {
+            return false;
+        };
+        object.answer_at = None;
+        if object.value.get("status").and_then(Value::as_str) != Some("PENDING") {
+            return false;
+        }
+        let status = if accept { "ACCEPTED" } else { "REJECTED" };
+        object.value.insert("status".into(), status.into());
+        let account = object
+            .value
+            .get("monetary_account_id")
+            .and_then(Value::as_u64);
+        let entries: Vec<Map<String, Value>> = object
+            .value
+            .get("entries")
+            .and_then(Value::as_array)
+            .map(|e| e.iter().filter_map(|e| e.as_object().cloned()).collect())
+            .unwrap_or_default();
+        // The collection is `/user/{user}/…`: whose objects these are.
+        let user = collection
+            .strip_prefix("/user/")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|u| u.parse::<u64>().ok());
+        let now = format_timestamp(&Utc::now());
+        if key == "DraftPayment"
+            && accept
+            && let (Some(account), Some(user)) = (account, user)
+        {
+            for entry in entries {
+                if let Ok(transfer) = objects::transfer(&entry) {
+                    // Approved in the app: the user's own payment, so
+                    // the OAuth connection's limits do not apply.
+                    let _ = self.pay(user, account, &transfer, &now, true);
+                }
+            }
+        }
+        true
     }
 
     /// `session_timeout` as users report it: whole seconds, rounded up.
@@ -641,6 +940,56 @@ fn check_permitted_ips(ips: &Value) -> Result<(), Failure> {
             "permitted_ips must be a list of IPv4 addresses or \"*\".",
         ))
     }
+}
+
+/// The IBAN of an account, from its `IBAN` alias.
+fn account_iban(json: &Value) -> Option<&str> {
+    json.get("MonetaryAccountBank")?
+        .get("alias")?
+        .as_array()?
+        .iter()
+        .find(|a| a.get("type").and_then(Value::as_str) == Some("IBAN"))?
+        .get("value")?
+        .as_str()
+}
+
+/// An account's balance in cents (0 if unknown).
+fn balance(state: &State, account: u64) -> i64 {
+    state
+        .accounts
+        .iter()
+        .find(|a| a.id == account)
+        .and_then(|a| a.json.pointer("/MonetaryAccountBank/balance/value"))
+        .and_then(Value::as_str)
+        .and_then(|v| {
+            objects::cents(v.trim_start_matches('-'))
+                .map(|c| if v.starts_with('-') { -c } else { c })
+        })
+        .unwrap_or(0)
+}
+
+fn add_to_balance(state: &mut State, account: u64, cents: i64) {
+    let now = balance(state, account) + cents;
+    if let Some(value) = state
+        .accounts
+        .iter_mut()
+        .find(|a| a.id == account)
+        .and_then(|a| a.json.pointer_mut("/MonetaryAccountBank/balance/value"))
+    {
+        *value = objects::decimal(now).into();
+    }
+}
+
+/// The control API's answer for the user: accept or reject a pending
+/// draft-payment or request-inquiry.
+pub(super) fn answer_pending(shared: &Shared, key: &str, id: u64, accept: bool) -> bool {
+    let mut state = shared.lock();
+    let mut cx = Cx {
+        state: &mut state,
+        config: &shared.config,
+        server_pem: &shared.server_pem,
+    };
+    cx.answer(key, id, accept)
 }
 
 #[cfg(test)]

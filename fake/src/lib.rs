@@ -6,7 +6,10 @@
 //!
 //! - bunq's API under `/v1`: installation, device-server, session-server,
 //!   `GET /user/{userID}`, the OAuth Client API (oauth-client and
-//!   callback-url, paginated like bunq) and read-only monetary accounts. Every
+//!   callback-url, paginated like bunq), monetary accounts, and every other
+//!   operation the library generates, from its own table (payments between the
+//!   user's accounts move money; draft-payments and request-inquiries wait for
+//!   the user: [`FakeBunq::answer_draft_payment`], [`FakeConfig::approve_after`]). Every
 //!   answer is signed with the fake's own RSA key
 //!   ([`FakeBunq::server_public_key`]) and carries bunq's headers;
 //! - bunq's OAuth pages: the authorization page ([`FakeBunq::oauth_authorize_url`]),
@@ -43,6 +46,7 @@
 mod api;
 mod faults;
 mod oauth;
+mod objects;
 mod state;
 mod wire;
 
@@ -80,6 +84,7 @@ pub struct FakeConfig {
     rate_limits: Option<RateLimits>,
     deny_authorization: bool,
     require_signatures: bool,
+    approve_after: Option<Duration>,
 }
 
 impl Default for FakeConfig {
@@ -90,6 +95,7 @@ impl Default for FakeConfig {
             rate_limits: None,
             deny_authorization: false,
             require_signatures: false,
+            approve_after: None,
         }
     }
 }
@@ -134,6 +140,15 @@ impl FakeConfig {
     /// documentation describes for every request.
     pub fn require_signatures(mut self, require: bool) -> Self {
         self.require_signatures = require;
+        self
+    }
+
+    /// The user approves every draft-payment and request-inquiry this long
+    /// after it was made, as they would in the bunq app (default `None`:
+    /// they stay `PENDING` until [`FakeBunq::answer_draft_payment`] or
+    /// [`FakeBunq::answer_request_inquiry`]).
+    pub fn approve_after(mut self, delay: Option<Duration>) -> Self {
+        self.approve_after = delay;
         self
     }
 }
@@ -363,6 +378,21 @@ impl FakeBunq {
             }
         }
         ids
+    }
+}
+
+impl FakeBunq {
+    /// The user accepts (`true`) or rejects a pending draft-payment in the
+    /// bunq app: accepted, its entries are paid. `false` if there is no
+    /// pending draft-payment `id`.
+    pub fn answer_draft_payment(&self, id: u64, accept: bool) -> bool {
+        api::answer_pending(&self.shared, "DraftPayment", id, accept)
+    }
+
+    /// The user accepts or rejects a pending request-inquiry. `false` if
+    /// there is no pending request-inquiry `id`.
+    pub fn answer_request_inquiry(&self, id: u64, accept: bool) -> bool {
+        api::answer_pending(&self.shared, "RequestInquiry", id, accept)
     }
 }
 

@@ -37,6 +37,8 @@ pub(super) struct State {
     /// Authorization code → what it was issued for.
     pub(super) codes: HashMap<String, CodeRec>,
     pub(super) accounts: Vec<AccountRec>,
+    /// The objects of the generated operations (payments, draft-payments, …).
+    pub(super) objects: crate::objects::Objects,
     pub(super) faults: Vec<Fault>,
     pub(super) limiter: Limiter,
     pub(super) stats: FakeStats,
@@ -146,6 +148,7 @@ impl State {
             oauth_clients: BTreeMap::new(),
             codes: HashMap::new(),
             accounts: fixed_accounts(),
+            objects: crate::objects::Objects::default(),
             faults: Vec::new(),
             limiter: Limiter::default(),
             stats: FakeStats::default(),

@@ -1,0 +1,336 @@
+//! What an OAuth grant is for, against the fake bunq over loopback, through
+//! the generated operations: payments between the user's own accounts,
+//! draft-payments the user approves, request-inquiries, and the refusals.
+
+use std::time::Duration;
+
+use bunq_oauth::api::{self, types};
+use bunq_oauth::{Amount, ApiContext, Client, Error, OAuthConfig, Session, parse_callback};
+use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind};
+
+const REDIRECT: &str = "https://app.example/oauth/callback";
+
+/// The fake, a client, and a session as the user who granted access.
+async fn connected(config: FakeConfig) -> (FakeBunq, Session) {
+    let fake = FakeBunq::start_with(config).await.unwrap();
+    let client = Client::builder()
+        .environment(fake.environment())
+        .build()
+        .unwrap();
+    let owner = Session::new(
+        &client,
+        ApiContext::create(&client, fake.owner_api_key(), "grant test")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let oauth_client = owner.oauth_clients().ensure_active().await.unwrap();
+    owner
+        .callback_urls(oauth_client.id)
+        .ensure(REDIRECT)
+        .await
+        .unwrap();
+    let oauth_client = owner.oauth_clients().get(oauth_client.id).await.unwrap();
+    let config = OAuthConfig::for_client(&oauth_client, REDIRECT).unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = browser.get(request.url().as_str()).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let code = parse_callback(&location, request.state()).unwrap();
+    let token = config.exchange_code(&client, &code).await.unwrap();
+    let user = Session::new(
+        &client,
+        bunq_oauth::oauth::connect(&client, &token, "grant test")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    (fake, user)
+}
+
+/// The user's accounts as (id, IBAN, balance).
+async fn accounts(user: &Session) -> Vec<(i64, String, String)> {
+    let page = user.api().monetary_accounts().list().await.unwrap();
+    page.items
+        .iter()
+        .filter_map(|account| match account {
+            api::MonetaryAccount::MonetaryAccountBank(bank) => {
+                let iban = bank
+                    .alias
+                    .iter()
+                    .find(|a| a.type_.as_deref() == Some("IBAN"))?
+                    .value
+                    .clone()?;
+                Some((bank.id?, iban, bank.balance.as_ref()?.value.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn payment(value: &str, iban: &str, description: &str) -> types::Payment {
+    types::Payment {
+        amount: Some(Amount::new(value, "EUR").unwrap()),
+        counterparty_alias: Some(alias(iban)),
+        description: Some(description.into()),
+        ..Default::default()
+    }
+}
+
+fn alias(iban: &str) -> types::CounterpartyAlias {
+    types::CounterpartyAlias {
+        type_: Some("IBAN".into()),
+        value: Some(iban.into()),
+        name: Some("J. Walker".into()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_payment_between_the_users_own_accounts_moves_money_and_both_see_it() {
+    let (_fake, user) = connected(FakeConfig::new()).await;
+    let before = accounts(&user).await;
+    let (from, to) = (&before[0], &before[1]);
+    let id = user
+        .api()
+        .payments(from.0)
+        .create(&payment("12.50", &to.1, "To the car fund"))
+        .await
+        .unwrap();
+
+    let after = accounts(&user).await;
+    let cents = |v: &str| (v.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&after[0].2), cents(&from.2) - 1250);
+    assert_eq!(cents(&after[1].2), cents(&to.2) + 1250);
+
+    let sent = user.api().payments(from.0).get(id).await.unwrap();
+    assert_eq!(sent.amount.unwrap().value, "-12.50");
+    assert_eq!(sent.description.as_deref(), Some("To the car fund"));
+    let received = user.api().payments(to.0).list().await.unwrap();
+    assert_eq!(received.items.len(), 1);
+    assert_eq!(
+        received.items[0].amount.as_ref().unwrap().value,
+        "12.50",
+        "the other side sees it"
+    );
+}
+
+#[tokio::test]
+async fn payments_list_page_after_page() {
+    let (_fake, user) = connected(FakeConfig::new()).await;
+    let list = accounts(&user).await;
+    for n in 1..=5 {
+        user.api()
+            .payments(list[0].0)
+            .create(&payment("0.01", &list[1].1, &format!("#{n}")))
+            .await
+            .unwrap();
+    }
+    let first = user
+        .api()
+        .payments(list[0].0)
+        .list_page(bunq_oauth::PageRequest::new().count(2))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    assert!(first.older().is_some());
+    let all: Vec<String> =
+        futures::TryStreamExt::try_collect::<Vec<_>>(user.api().payments(list[0].0).stream())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|p| p.description)
+            .collect();
+    assert_eq!(all, ["#5", "#4", "#3", "#2", "#1"]);
+}
+
+#[tokio::test]
+async fn an_oauth_connection_cannot_pay_someone_else_and_nothing_changes() {
+    let (_fake, user) = connected(FakeConfig::new()).await;
+    let before = accounts(&user).await;
+    let err = user
+        .api()
+        .payments(before[0].0)
+        .create(&payment("5.00", "NL91ABNA0417164300", "Not allowed"))
+        .await
+        .unwrap_err();
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.status, 400);
+    assert!(api.messages[0].contains("draft-payment"), "{api}");
+    assert_eq!(accounts(&user).await, before);
+    assert!(
+        user.api()
+            .payments(before[0].0)
+            .list()
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn bad_payments_are_refused_and_change_nothing() {
+    let (_fake, user) = connected(FakeConfig::new()).await;
+    let before = accounts(&user).await;
+    let own = before[1].1.clone();
+    let mut wrong_currency = payment("1.00", &own, "x");
+    wrong_currency.amount =
+        Some(serde_json::from_str(r#"{"value":"1.00","currency":"XYZ"}"#).unwrap());
+    let mut three_decimals = payment("1.00", &own, "x");
+    three_decimals.amount =
+        Some(serde_json::from_str(r#"{"value":"1.001","currency":"EUR"}"#).unwrap());
+    let mut negative = payment("1.00", &own, "x");
+    negative.amount = Some(serde_json::from_str(r#"{"value":"-1.00","currency":"EUR"}"#).unwrap());
+    for (what, body) in [
+        ("not an IBAN", payment("1.00", "NL00BUNQ0000000000", "x")),
+        (
+            "too long a description",
+            payment("1.00", &own, &"x".repeat(141)),
+        ),
+        ("an unknown currency", wrong_currency),
+        ("three decimals", three_decimals),
+        ("a negative amount", negative),
+        ("more than the balance", payment("999999.00", &own, "x")),
+    ] {
+        let err = user
+            .api()
+            .payments(before[0].0)
+            .create(&body)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(400), "{what}: {err:?}");
+    }
+    // Refused before sending: the crate's own checks.
+    assert!(Amount::new("1.234", "EUR").is_err());
+    assert!(Amount::new("0.00", "EUR").is_err());
+    assert_eq!(accounts(&user).await, before);
+}
+
+#[tokio::test]
+async fn a_draft_payment_waits_for_the_user_then_pays() {
+    let (fake, user) = connected(FakeConfig::new()).await;
+    let before = accounts(&user).await;
+    let draft = types::DraftPayment {
+        entries: vec![types::DraftPaymentEntry {
+            amount: Some(Amount::new("20.00", "EUR").unwrap()),
+            counterparty_alias: Some(alias("NL91ABNA0417164300")),
+            description: Some("Rent".into()),
+            ..Default::default()
+        }],
+        number_of_required_accepts: 1,
+        previous_updated_timestamp: None,
+        schedule: None,
+        status: None,
+    };
+    let id = user
+        .api()
+        .draft_payments(before[0].0)
+        .create(&draft)
+        .await
+        .unwrap();
+    let pending = user
+        .api()
+        .draft_payments(before[0].0)
+        .get(id)
+        .await
+        .unwrap();
+    assert_eq!(pending.status.as_deref(), Some("PENDING"));
+    assert_eq!(accounts(&user).await, before, "nothing moves while pending");
+
+    assert!(fake.answer_draft_payment(id as u64, true));
+    let accepted = user
+        .api()
+        .draft_payments(before[0].0)
+        .get(id)
+        .await
+        .unwrap();
+    assert_eq!(accepted.status.as_deref(), Some("ACCEPTED"));
+    let after = accounts(&user).await;
+    let cents = |v: &str| (v.parse::<f64>().unwrap() * 100.0).round() as i64;
+    assert_eq!(cents(&after[0].2), cents(&before[0].2) - 2000);
+    // Answered once only.
+    assert!(!fake.answer_draft_payment(id as u64, false));
+
+    // A draft-payment to nobody is refused.
+    let empty = types::DraftPayment {
+        entries: Vec::new(),
+        ..draft
+    };
+    let err = user
+        .api()
+        .draft_payments(before[0].0)
+        .create(&empty)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_fake_approves_on_its_own_when_asked_to() {
+    let (_fake, user) =
+        connected(FakeConfig::new().approve_after(Some(Duration::from_millis(50)))).await;
+    let account = accounts(&user).await[0].0;
+    let inquiry = types::RequestInquiry {
+        amount_inquired: Some(Amount::new("7.50", "EUR").unwrap()),
+        counterparty_alias: Some(types::CounterpartyAlias {
+            type_: Some("EMAIL".into()),
+            value: Some("friend@example.com".into()),
+            name: Some("Friend".into()),
+            ..Default::default()
+        }),
+        description: Some("Lunch".into()),
+        allow_bunqme: false,
+        ..serde_json::from_str("{\"allow_bunqme\":false}").unwrap()
+    };
+    let id = user
+        .api()
+        .request_inquiries(account)
+        .create(&inquiry)
+        .await
+        .unwrap();
+    let listed = user.api().request_inquiries(account).list().await.unwrap();
+    assert_eq!(listed.items[0].status.as_deref(), Some("PENDING"));
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let answered = user.api().request_inquiries(account).get(id).await.unwrap();
+    assert_eq!(answered.status.as_deref(), Some("ACCEPTED"));
+}
+
+#[tokio::test]
+async fn unknown_ids_and_other_users_accounts_are_bunqs_404() {
+    let (_fake, user) = connected(FakeConfig::new()).await;
+    let account = accounts(&user).await[0].0;
+    let err = user.api().payments(account).get(999_999).await.unwrap_err();
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(api.status, 404);
+    assert_eq!(api.messages, ["Payment not found."]);
+    // The app owner's account is not the user's.
+    let err = user.api().payments(2_083_650).list().await.unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+}
+
+/// The connection breaks after bunq made the payment: the crate does not
+/// send it again (a POST is never retried blindly), and exactly one payment
+/// exists.
+#[tokio::test]
+async fn a_payment_is_never_duplicated_when_the_connection_breaks_after_bunq_made_it() {
+    let (fake, user) = connected(FakeConfig::new()).await;
+    let list = accounts(&user).await;
+    fake.inject(Fault::new(FaultKind::DropAfterHandling).on(reqwest::Method::POST, "/payment"));
+    let err = user
+        .api()
+        .payments(list[0].0)
+        .create(&payment("3.00", &list[1].1, "Once"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+    let made = user.api().payments(list[0].0).list().await.unwrap();
+    assert_eq!(made.items.len(), 1, "exactly one payment");
+}
