@@ -10,6 +10,7 @@ mod accounts;
 mod clients;
 mod demo;
 mod fake_server;
+mod money;
 mod output;
 mod server;
 
@@ -71,6 +72,18 @@ enum Command {
     Accounts,
     /// Run the built-in fake bunq until stopped, and print how to reach it.
     Fake,
+    /// Payments of the user's accounts: list, show, create (between the user's own accounts).
+    #[command(subcommand)]
+    Payments(money::PaymentsCommand),
+    /// Draft-payments the user approves in the bunq app: create, show.
+    #[command(subcommand, name = "draft-payments")]
+    DraftPayments(money::DraftPaymentsCommand),
+    /// Request-inquiries (asking someone for money): create, list.
+    #[command(subcommand)]
+    Requests(money::RequestsCommand),
+    /// The user's cards.
+    #[command(subcommand)]
+    Cards(money::CardsCommand),
     /// List every bunq operation this build generates: method, path, shape and
     /// how to call it from `session.api()` (the coverage table).
     Operations,
@@ -167,6 +180,34 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
             let target = server::Target::resolve(&cli.server).await?;
             let (session, file) = target.owner_session(&cli.context, out).await?;
             let result = accounts::whoami(&session, out);
+            keep(result, &session, file)
+        }
+        Command::Payments(command) => {
+            money::refuse_production_without_yes(command.transfer(), cli.server.is_production())?;
+            let target = server::Target::resolve(&cli.server).await?;
+            let (session, file) = target.owner_session(&cli.context, out).await?;
+            let production = cli.server.is_production();
+            let result = money::run_payments(command, &session, production, out).await;
+            keep(result, &session, file)
+        }
+        Command::DraftPayments(command) => {
+            money::refuse_production_without_yes(command.transfer(), cli.server.is_production())?;
+            let target = server::Target::resolve(&cli.server).await?;
+            let (session, file) = target.owner_session(&cli.context, out).await?;
+            let production = cli.server.is_production();
+            let result = money::run_draft_payments(command, &session, production, out).await;
+            keep(result, &session, file)
+        }
+        Command::Requests(command) => {
+            let target = server::Target::resolve(&cli.server).await?;
+            let (session, file) = target.owner_session(&cli.context, out).await?;
+            let result = money::run_requests(command, &session, out).await;
+            keep(result, &session, file)
+        }
+        Command::Cards(command) => {
+            let target = server::Target::resolve(&cli.server).await?;
+            let (session, file) = target.owner_session(&cli.context, out).await?;
+            let result = money::run_cards(command, &session, out).await;
             keep(result, &session, file)
         }
         Command::Accounts => {

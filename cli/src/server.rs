@@ -61,6 +61,13 @@ pub struct Target {
     pub fake: Option<FakeBunq>,
 }
 
+impl ServerArgs {
+    /// Whether the command runs against bunq production (real money).
+    pub fn is_production(&self) -> bool {
+        self.production
+    }
+}
+
 impl Target {
     pub async fn resolve(args: &ServerArgs) -> Result<Target, CliError> {
         let mut builder =

@@ -620,3 +620,127 @@ fn operations_prints_the_generated_coverage_table() {
     assert_eq!(session["shape"], "MultiItem");
     assert_eq!(session["returns"], "Vec<SessionServerItem>");
 }
+
+/// Payments, draft-payments, requests and cards against `bunq-oauth fake`,
+/// as the app owner (whose API key may pay anyone; an OAuth connection may
+/// not, see the library's tests/grant.rs).
+#[test]
+fn money_commands_ask_before_moving_money() {
+    let fake = FakeProcess::start();
+    let dir = tempfile::tempdir().unwrap();
+    let owner = dir.path().join("owner.json");
+    let output = run(fake.command(&owner).args(["--json", "init"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let account = "2083650";
+    let pay = [
+        "payments",
+        "create",
+        "--account",
+        account,
+        "--amount",
+        "12.50",
+        "--to",
+        "NL91ABNA0417164300",
+        "--name",
+        "Landlord",
+        "--description",
+        "Rent share",
+    ];
+    let list = |fake: &FakeProcess| {
+        let output =
+            run(fake
+                .command(&owner)
+                .args(["--json", "payments", "list", "--account", account]));
+        assert!(output.status.success(), "{}", stderr(&output));
+        json(&output).as_array().unwrap().clone()
+    };
+
+    // No terminal to ask on and no --yes: nothing is sent.
+    let output = run(fake.command(&owner).args(pay));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--yes"), "{}", stderr(&output));
+    // Production refuses before anything else without --yes.
+    let output = run(fake.command(&owner).arg("--production").args(pay));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("real money"),
+        "{}",
+        stderr(&output)
+    );
+    // Bad input is refused before sending.
+    for (flag, value) in [
+        ("--amount", "1.234"),
+        ("--amount", "0"),
+        ("--currency", "euro"),
+    ] {
+        let mut args: Vec<&str> = pay.to_vec();
+        args.extend([flag, value, "--yes"]);
+        let output = run(fake.command(&owner).args(&args));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{flag} {value}: {}",
+            stderr(&output)
+        );
+    }
+    let long = "x".repeat(141);
+    let mut args: Vec<&str> = pay.to_vec();
+    args.extend(["--description", &long, "--yes"]);
+    assert_eq!(run(fake.command(&owner).args(&args)).status.code(), Some(2));
+    assert!(list(&fake).is_empty(), "nothing was paid");
+
+    let output = run(fake.command(&owner).args(["--json"]).args(pay).arg("--yes"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let id = json(&output)["id"].as_i64().unwrap();
+    let payments = list(&fake);
+    assert_eq!(payments.len(), 1);
+    assert_eq!(payments[0]["amount"]["value"], "-12.50", "as bunq sends it");
+    let output =
+        run(fake
+            .command(&owner)
+            .args(["payments", "show", "--account", account, &id.to_string()]));
+    assert!(
+        stdout(&output).contains("-12.50 EUR"),
+        "{}",
+        stdout(&output)
+    );
+
+    // A draft-payment waits for the user.
+    let mut draft: Vec<&str> = pay.to_vec();
+    draft[0] = "draft-payments";
+    let output = run(fake.command(&owner).arg("--json").args(&draft).arg("--yes"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let draft_id = json(&output)["id"].as_i64().unwrap().to_string();
+    let output = run(fake.command(&owner).args([
+        "--json",
+        "draft-payments",
+        "show",
+        "--account",
+        account,
+        &draft_id,
+    ]));
+    assert_eq!(json(&output)["status"], "PENDING", "{}", stderr(&output));
+
+    // A request, then the list; cards list as a table.
+    let output = run(fake.command(&owner).args([
+        "requests",
+        "create",
+        "--account",
+        account,
+        "--amount",
+        "5",
+        "--email",
+        "friend@example.com",
+        "--description",
+        "Lunch",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(fake
+        .command(&owner)
+        .args(["requests", "list", "--account", account]));
+    assert!(stdout(&output).contains("PENDING"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("5 EUR"), "{}", stdout(&output));
+    let output = run(fake.command(&owner).args(["cards", "list"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("ID"), "{}", stdout(&output));
+}
