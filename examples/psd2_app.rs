@@ -3,18 +3,25 @@
 //!
 //! ```sh
 //! cargo run --example psd2_app -- --fake       # against the built-in fake bunq
-//! curl -X POST http://127.0.0.1:8000/setup      # once: owner context, OAuth client, callback URL
+//! curl -X POST -H "Authorization: Bearer $PSD2_APP_OPERATOR_TOKEN" http://127.0.0.1:8000/setup
 //! open http://127.0.0.1:8000/auth               # the authorize link and its QR code
 //! ```
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /setup` | one-time and idempotent: the owner's context, an active OAuth client, the callback URL |
-//! | `GET /auth` | an HTML page with the authorize link and its QR code (SVG) |
-//! | `GET /callback` | checks `state`, exchanges the code, stores the user: `{"message":"OAuth success","new_user_id":N}` |
-//! | `GET /users/{id}` | the connected user, through a session from the store (renewed as needed) |
-//! | `GET /users/{id}/accounts` | that user's monetary accounts |
+//! | `POST /setup` | the operator only (`Authorization: Bearer …`); one-time and idempotent: the owner's context, an active OAuth client, the callback URL |
+//! | `GET /auth` | an HTML page with the authorize link and its QR code (SVG); binds the `state` to this browser (a cookie) |
+//! | `GET /callback` | checks `state` against the browser's, exchanges the code, stores the user, and signs this browser in: `{"message":"OAuth success","new_user_id":N}` |
+//! | `GET /me` | the signed-in user's page: accounts and recent payments (HTML) |
+//! | `GET /users/{id}`, `GET /users/{id}/accounts` | the signed-in user's data as JSON; anyone else's is 403, no sign-in 401 |
+//! | `POST /logout` | signs this browser out |
 //! | `GET /health` | `{"status":"ok"}` once the store answers |
+//!
+//! Sign-in is a cookie (`HttpOnly`, `SameSite=Lax`, `Secure` when the public
+//! URL is https) holding the app user id, an expiry and a random nonce, signed
+//! with a key derived from `BUNQ_OAUTH_STORE_KEY`, so every instance of the
+//! app accepts it. Log-out forgets the nonce in this instance (an instance
+//! that did not see the log-out accepts the cookie until it expires).
 //!
 //! Configuration (environment):
 //! - `DATABASE_URL`: `sqlite://psd2_app.db` (default), `postgres://…` (several
@@ -24,6 +31,8 @@
 //! - `BUNQ_ENVIRONMENT` = `sandbox` (default) or `production`; or all three of
 //!   `BUNQ_API_URL`, `BUNQ_OAUTH_AUTHORIZE_URL`, `BUNQ_OAUTH_TOKEN_URL`;
 //! - `BUNQ_API_KEY`: the app owner's API key, read by `/setup` only;
+//! - `PSD2_APP_OPERATOR_TOKEN`: the token `/setup` requires (with `--fake`,
+//!   a random one is made and printed on stderr if it is not set);
 //! - `PSD2_APP_LISTEN` (default `127.0.0.1:8000`; port 0 picks one) and
 //!   `PSD2_APP_PUBLIC_URL` (default `http://<listen address>`), whose
 //!   `/callback` is registered as the callback URL.
@@ -32,14 +41,14 @@
 //! and owner key; without `BUNQ_OAUTH_STORE_KEY` and `DATABASE_URL` it uses a
 //! throwaway key and a SQLite file in a temporary directory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -55,6 +64,12 @@ use serde_json::{Value, json};
 
 /// How long an authorize link stays valid.
 const STATE_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
+/// How long a sign-in lasts.
+const LOGIN_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
+/// The cookie that binds an authorize link's state to the browser that asked.
+const STATE_COOKIE: &str = "psd2_state";
+/// The sign-in cookie.
+const LOGIN_COOKIE: &str = "psd2_login";
 
 struct Config {
     bunq: Environment,
@@ -63,6 +78,7 @@ struct Config {
     owner_api_key: Option<ApiKey>,
     listen: String,
     public_url: Option<String>,
+    operator_token: String,
 }
 
 /// What every request handler shares.
@@ -76,6 +92,14 @@ struct App {
     sessions: Mutex<HashMap<ContextKey, Session>>,
     /// `/setup` runs one at a time.
     setup: tokio::sync::Mutex<()>,
+    /// What `/setup` requires as `Authorization: Bearer …`.
+    operator_token: String,
+    /// Signs the sign-in cookies.
+    cookie_key: aws_lc_rs::hmac::Key,
+    /// Whether cookies get `Secure` (the public URL is https).
+    secure_cookies: bool,
+    /// Sign-ins ended by a log-out in this instance (their nonces).
+    logged_out: Mutex<HashSet<String>>,
 }
 
 type Shared = Arc<App>;
@@ -119,6 +143,11 @@ async fn run() -> Result<(), String> {
         .user_agent("bunq-oauth-psd2-app/0.1")
         .build()
         .map_err(|e| e.to_string())?;
+    // The cookie key, derived from the store key: every instance has it.
+    let cookie_key = aws_lc_rs::hmac::Key::new(
+        aws_lc_rs::hmac::HMAC_SHA256,
+        format!("psd2_app sign-in cookies:{}", config.key.to_base64()).as_bytes(),
+    );
     let store = open_store(&config.database_url, config.key)
         .await
         .map_err(|e| format!("cannot open the store at DATABASE_URL: {e}"))?;
@@ -137,6 +166,10 @@ async fn run() -> Result<(), String> {
         callback_url: format!("{}/callback", public_url.trim_end_matches('/')),
         sessions: Mutex::new(HashMap::new()),
         setup: tokio::sync::Mutex::new(()),
+        operator_token: config.operator_token,
+        cookie_key,
+        secure_cookies: public_url.starts_with("https://"),
+        logged_out: Mutex::new(HashSet::new()),
     });
     // Not println!: a closed stdout must not stop the app.
     let _ = writeln!(
@@ -153,6 +186,8 @@ fn router(app: Shared) -> Router {
         .route("/setup", post(setup))
         .route("/auth", get(auth))
         .route("/callback", get(callback))
+        .route("/me", get(me))
+        .route("/logout", post(logout))
         .route("/users/{id}", get(user))
         .route("/users/{id}/accounts", get(accounts))
         .route("/health", get(health))
@@ -205,6 +240,10 @@ fn env_config() -> Result<Config, String> {
         owner_api_key: env("BUNQ_API_KEY").map(ApiKey::new),
         listen: env("PSD2_APP_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into()),
         public_url: env("PSD2_APP_PUBLIC_URL"),
+        operator_token: env("PSD2_APP_OPERATOR_TOKEN").ok_or(
+            "PSD2_APP_OPERATOR_TOKEN is not set: the token POST /setup requires \
+             (`openssl rand -hex 32`); or run with --fake",
+        )?,
     })
 }
 
@@ -224,6 +263,14 @@ fn fake_config(
     let database_url = env("DATABASE_URL")
         .unwrap_or_else(|| format!("sqlite://{}", scratch.path().join("psd2_app.db").display()));
     eprintln!("psd2_app: the fake bunq runs at {}", fake.base_url());
+    let operator_token = match env("PSD2_APP_OPERATOR_TOKEN") {
+        Some(token) => token,
+        None => {
+            let token = random_token().map_err(|e| e.to_string())?;
+            eprintln!("psd2_app: PSD2_APP_OPERATOR_TOKEN for this run: {token}");
+            token
+        }
+    };
     Ok(Config {
         bunq: fake.environment(),
         database_url,
@@ -231,6 +278,7 @@ fn fake_config(
         owner_api_key: Some(fake.owner_api_key()),
         listen: env("PSD2_APP_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into()),
         public_url: env("PSD2_APP_PUBLIC_URL"),
+        operator_token,
     })
 }
 
@@ -258,22 +306,44 @@ impl IntoResponse for Failure {
 }
 
 impl From<Error> for Failure {
+    /// The details go to the log; the client gets a generic message (an
+    /// error can name a store path or quote bunq about someone else).
     fn from(error: Error) -> Self {
-        let status = match &error {
-            Error::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
-            Error::OAuth(_) | Error::InvalidInput(_) => StatusCode::BAD_REQUEST,
-            Error::Api(_) | Error::Signature(_) | Error::Decode { .. } => StatusCode::BAD_GATEWAY,
-            Error::Timeout { .. } | Error::Transport { .. } => StatusCode::GATEWAY_TIMEOUT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        let (status, message) = match &error {
+            Error::Store(StoreError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not found"),
+            Error::OAuth(_) | Error::InvalidInput(_) => (
+                StatusCode::BAD_REQUEST,
+                "the request could not be completed: start again at /auth",
+            ),
+            Error::Api(_) | Error::Signature(_) | Error::Decode { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "bunq could not complete the request",
+            ),
+            Error::Timeout { .. } | Error::Transport { .. } => {
+                (StatusCode::GATEWAY_TIMEOUT, "bunq did not answer in time")
+            }
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
         };
         tracing::warn!(%status, error = %error, "request failed");
-        Failure(status, error.to_string())
+        Failure(status, message.into())
     }
 }
 
 type Answer = Result<Json<Value>, Failure>;
 
-async fn setup(State(app): State<Shared>) -> Answer {
+async fn setup(State(app): State<Shared>, headers: HeaderMap) -> Answer {
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !same(offered.as_bytes(), app.operator_token.as_bytes()) {
+        return Err(Failure(
+            StatusCode::UNAUTHORIZED,
+            "/setup is for the operator: send Authorization: Bearer <PSD2_APP_OPERATOR_TOKEN>"
+                .into(),
+        ));
+    }
     let _one_at_a_time = app.setup.lock().await;
     let owner = match app.store.load(ContextKey::Owner).await? {
         Some(_) => app.session(ContextKey::Owner).await?,
@@ -311,7 +381,7 @@ async fn setup(State(app): State<Shared>) -> Answer {
     })))
 }
 
-async fn auth(State(app): State<Shared>) -> Result<Html<String>, Response> {
+async fn auth(State(app): State<Shared>) -> Result<Response, Response> {
     let page_error = |status: StatusCode, text: &str| {
         (
             status,
@@ -334,26 +404,37 @@ async fn auth(State(app): State<Shared>) -> Result<Html<String>, Response> {
         .await
         .map_err(internal)?;
     let url = request.url().as_str();
+    let state_cookie = app.cookie(
+        STATE_COOKIE,
+        request.state().expose_secret(),
+        "/callback",
+        STATE_LIFETIME,
+    );
     let qr = qrcode::QrCode::new(url.as_bytes())
         .map_err(|e| page_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(280, 280)
         .quiet_zone(true)
         .build();
-    Ok(Html(page(
+    let html = Html(page(
         "Connect your bunq account",
         &format!(
             "<p>Scan the code with the bunq app, or open the link on this device.</p>\
              <div id=\"qr\">{qr}</div>\
              <p><a id=\"authorize\" href=\"{href}\">Connect with bunq</a></p>\
-             <p class=\"small\">The link works once, for {minutes} minutes.</p>",
+             <p class=\"small\">The link works once, for {minutes} minutes, in this browser.</p>",
             href = escape(url),
             minutes = STATE_LIFETIME.num_minutes(),
         ),
-    )))
+    ));
+    Ok(([(header::SET_COOKIE, state_cookie)], html).into_response())
 }
 
-async fn callback(State(app): State<Shared>, uri: Uri) -> Answer {
+async fn callback(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, Failure> {
     let query: HashMap<String, String> = uri
         .query()
         .map(|q| {
@@ -366,6 +447,16 @@ async fn callback(State(app): State<Shared>, uri: Uri) -> Answer {
         .get("state")
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Failure(StatusCode::BAD_REQUEST, "the redirect has no state".into()))?;
+    // The state must be the one this browser asked for at /auth: a link
+    // someone else started (and approved with their own bunq account) does
+    // not sign this browser in (login CSRF).
+    let browser_state = cookie(&headers, STATE_COOKIE).unwrap_or_default();
+    if !same(browser_state.as_bytes(), state.as_bytes()) {
+        return Err(Failure(
+            StatusCode::BAD_REQUEST,
+            "this sign-in was started in another browser: start again at /auth".into(),
+        ));
+    }
     let state = bunq_oauth::CsrfState::new(state.as_str());
     // Taken before anything else: a state works once, even for a denial.
     if !app.store.take_pending_state(&state).await? {
@@ -394,12 +485,89 @@ async fn callback(State(app): State<Shared>, uri: Uri) -> Answer {
         bunq_user_id = context.user_id().get(),
         "user connected"
     );
-    Ok(Json(
-        json!({ "message": "OAuth success", "new_user_id": id.0 }),
-    ))
+    let login = app.login_cookie(id)?;
+    let clear_state = app.cookie(STATE_COOKIE, "", "/callback", chrono::Duration::zero());
+    Ok((
+        axum::response::AppendHeaders([
+            (header::SET_COOKIE, login),
+            (header::SET_COOKIE, clear_state),
+        ]),
+        Json(json!({ "message": "OAuth success", "new_user_id": id.0 })),
+    )
+        .into_response())
 }
 
-async fn user(State(app): State<Shared>, Path(id): Path<u64>) -> Answer {
+/// The signed-in user's page: their accounts and recent payments.
+async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<Html<String>, Failure> {
+    let id = app.signed_in(&headers)?;
+    let session = app.session(ContextKey::User(id)).await?;
+    let accounts = session.monetary_accounts().list().await?;
+    let mut body = String::from(
+        "<table id=\"accounts\"><tr><th>Account</th><th>IBAN</th><th>Balance</th></tr>",
+    );
+    for account in &accounts.items {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(account.description.as_deref().unwrap_or("")),
+            escape(account.iban.as_deref().unwrap_or("")),
+            escape(
+                &account
+                    .balance
+                    .as_ref()
+                    .map(|b| format!("{} {}", b.value, b.currency))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    body.push_str("</table><h2>Recent payments</h2><table id=\"payments\">");
+    body.push_str("<tr><th>Account</th><th>Amount</th><th>Description</th></tr>");
+    for account in accounts.items.iter().take(3) {
+        let payments = session
+            .api()
+            .payments(account.id.get() as i64)
+            .list()
+            .await?;
+        for payment in &payments.items {
+            body.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(account.description.as_deref().unwrap_or("")),
+                escape(
+                    &payment
+                        .amount
+                        .as_ref()
+                        .map(|a| format!("{} {}", a.value, a.currency))
+                        .unwrap_or_default()
+                ),
+                escape(payment.description.as_deref().unwrap_or("")),
+            ));
+        }
+    }
+    body.push_str(
+        "</table><form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
+    );
+    Ok(Html(page("Your bunq accounts", &body)))
+}
+
+/// Signs this browser out.
+async fn logout(State(app): State<Shared>, headers: HeaderMap) -> Response {
+    if let Some(login) = cookie(&headers, LOGIN_COOKIE)
+        && let Some(nonce) = login.split('.').nth(3)
+    {
+        app.logged_out
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(nonce.to_owned());
+    }
+    let clear = app.cookie(LOGIN_COOKIE, "", "/", chrono::Duration::zero());
+    (
+        [(header::SET_COOKIE, clear)],
+        Json(json!({ "message": "signed out" })),
+    )
+        .into_response()
+}
+
+async fn user(State(app): State<Shared>, Path(id): Path<u64>, headers: HeaderMap) -> Answer {
+    app.only(&headers, id)?;
     let session = app.session(ContextKey::User(AppUserId(id))).await?;
     let mut body = json!({
         "id": id,
@@ -414,7 +582,8 @@ async fn user(State(app): State<Shared>, Path(id): Path<u64>) -> Answer {
     Ok(Json(body))
 }
 
-async fn accounts(State(app): State<Shared>, Path(id): Path<u64>) -> Answer {
+async fn accounts(State(app): State<Shared>, Path(id): Path<u64>, headers: HeaderMap) -> Answer {
+    app.only(&headers, id)?;
     let session = app.session(ContextKey::User(AppUserId(id))).await?;
     let accounts: Vec<_> = session.monetary_accounts().stream().try_collect().await?;
     let accounts: Vec<Value> = accounts
@@ -443,6 +612,64 @@ async fn health(State(app): State<Shared>) -> Answer {
 }
 
 impl App {
+    /// A cookie for this app: `HttpOnly`, `SameSite=Lax` (sent when bunq
+    /// redirects the browser back), `Secure` behind https.
+    fn cookie(&self, name: &str, value: &str, path: &str, lifetime: chrono::Duration) -> String {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        format!(
+            "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+            lifetime.num_seconds()
+        )
+    }
+
+    /// A signed sign-in cookie for `user`: `v1.<id>.<expiry>.<nonce>.<mac>`.
+    fn login_cookie(&self, user: AppUserId) -> Result<String, Failure> {
+        let nonce = random_token().map_err(Failure::from)?;
+        let expires = (Utc::now() + LOGIN_LIFETIME).timestamp();
+        let payload = format!("v1.{}.{expires}.{nonce}", user.0);
+        let mac = aws_lc_rs::hmac::sign(&self.cookie_key, payload.as_bytes());
+        let value = format!("{payload}.{}", hex(mac.as_ref()));
+        Ok(self.cookie(LOGIN_COOKIE, &value, "/", LOGIN_LIFETIME))
+    }
+
+    /// The signed-in user: a valid, unexpired, not logged-out cookie; 401 otherwise.
+    fn signed_in(&self, headers: &HeaderMap) -> Result<AppUserId, Failure> {
+        let unauthorized = || {
+            Failure(
+                StatusCode::UNAUTHORIZED,
+                "not signed in: connect your bunq account at /auth".into(),
+            )
+        };
+        let value = cookie(headers, LOGIN_COOKIE).ok_or_else(unauthorized)?;
+        let (payload, mac) = value.rsplit_once('.').ok_or_else(unauthorized)?;
+        let mac = unhex(mac).ok_or_else(unauthorized)?;
+        aws_lc_rs::hmac::verify(&self.cookie_key, payload.as_bytes(), &mac)
+            .map_err(|_| unauthorized())?;
+        let parts: Vec<&str> = payload.split('.').collect();
+        let [_, id, expires, nonce] = parts.as_slice() else {
+            return Err(unauthorized());
+        };
+        let expires: i64 = expires.parse().map_err(|_| unauthorized())?;
+        let logged_out = self
+            .logged_out
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(*nonce);
+        if expires < Utc::now().timestamp() || logged_out {
+            return Err(unauthorized());
+        }
+        id.parse().map(AppUserId).map_err(|_| unauthorized())
+    }
+
+    /// 401 without a sign-in, 403 for another user's id.
+    fn only(&self, headers: &HeaderMap, id: u64) -> Result<(), Failure> {
+        if self.signed_in(headers)?.0 == id {
+            Ok(())
+        } else {
+            Err(Failure(StatusCode::FORBIDDEN, "not your account".into()))
+        }
+    }
+
     /// This instance's session for `key`, made from the store on first use.
     async fn session(&self, key: ContextKey) -> bunq_oauth::Result<Session> {
         if let Some(session) = self
@@ -487,4 +714,43 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// A cookie's value from the request.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Equal, in time that does not depend on where they differ.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    !a.is_empty() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+/// 32 random bytes as hex.
+fn random_token() -> bunq_oauth::Result<String> {
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| Error::Config("the system random generator failed".into()))?;
+    Ok(hex(&bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }

@@ -28,7 +28,7 @@ fn app_binary() -> PathBuf {
 }
 
 /// The variables the app reads, so none leaks in from the test's environment.
-const APP_ENV: [&str; 9] = [
+const APP_ENV: [&str; 10] = [
     "DATABASE_URL",
     "BUNQ_OAUTH_STORE_KEY",
     "BUNQ_ENVIRONMENT",
@@ -38,7 +38,11 @@ const APP_ENV: [&str; 9] = [
     "BUNQ_API_KEY",
     "PSD2_APP_LISTEN",
     "PSD2_APP_PUBLIC_URL",
+    "PSD2_APP_OPERATOR_TOKEN",
 ];
+
+/// The operator token the tests start the app with.
+const OPERATOR: &str = "operator-token-for-tests-0123456789";
 
 /// The app's configuration for one run against `fake`.
 fn app_command(fake: &FakeBunq, database_url: &str, key: &str) -> Command {
@@ -54,6 +58,7 @@ fn app_command(fake: &FakeBunq, database_url: &str, key: &str) -> Command {
         .env("BUNQ_OAUTH_TOKEN_URL", fake.oauth_token_url())
         .env("BUNQ_API_KEY", fake.owner_api_key().expose_secret())
         .env("PSD2_APP_LISTEN", "127.0.0.1:0")
+        .env("PSD2_APP_OPERATOR_TOKEN", OPERATOR)
         .stdin(Stdio::null());
     command
 }
@@ -110,36 +115,81 @@ impl App {
         json(http().get(self.url(path)).send().await.unwrap()).await
     }
 
+    /// `GET path` as a browser holding `cookies`.
+    async fn get_as(&self, cookies: &str, path: &str) -> (u16, Value) {
+        json(
+            http()
+                .get(self.url(path))
+                .header("cookie", cookies)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
     async fn setup(&self) -> Value {
-        let (status, body) = json(http().post(self.url("/setup")).send().await.unwrap()).await;
+        let (status, body) = json(
+            http()
+                .post(self.url("/setup"))
+                .bearer_auth(OPERATOR)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
         body
     }
 
-    /// The authorize link on `/auth`.
-    async fn authorize_link(&self) -> String {
+    /// The authorize link on `/auth`, and the cookie that binds its state
+    /// to the browser that asked.
+    async fn authorize_link(&self) -> (String, String) {
         let page = http().get(self.url("/auth")).send().await.unwrap();
         assert_eq!(page.status(), 200);
+        let cookie = cookies(&page);
         let html = page.text().await.unwrap();
         let start = html
             .find("id=\"authorize\" href=\"")
             .expect("no authorize link")
             + 21;
         let end = start + html[start..].find('"').unwrap();
-        html[start..end].replace("&amp;", "&")
+        (html[start..end].replace("&amp;", "&"), cookie)
     }
 
     /// Plays the user: `/auth`, the fake's authorization page, and back to
-    /// the app's callback. Returns the callback URL and the app's answer.
-    async fn connect_user(&self) -> (String, u16, Value) {
-        let link = self.authorize_link().await;
+    /// the app's callback in the same browser. Returns the callback URL, the
+    /// app's answer, and the browser's sign-in cookie.
+    async fn connect_user(&self) -> (String, u16, Value, String) {
+        let (link, state_cookie) = self.authorize_link().await;
         let bunq = http().get(&link).send().await.unwrap();
         assert_eq!(bunq.status(), 302, "the fake's authorization page");
         let callback = bunq.headers()["location"].to_str().unwrap().to_owned();
         assert!(callback.starts_with(&self.url("/callback?")), "{callback}");
-        let (status, body) = json(http().get(&callback).send().await.unwrap()).await;
-        (callback, status, body)
+        let answer = http()
+            .get(&callback)
+            .header("cookie", &state_cookie)
+            .send()
+            .await
+            .unwrap();
+        let login = cookies(&answer);
+        let (status, body) = json(answer).await;
+        (callback, status, body, login)
     }
+}
+
+/// The cookies an answer sets, as a `Cookie` header would send them back
+/// (cleared ones left out).
+fn cookies(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter(|pair| !pair.ends_with('='))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn http() -> reqwest::Client {
@@ -199,7 +249,7 @@ async fn setup_auth_callback_and_accounts_end_to_end() {
     );
 
     // auth → bunq → callback → stored user.
-    let (callback, status, body) = app.connect_user().await;
+    let (callback, status, body, login) = app.connect_user().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
@@ -209,11 +259,11 @@ async fn setup_auth_callback_and_accounts_end_to_end() {
     assert_eq!(tokens, 1);
 
     // The user and their accounts, through a session from the store.
-    let (status, user) = app.get("/users/1").await;
+    let (status, user) = app.get_as(&login, "/users/1").await;
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["type"], "UserApiKey");
     assert_eq!(user["granted_by"]["id"], fake.granting_user_id().get());
-    let (status, accounts) = app.get("/users/1/accounts").await;
+    let (status, accounts) = app.get_as(&login, "/users/1/accounts").await;
     assert_eq!(status, 200, "{accounts}");
     let accounts = accounts["accounts"].as_array().unwrap().clone();
     assert!(!accounts.is_empty());
@@ -223,11 +273,12 @@ async fn setup_auth_callback_and_accounts_end_to_end() {
         assert_eq!(account["balance"]["currency"], "EUR");
     }
 
-    // The same redirect again: refused before any exchange.
+    // The same redirect again: refused before any exchange (whatever the
+    // browser: here one that holds no state).
     let (status, body) = json(http().get(&callback).send().await.unwrap()).await;
     assert_eq!(status, 400, "{body}");
     assert!(
-        body["error"].as_str().unwrap().contains("already used"),
+        body["error"].as_str().unwrap().contains("another browser"),
         "{body}"
     );
     // A state the app never issued: refused too.
@@ -238,7 +289,7 @@ async fn setup_auth_callback_and_accounts_end_to_end() {
     assert_eq!(fake.stats().tokens_issued, tokens, "no code was exchanged");
 
     // bunq's denial, with a state the app did issue.
-    let link = app.authorize_link().await;
+    let (link, state_cookie) = app.authorize_link().await;
     let state = url::Url::parse(&link)
         .unwrap()
         .query_pairs()
@@ -248,14 +299,15 @@ async fn setup_auth_callback_and_accounts_end_to_end() {
         .into_owned();
     let denied =
         format!("/callback?error=access_denied&error_description=The+user+declined&state={state}");
-    let (status, body) = app.get(&denied).await;
+    let (status, body) = app.get_as(&state_cookie, &denied).await;
     assert_eq!(status, 403, "{body}");
     assert!(
         body["error"].as_str().unwrap().contains("access_denied"),
         "{body}"
     );
 
-    assert_eq!(app.get("/users/2").await.0, 404);
+    // Another id than the signed-in user's: refused, exists or not.
+    assert_eq!(app.get_as(&login, "/users/2").await.0, 403);
     assert_eq!(app.get("/health").await.1["users"], 1);
     assert_eq!(fake.stats().installations, 2, "the owner and one user");
 }
@@ -266,15 +318,17 @@ async fn secrets_rest_encrypted_and_a_wrong_key_stops_the_app() {
     let dir = tempfile::tempdir().unwrap();
     let database = sqlite_url(&dir);
     let key = new_key();
+    let login;
     {
         let app = App::start(app_command(&fake, &database, &key)).await;
         app.setup().await;
-        let (_, status, body) = app.connect_user().await;
+        let (_, status, body, cookie) = app.connect_user().await;
         assert_eq!(
             (status, &body["new_user_id"]),
             (200, &Value::from(1)),
             "{body}"
         );
+        login = cookie;
     }
 
     // The database file holds no secret in clear.
@@ -326,7 +380,9 @@ async fn secrets_rest_encrypted_and_a_wrong_key_stops_the_app() {
     // The right key: the stored user is served again, with its stored session.
     let before = fake.stats().session_servers;
     let app = App::start(app_command(&fake, &database, &key)).await;
-    let (status, accounts) = app.get("/users/1/accounts").await;
+    // The sign-in cookie outlives the restart: it is signed with a key
+    // derived from the store key.
+    let (status, accounts) = app.get_as(&login, "/users/1/accounts").await;
     assert_eq!(status, 200, "{accounts}");
     assert_eq!(
         fake.stats().session_servers,
@@ -345,13 +401,14 @@ async fn the_fake_flag_runs_the_app_with_no_configuration() {
     command
         .arg("--fake")
         .env("PSD2_APP_LISTEN", "127.0.0.1:0")
+        .env("PSD2_APP_OPERATOR_TOKEN", OPERATOR)
         .stdin(Stdio::null());
     let app = App::start(command).await;
     let setup = app.setup().await;
     assert!(setup["oauth_client_id"].as_u64().is_some(), "{setup}");
-    let (_, status, body) = app.connect_user().await;
+    let (_, status, body, login) = app.connect_user().await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(app.get("/users/1/accounts").await.0, 200);
+    assert_eq!(app.get_as(&login, "/users/1/accounts").await.0, 200);
 }
 
 /// Two instances of the app on one PostgreSQL database, as a deployment
@@ -383,15 +440,24 @@ async fn two_instances_on_postgres_share_users_and_one_renewal() {
     );
     // The user opens b's /auth; bunq sends them back to a's /callback, which
     // finds the state b stored.
-    let link = b.authorize_link().await;
+    // (Cookies go by host, not port: the browser sends b's state cookie to a.)
+    let (link, state_cookie) = b.authorize_link().await;
     let bunq = http().get(&link).send().await.unwrap();
     let callback = bunq.headers()["location"].to_str().unwrap().to_owned();
     assert!(callback.starts_with(&a.url("/callback?")), "{callback}");
-    let (status, body) = json(http().get(&callback).send().await.unwrap()).await;
+    let answer = http()
+        .get(&callback)
+        .header("cookie", &state_cookie)
+        .send()
+        .await
+        .unwrap();
+    let login = cookies(&answer);
+    let (status, body) = json(answer).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["new_user_id"], 1);
-    assert_eq!(a.get("/users/1/accounts").await.0, 200);
-    assert_eq!(b.get("/users/1/accounts").await.0, 200);
+    // One sign-in, accepted by both instances.
+    assert_eq!(a.get_as(&login, "/users/1/accounts").await.0, 200);
+    assert_eq!(b.get_as(&login, "/users/1/accounts").await.0, 200);
 
     // The renewal may wait up to 30 s: the instance that connected the user
     // opened a session for that installation moments ago, and bunq allows one
@@ -400,12 +466,143 @@ async fn two_instances_on_postgres_share_users_and_one_renewal() {
     let before = fake.stats().session_servers;
     let calls = (0..20).map(|i| {
         let app = if i % 2 == 0 { &a } else { &b };
-        app.get("/users/1/accounts")
+        app.get_as(&login, "/users/1/accounts")
     });
     for (status, body) in futures::future::join_all(calls).await {
         assert_eq!(status, 200, "{body}");
     }
     assert_eq!(fake.stats().session_servers - before, 1);
+}
+
+/// Each connected user's data is theirs alone: no sign-in is 401, another
+/// user's id 403, a forged or expired cookie 401, a callback in another
+/// browser signs nobody in, /setup needs the operator's token, and a
+/// log-out ends the sign-in. `/me` shows the user's accounts and payments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_pages_are_theirs_alone() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(app_command(&fake, &sqlite_url(&dir), &new_key())).await;
+
+    // /setup: the operator's token, nothing else.
+    for auth in [
+        None,
+        Some("Bearer wrong"),
+        Some("operator-token-for-tests-0123456789"),
+    ] {
+        let mut request = http().post(app.url("/setup"));
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        let (status, body) = json(request.send().await.unwrap()).await;
+        assert_eq!(status, 401, "{auth:?}: {body}");
+    }
+    assert_eq!(fake.stats().installations, 0, "nothing was set up");
+    app.setup().await;
+
+    let (_, status, first, alice) = app.connect_user().await;
+    assert_eq!(status, 200, "{first}");
+    let (_, status, second, bob) = app.connect_user().await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(
+        (
+            first["new_user_id"].as_u64(),
+            second["new_user_id"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert!(alice.contains("psd2_login=") && alice != bob);
+
+    // Their own: yes. Each other's, a guessed id, no cookie: no data.
+    assert_eq!(app.get_as(&alice, "/users/1/accounts").await.0, 200);
+    assert_eq!(app.get_as(&bob, "/users/2").await.0, 200);
+    assert_eq!(app.get_as(&alice, "/users/2/accounts").await.0, 403);
+    assert_eq!(app.get_as(&bob, "/users/1").await.0, 403);
+    assert_eq!(app.get_as(&alice, "/users/3").await.0, 403);
+    let (status, body) = app.get("/users/1/accounts").await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.get("accounts").is_none());
+
+    // A forged cookie: another id under Alice's signature, a changed
+    // signature, an expired one.
+    let value = alice.trim_start_matches("psd2_login=");
+    let parts: Vec<&str> = value.split('.').collect();
+    let other_id = format!(
+        "psd2_login={}.2.{}.{}.{}",
+        parts[0], parts[2], parts[3], parts[4]
+    );
+    let bad_mac = format!(
+        "psd2_login={}.{}.{}.{}.{}",
+        parts[0],
+        parts[1],
+        parts[2],
+        parts[3],
+        "00".repeat(32)
+    );
+    let expired = format!(
+        "psd2_login={}.{}.1.{}.{}",
+        parts[0], parts[1], parts[3], parts[4]
+    );
+    for forged in [other_id, bad_mac, expired, "psd2_login=garbage".into()] {
+        assert_eq!(app.get_as(&forged, "/users/2").await.0, 401, "{forged}");
+        assert_eq!(app.get_as(&forged, "/users/1").await.0, 401, "{forged}");
+    }
+
+    // A callback link that someone else started and approved, opened in
+    // this browser (which holds no state, or another state): no sign-in.
+    let (link, _theirs) = app.authorize_link().await;
+    let bunq = http().get(&link).send().await.unwrap();
+    let callback = bunq.headers()["location"].to_str().unwrap().to_owned();
+    let (_, mine) = app.authorize_link().await;
+    let answer = http()
+        .get(&callback)
+        .header("cookie", &mine)
+        .send()
+        .await
+        .unwrap();
+    assert!(cookies(&answer).is_empty(), "no sign-in cookie");
+    let (status, body) = json(answer).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(app.get("/health").await.1["users"], 2, "no user was added");
+
+    // /me: the user's accounts and recent payments, as HTML.
+    let me = http()
+        .get(app.url("/me"))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let html = me.text().await.unwrap();
+    assert!(
+        html.contains("id=\"accounts\"") && html.contains("NL"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"payments\""), "{html}");
+    assert_eq!(
+        http().get(app.url("/me")).send().await.unwrap().status(),
+        401
+    );
+
+    // Log-out: the cookie no longer works here.
+    let out = http()
+        .post(app.url("/logout"))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    assert_eq!(app.get_as(&alice, "/users/1").await.0, 401);
+    assert_eq!(app.get_as(&bob, "/users/2").await.0, 200, "Bob is still in");
+
+    // Errors say what happened, not where: no store path, no bunq detail.
+    let (status, body) = app.get_as(&bob, "/users/2").await;
+    assert_eq!(status, 200, "{body}");
+    fake.inject(bunq_oauth_fake::Fault::new(bunq_oauth_fake::FaultKind::Status500).times(10));
+    let (status, body) = app.get_as(&bob, "/users/2/accounts").await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"], "bunq could not complete the request");
+    fake.clear_faults();
 }
 
 /// Debian's Chromium, headless, as root-safe as the machine allows.
