@@ -37,6 +37,10 @@
 //!   `PSD2_APP_PUBLIC_URL` (default `http://<listen address>`), whose
 //!   `/callback` is registered as the callback URL.
 //!
+//! The server gives each connection 5 s to send its request headers and
+//! serves at most 256 connections at once; `/auth` allows 20 calls per
+//! client address and minute.
+//!
 //! `--fake` starts the built-in fake bunq in the process and uses its URLs
 //! and owner key; without `BUNQ_OAUTH_STORE_KEY` and `DATABASE_URL` it uses a
 //! throwaway key and a SQLite file in a temporary directory.
@@ -70,6 +74,8 @@ const LOGIN_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 const STATE_COOKIE: &str = "psd2_state";
 /// The sign-in cookie.
 const LOGIN_COOKIE: &str = "psd2_login";
+/// `/auth` calls allowed per client address and minute (each stores a state).
+const AUTH_PER_MINUTE: u32 = 20;
 
 struct Config {
     bunq: Environment,
@@ -100,6 +106,8 @@ struct App {
     secure_cookies: bool,
     /// Sign-ins ended by a log-out in this instance (their nonces).
     logged_out: Mutex<HashSet<String>>,
+    /// `/auth` calls per client address in the current minute.
+    auth_calls: Mutex<HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
 }
 
 type Shared = Arc<App>;
@@ -170,15 +178,56 @@ async fn run() -> Result<(), String> {
         cookie_key,
         secure_cookies: public_url.starts_with("https://"),
         logged_out: Mutex::new(HashSet::new()),
+        auth_calls: Mutex::new(HashMap::new()),
     });
     // Not println!: a closed stdout must not stop the app.
     let _ = writeln!(
         std::io::stdout(),
         "listening on http://{address}\nnext: curl -X POST {public_url}/setup   then open {public_url}/auth"
     );
-    axum::serve(listener, router(app))
-        .await
-        .map_err(|e| e.to_string())
+    serve(listener, router(app)).await
+}
+
+/// At most this many connections are served at once; more wait in the
+/// kernel's backlog until one ends.
+const MAX_CONNECTIONS: usize = 256;
+/// A client has this long to send its request's headers (a half-sent
+/// request does not hold a connection for good).
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves `router`: HTTP/1.1, each connection with the header timeout, at
+/// most [`MAX_CONNECTIONS`] at once, the peer's address for the handlers.
+async fn serve(listener: tokio::net::TcpListener, router: Router) -> Result<(), String> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            router
+                .clone()
+                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
+        );
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let io = hyper_util::rt::TokioIo::new(stream);
+            if let Err(e) = http.serve_connection(io, service).await {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+            drop(permit);
+        });
+    }
 }
 
 fn router(app: Shared) -> Router {
@@ -381,7 +430,10 @@ async fn setup(State(app): State<Shared>, headers: HeaderMap) -> Answer {
     })))
 }
 
-async fn auth(State(app): State<Shared>) -> Result<Response, Response> {
+async fn auth(
+    State(app): State<Shared>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+) -> Result<Response, Response> {
     let page_error = |status: StatusCode, text: &str| {
         (
             status,
@@ -389,6 +441,12 @@ async fn auth(State(app): State<Shared>) -> Result<Response, Response> {
         )
             .into_response()
     };
+    if !app.auth_allowed(peer.ip()) {
+        return Err(page_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts from this address: try again in a minute.",
+        ));
+    }
     let internal = |e: Error| page_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
     let Some(config) = app.store.load_oauth_config().await.map_err(internal)? else {
         return Err(page_error(
@@ -659,6 +717,23 @@ impl App {
             return Err(unauthorized());
         }
         id.parse().map(AppUserId).map_err(|_| unauthorized())
+    }
+
+    /// At most [`AUTH_PER_MINUTE`] `/auth` calls per address and minute.
+    fn auth_allowed(&self, ip: std::net::IpAddr) -> bool {
+        let now = std::time::Instant::now();
+        let minute = std::time::Duration::from_secs(60);
+        let mut calls = self.auth_calls.lock().unwrap_or_else(|p| p.into_inner());
+        if calls.len() > 10_000 {
+            // Bounded memory: forget the addresses of past minutes.
+            calls.retain(|_, (start, _)| now.duration_since(*start) < minute);
+        }
+        let entry = calls.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= minute {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= AUTH_PER_MINUTE
     }
 
     /// 401 without a sign-in, 403 for another user's id.

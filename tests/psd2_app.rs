@@ -605,6 +605,63 @@ async fn a_users_pages_are_theirs_alone() {
     fake.clear_faults();
 }
 
+/// Half-sent requests do not hold the app: each connection has 5 s to send
+/// its headers, at most 256 are served at once, and a real request still
+/// gets through while 300 silent ones are open. `/auth` is rate-limited per
+/// address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_and_auth_floods_are_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(app_command(&fake, &sqlite_url(&dir), &new_key())).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+
+    let mut silent = Vec::new();
+    for _ in 0..300 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        silent.push(stream);
+    }
+    let started = Instant::now();
+    let (status, _) = tokio::time::timeout(Duration::from_secs(20), app.get("/health"))
+        .await
+        .expect("a real request is served while 300 silent ones wait");
+    assert_eq!(status, 200);
+    // Every half-sent request is closed by the app, none answered with data
+    // it asked for; within the header timeout and the backlog's wait.
+    for stream in &mut silent {
+        let mut buf = [0u8; 512];
+        let read = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf))
+            .await
+            .expect("the app closes a silent connection");
+        let text = String::from_utf8_lossy(&buf[..read.unwrap_or(0)]).into_owned();
+        assert!(!text.contains("\"status\""), "{text}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(30));
+
+    // /auth: 20 per minute from one address, then 429.
+    app.setup().await;
+    let mut statuses = Vec::new();
+    for _ in 0..22 {
+        statuses.push(
+            http()
+                .get(app.url("/auth"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(&statuses[20..], [429, 429]);
+}
+
 /// Debian's Chromium, headless, as root-safe as the machine allows.
 fn chromium(profile: &Path, args: &[&str]) -> std::process::Output {
     let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
