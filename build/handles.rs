@@ -662,7 +662,9 @@ fn returns_and_decode(
     unions: &mut BTreeMap<String, BTreeMap<String, String>>,
 ) -> Result<(String, String, Option<String>), String> {
     let schema = || {
-        item_schema_name(spec, &op.method, &op.path)
+        op.schema
+            .clone()
+            .or_else(|| item_schema_name(spec, &op.method, &op.path))
             .ok_or_else(|| format!("{} {}: no response schema", op.method, op.path))
     };
     let typed = |name: &str| -> Result<String, String> {

@@ -52,6 +52,9 @@ pub struct OperationShape {
     pub operation_id: String,
     /// The shape.
     pub shape: Shape,
+    /// The schema to decode the answer with, where an exception names one
+    /// (the spec's schema is wrong there); `None`: the spec's.
+    pub schema: Option<String>,
     /// Whether an exception, not a rule, decided it.
     pub by_exception: bool,
 }
@@ -65,6 +68,9 @@ pub struct Exception {
     pub path: String,
     /// The shape bunq really answers with.
     pub shape: Shape,
+    /// The schema of what bunq really answers, where the spec's is wrong.
+    #[serde(default)]
+    pub schema: Option<String>,
     /// Why the rule is wrong here.
     pub reason: String,
     /// Where that is documented or observed.
@@ -107,6 +113,7 @@ pub fn classify_all(
                 path: path.to_owned(),
                 operation_id,
                 shape,
+                schema: exception.and_then(|e| e.schema.clone()),
                 by_exception: exception.is_some(),
             }),
             Err(e) => errors.push(format!("{method} {path} ({operation_id}): {e}")),

@@ -334,3 +334,145 @@ async fn a_payment_is_never_duplicated_when_the_connection_breaks_after_bunq_mad
     let made = user.api().payments(list[0].0).list().await.unwrap();
     assert_eq!(made.items.len(), 1, "exactly one payment");
 }
+
+/// The user, and accounts by kind: a savings account opened through the
+/// generated create gets an IBAN, shows in both lists, and takes a payment.
+#[tokio::test]
+async fn the_user_and_accounts_by_kind() {
+    let (_fake, user) = connected(FakeConfig::new()).await;
+    let users = user.api().users().list().await.unwrap();
+    assert!(matches!(
+        users.items.as_slice(),
+        [api::User::UserApiKey(key)] if key.id == Some(user.user_id().get() as i64)
+    ));
+
+    let banks = user.api().monetary_account_banks().list().await.unwrap();
+    assert_eq!(banks.items.len(), 3);
+    let savings = types::MonetaryAccountSavings {
+        currency: Some("EUR".into()),
+        description: Some("Holiday".into()),
+        ..serde_json::from_str(
+            r#"{"currency":"EUR","savings_goal":{"value":"500.00","currency":"EUR"}}"#,
+        )
+        .unwrap()
+    };
+    let id = user
+        .api()
+        .monetary_account_savings()
+        .create(&savings)
+        .await
+        .unwrap();
+    let opened = user.api().monetary_account_savings().get(id).await.unwrap();
+    assert_eq!(opened.description.as_deref(), Some("Holiday"));
+    assert_eq!(opened.balance.as_ref().unwrap().value, "0.00");
+    let iban = opened
+        .alias
+        .iter()
+        .find_map(|a| a.value.clone())
+        .expect("an IBAN");
+    assert_eq!(accounts(&user).await.len(), 3, "banks only in this helper");
+    let all = user.api().monetary_accounts().list().await.unwrap();
+    assert_eq!(all.items.len(), 4);
+
+    user.api()
+        .payments(banks.items[0].id.unwrap())
+        .create(&payment("100.00", &iban, "Saving up"))
+        .await
+        .unwrap();
+    let saved = user.api().monetary_account_savings().get(id).await.unwrap();
+    assert_eq!(saved.balance.unwrap().value, "100.00");
+
+    let renamed = types::MonetaryAccountSavings {
+        description: Some("Summer".into()),
+        ..savings
+    };
+    user.api()
+        .monetary_account_savings()
+        .update(id, &renamed)
+        .await
+        .unwrap();
+    let read = user.api().monetary_account_savings().get(id).await.unwrap();
+    assert_eq!(read.description.as_deref(), Some("Summer"));
+    assert_eq!(
+        read.balance.unwrap().value,
+        "100.00",
+        "an update moves no money"
+    );
+}
+
+/// Cards: read, and assign one of the user's accounts (not someone else's).
+/// Request-responses: read, but an OAuth connection does not answer them.
+#[tokio::test]
+async fn cards_and_requests_made_to_the_user() {
+    let (_fake, user) = connected(FakeConfig::new()).await;
+    let cards = user.api().cards().list().await.unwrap();
+    assert_eq!(cards.items.len(), 1);
+    let card = &cards.items[0];
+    assert_eq!(card.name_on_card.as_deref(), Some("J. WALKER"));
+    let id = card.id.unwrap();
+    let car = accounts(&user)
+        .await
+        .into_iter()
+        .find(|(_, iban, _)| iban == "NL17BUNQ2090415428")
+        .unwrap()
+        .0;
+    let assign = |account: i64| -> types::Card {
+        serde_json::from_value(serde_json::json!({
+            "pin_code_assignment": [{"type": "PRIMARY", "monetary_account_id": account}]
+        }))
+        .unwrap()
+    };
+    let updated = user.api().cards().update(id, &assign(car)).await.unwrap();
+    assert_eq!(
+        updated.pin_code_assignment[0].monetary_account_id,
+        Some(car),
+        "{updated:?}"
+    );
+    let err = user
+        .api()
+        .cards()
+        .update(id, &assign(2_083_650))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status(),
+        Some(400),
+        "the owner's account is not the user's"
+    );
+    assert_eq!(
+        user.api()
+            .cards()
+            .get(id)
+            .await
+            .unwrap()
+            .pin_code_assignment[0]
+            .monetary_account_id,
+        Some(car)
+    );
+
+    let main = 2_083_712;
+    let requests = user.api().request_responses(main).list().await.unwrap();
+    assert_eq!(requests.items.len(), 1);
+    let request = &requests.items[0];
+    assert_eq!(request.status.as_deref(), Some("PENDING"));
+    assert_eq!(request.amount_inquired.as_ref().unwrap().value, "15.00");
+    let answer: types::RequestResponse =
+        serde_json::from_value(serde_json::json!({"status": "ACCEPTED"})).unwrap();
+    let err = user
+        .api()
+        .request_responses(main)
+        .update(request.id.unwrap(), &answer)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err:?}");
+    assert!(
+        user.api()
+            .request_responses(2_083_719)
+            .list()
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "requests are per account"
+    );
+}

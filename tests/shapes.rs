@@ -120,6 +120,7 @@ fn a_broken_spec_and_a_stale_exception_fail_with_their_names() {
         method: "GET".into(),
         path: "/user/{userID}/no-such-thing".into(),
         shape: Shape::One,
+        schema: None,
         reason: "test".into(),
         source: "test".into(),
     });

@@ -356,6 +356,19 @@ impl Cx<'_> {
         }
         self.settle_pending();
         let now = format_timestamp(&Utc::now());
+        if operation.operation_id == "List_all_User" {
+            let timeout = self.timeout_secs();
+            let state = &self.state;
+            return wire::paginate(req.path, &req.query, vec![user], |id| {
+                Some(state.user_json(id, timeout))
+            });
+        }
+        if let Some(outcome) = self.account_kind_call(&matched, user, req, &now) {
+            return outcome;
+        }
+        if let Some(outcome) = self.held_call(&matched, user, account, req, &now) {
+            return outcome;
+        }
         let below_collection = matched.collection.clone();
         match (operation.method, operation.shape) {
             ("GET", "List") => self
@@ -449,6 +462,196 @@ impl Cx<'_> {
         Ok(id_answer(id))
     }
 
+    /// Cards and request-responses: what the user holds from the start. A
+    /// card's update may assign one of the user's accounts to it; an OAuth
+    /// connection reads request-responses but does not answer them (403: the
+    /// fake's assumption of what the grant allows).
+    fn held_call(
+        &mut self,
+        matched: &Matched,
+        user: u64,
+        account: Option<u64>,
+        req: &Req<'_>,
+        now: &str,
+    ) -> Option<Outcome> {
+        let kind = matched.key();
+        let keys: &[&str] = match kind {
+            "Card" => &["CardDebit", "CardCredit", "CardMaestro"],
+            "RequestResponse" => &["RequestResponse"],
+            _ => return None,
+        };
+        let holder = self.state.account_holder(user);
+        let mine = |h: &crate::state::HeldRec| {
+            h.user == holder && keys.contains(&h.key) && (account.is_none() || h.account == account)
+        };
+        let wrap = |h: &crate::state::HeldRec| json!({ h.key: h.json });
+        Some(match (matched.operation.method, matched.item) {
+            ("GET", None) => {
+                let held = &self.state.held;
+                let ids = held.iter().filter(|h| mine(h)).map(|h| h.id).collect();
+                wire::paginate(req.path, &req.query, ids, |id| {
+                    held.iter().find(|h| h.id == id).map(wrap)
+                })
+            }
+            ("GET", Some(id)) => self
+                .state
+                .held
+                .iter()
+                .find(|h| h.id == id && mine(h))
+                .map(|h| envelope(vec![wrap(h)]))
+                .ok_or_else(|| Failure::not_found(kind)),
+            ("PUT", Some(id)) => {
+                let fields = match wire::json_object(req.body) {
+                    Ok(fields) => fields,
+                    Err(e) => return Some(Err(e)),
+                };
+                if kind == "RequestResponse" && self.is_api_key(user) {
+                    return Some(Err(Failure::new(
+                        StatusCode::FORBIDDEN,
+                        "An OAuth connection can read requests, not answer them.",
+                    )));
+                }
+                // Only the user's own accounts can go on their card.
+                let own_accounts: Vec<u64> = self
+                    .state
+                    .accounts
+                    .iter()
+                    .filter(|a| a.user == holder)
+                    .map(|a| a.id)
+                    .collect();
+                if let Some(assignments) =
+                    fields.get("pin_code_assignment").and_then(Value::as_array)
+                {
+                    let foreign = assignments.iter().any(|a| {
+                        a.get("monetary_account_id")
+                            .and_then(Value::as_u64)
+                            .is_none_or(|id| !own_accounts.contains(&id))
+                    });
+                    if foreign {
+                        return Some(Err(refused(
+                            "A card can only be assigned the user's own accounts.",
+                        )));
+                    }
+                }
+                let Some(held) = self.state.held.iter_mut().find(|h| h.id == id && mine(h)) else {
+                    return Some(Err(Failure::not_found(kind)));
+                };
+                if let Value::Object(inner) = &mut held.json {
+                    for (name, value) in fields {
+                        if matches!(
+                            name.as_str(),
+                            "pin_code_assignment" | "status" | "card_limit"
+                        ) {
+                            inner.insert(name, value);
+                        }
+                    }
+                    inner.insert("updated".into(), now.into());
+                }
+                Ok(envelope(vec![json!({ held.key: held.json })]))
+            }
+            _ => Err(Failure::not_found(kind)),
+        })
+    }
+
+    /// `…/monetary-account-bank` and `…/monetary-account-savings`: the
+    /// user's accounts of that kind (the same accounts as
+    /// `…/monetary-account`); a create opens one with a new IBAN and a zero
+    /// balance, an update changes its fields.
+    fn account_kind_call(
+        &mut self,
+        matched: &Matched,
+        user: u64,
+        req: &Req<'_>,
+        now: &str,
+    ) -> Option<Outcome> {
+        let key = matched.key();
+        if !matches!(key, "MonetaryAccountBank" | "MonetaryAccountSavings") {
+            return None;
+        }
+        let holder = self.state.account_holder(user);
+        let mine = |a: &crate::state::AccountRec| a.user == holder && a.json.get(key).is_some();
+        Some(match (matched.operation.method, matched.item) {
+            ("GET", None) => {
+                let accounts = &self.state.accounts;
+                let ids = accounts.iter().filter(|a| mine(a)).map(|a| a.id).collect();
+                wire::paginate(req.path, &req.query, ids, |id| {
+                    accounts.iter().find(|a| a.id == id).map(|a| a.json.clone())
+                })
+            }
+            ("GET", Some(id)) => self
+                .state
+                .accounts
+                .iter()
+                .find(|a| a.id == id && mine(a))
+                .map(|a| envelope(vec![a.json.clone()]))
+                .ok_or_else(|| Failure::not_found(key)),
+            ("POST", _) => {
+                let fields = match wire::json_object(req.body) {
+                    Ok(fields) => fields,
+                    Err(e) => return Some(Err(e)),
+                };
+                let currency = fields
+                    .get("currency")
+                    .and_then(Value::as_str)
+                    .unwrap_or("EUR");
+                if currency != "EUR" {
+                    return Some(Err(refused(format!(
+                        "The currency \"{currency}\" is not supported."
+                    ))));
+                }
+                let id = self.state.next_id();
+                let mut account = json!({
+                    "id": id,
+                    "created": now,
+                    "updated": now,
+                    "alias": [{"type": "IBAN", "value": objects::make_iban(id), "name": "J. Walker"}],
+                    "balance": {"currency": "EUR", "value": "0.00"},
+                    "currency": "EUR",
+                    "description": fields.get("description").cloned().unwrap_or(Value::Null),
+                    "status": "ACTIVE",
+                    "user_id": holder,
+                });
+                if let Some(goal) = fields.get("savings_goal") {
+                    account["savings_goal"] = goal.clone();
+                }
+                self.state.accounts.push(crate::state::AccountRec {
+                    id,
+                    user: holder,
+                    json: json!({ key: account }),
+                });
+                Ok(id_answer(id))
+            }
+            ("PUT", Some(id)) => {
+                let fields = match wire::json_object(req.body) {
+                    Ok(fields) => fields,
+                    Err(e) => return Some(Err(e)),
+                };
+                let Some(account) = self
+                    .state
+                    .accounts
+                    .iter_mut()
+                    .find(|a| a.id == id && a.user == holder && a.json.get(key).is_some())
+                else {
+                    return Some(Err(Failure::not_found(key)));
+                };
+                if let Some(Value::Object(inner)) = account.json.get_mut(key) {
+                    for (name, value) in fields {
+                        // What bunq lets an update change, not the money.
+                        if matches!(
+                            name.as_str(),
+                            "description" | "status" | "setting" | "savings_goal"
+                        ) {
+                            inner.insert(name, value);
+                        }
+                    }
+                    inner.insert("updated".into(), now.into());
+                }
+                Ok(id_answer(id))
+            }
+            _ => Err(Failure::not_found(key)),
+        })
+    }
+
     /// A payment from `account`: between the user's own accounts both
     /// balances move and both see it; to anyone else only an owner's API
     /// key may pay directly (an OAuth connection must ask with a
@@ -535,7 +738,7 @@ impl Cx<'_> {
             .iter()
             .find(|a| a.id == account)
             .map(|a| &a.json);
-        let inner = json.and_then(|j| j.get("MonetaryAccountBank"));
+        let inner = json.and_then(account_fields);
         json!({
             "iban": json.and_then(account_iban),
             "display_name": inner.and_then(|i| i.get("display_name")),
@@ -944,7 +1147,7 @@ fn check_permitted_ips(ips: &Value) -> Result<(), Failure> {
 
 /// The IBAN of an account, from its `IBAN` alias.
 fn account_iban(json: &Value) -> Option<&str> {
-    json.get("MonetaryAccountBank")?
+    account_fields(json)?
         .get("alias")?
         .as_array()?
         .iter()
@@ -953,13 +1156,18 @@ fn account_iban(json: &Value) -> Option<&str> {
         .as_str()
 }
 
+/// An account's fields, under its one wrapper key (`MonetaryAccountBank`, …).
+fn account_fields(json: &Value) -> Option<&Value> {
+    json.as_object()?.values().next()
+}
+
 /// An account's balance in cents (0 if unknown).
 fn balance(state: &State, account: u64) -> i64 {
     state
         .accounts
         .iter()
         .find(|a| a.id == account)
-        .and_then(|a| a.json.pointer("/MonetaryAccountBank/balance/value"))
+        .and_then(|a| account_fields(&a.json)?.pointer("/balance/value"))
         .and_then(Value::as_str)
         .and_then(|v| {
             objects::cents(v.trim_start_matches('-'))
@@ -974,7 +1182,13 @@ fn add_to_balance(state: &mut State, account: u64, cents: i64) {
         .accounts
         .iter_mut()
         .find(|a| a.id == account)
-        .and_then(|a| a.json.pointer_mut("/MonetaryAccountBank/balance/value"))
+        .and_then(|a| {
+            a.json
+                .as_object_mut()?
+                .values_mut()
+                .next()?
+                .pointer_mut("/balance/value")
+        })
     {
         *value = objects::decimal(now).into();
     }

@@ -240,6 +240,18 @@ pub(super) fn valid_iban(iban: &str) -> bool {
     remainder == 1
 }
 
+/// A Dutch bunq IBAN with valid check digits for account number `n`.
+pub(super) fn make_iban(n: u64) -> String {
+    let bban = format!("BUNQ2090{:06}", n % 1_000_000);
+    let mut remainder: u32 = 0;
+    for c in format!("{bban}NL00").chars() {
+        let value = c.to_digit(36).unwrap_or(0);
+        let digits = if value >= 10 { 100 } else { 10 };
+        remainder = (remainder * digits + value) % 97;
+    }
+    format!("NL{:02}{bban}", 98 - remainder)
+}
+
 /// The amount and counterparty of a payment or a draft-payment entry,
 /// checked as bunq checks them.
 pub(super) struct Transfer {

@@ -37,6 +37,9 @@ pub(super) struct State {
     /// Authorization code → what it was issued for.
     pub(super) codes: HashMap<String, CodeRec>,
     pub(super) accounts: Vec<AccountRec>,
+    /// Cards and incoming requests, per account holder (seeded; the
+    /// generated operations read and change them).
+    pub(super) held: Vec<HeldRec>,
     /// The objects of the generated operations (payments, draft-payments, …).
     pub(super) objects: crate::objects::Objects,
     pub(super) faults: Vec<Fault>,
@@ -111,6 +114,70 @@ pub(super) struct CodeRec {
     pub(super) used: bool,
 }
 
+/// An object a user holds from the start: a card, or a request someone
+/// made to them (`key` is the wrapper key).
+#[derive(Debug)]
+pub(super) struct HeldRec {
+    pub(super) id: u64,
+    pub(super) user: u64,
+    /// For a request-response: the account it was made to.
+    pub(super) account: Option<u64>,
+    pub(super) key: &'static str,
+    pub(super) json: Value,
+}
+
+/// The granting user's debit card (on Main) and a request a friend made to
+/// them (on Main, PENDING).
+fn fixed_held() -> Vec<HeldRec> {
+    vec![
+        HeldRec {
+            id: 3_100_001,
+            user: GRANTING_ID,
+            account: None,
+            key: "CardDebit",
+            json: json!({
+                "id": 3_100_001,
+                "created": "2025-04-14 00:05:12.000000",
+                "updated": "2025-04-14 00:05:12.000000",
+                "public_uuid": "9d0c5e1a-7f36-4d0e-8c1b-2a6f5b3e4d71",
+                "type": "MASTERCARD",
+                "sub_type": "NONE",
+                "product_type": "MASTERCARD_DEBIT",
+                "status": "ACTIVE",
+                "order_status": "CARD_UPDATE_SENT",
+                "name_on_card": "J. WALKER",
+                "expiry_date": "2029-04-30",
+                "primary_account_numbers": [
+                    {"id": 3_200_001, "four_digit": "4321", "status": "ACTIVE", "monetary_account_id": 2_083_712}
+                ],
+                "pin_code_assignment": [
+                    {"type": "PRIMARY", "monetary_account_id": 2_083_712, "status": "ACTIVE"}
+                ],
+                "country": "NL",
+            }),
+        },
+        HeldRec {
+            id: 3_100_002,
+            user: GRANTING_ID,
+            account: Some(2_083_712),
+            key: "RequestResponse",
+            json: json!({
+                "id": 3_100_002,
+                "created": "2025-04-20 18:30:00.000000",
+                "updated": "2025-04-20 18:30:00.000000",
+                "monetary_account_id": 2_083_712,
+                "amount_inquired": {"value": "15.00", "currency": "EUR"},
+                "status": "PENDING",
+                "description": "Dinner on Friday",
+                "type": "INTERNAL",
+                "sub_type": "NONE",
+                "counterparty_alias": {"iban": "NL91ABNA0417164300", "display_name": "A. Friend", "country": "NL"},
+                "alias": {"iban": "NL65BUNQ2090411945", "display_name": "J. Walker", "country": "NL"},
+            }),
+        },
+    ]
+}
+
 #[derive(Debug)]
 pub(super) struct AccountRec {
     pub(super) id: u64,
@@ -148,6 +215,7 @@ impl State {
             oauth_clients: BTreeMap::new(),
             codes: HashMap::new(),
             accounts: fixed_accounts(),
+            held: fixed_held(),
             objects: crate::objects::Objects::default(),
             faults: Vec::new(),
             limiter: Limiter::default(),
