@@ -476,3 +476,36 @@ async fn cards_and_requests_made_to_the_user() {
         "requests are per account"
     );
 }
+
+/// The caller's own installation, its server key and its device, through
+/// the generated reads.
+#[tokio::test]
+async fn the_installation_and_device_read_back() {
+    let (fake, user) = connected(FakeConfig::new()).await;
+    let installations = user.api().installations().list().await.unwrap();
+    assert_eq!(installations.items.len(), 1);
+    let id = installations.items[0].id.unwrap();
+    assert_eq!(
+        user.api().installations().get(id).await.unwrap().id,
+        Some(id)
+    );
+    let keys = user.api().server_public_keys(id).list().await.unwrap();
+    let pem = keys.items[0].server_public_key.clone().unwrap();
+    assert_eq!(pem, fake.server_public_key().to_pem());
+    let devices = user.api().device_servers().list().await.unwrap();
+    assert_eq!(devices.items.len(), 1);
+    assert_eq!(devices.items[0].description.as_deref(), Some("grant test"));
+    let device = devices.items[0].id.unwrap();
+    assert_eq!(
+        user.api().device_servers().get(device).await.unwrap().id,
+        Some(device)
+    );
+    // Someone else's installation: bunq's 404.
+    let err = user
+        .api()
+        .installations()
+        .get(id + 1_000)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+}

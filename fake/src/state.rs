@@ -68,11 +68,15 @@ pub(super) enum UserKind {
 
 #[derive(Debug)]
 pub(super) struct InstallationRec {
+    pub(super) id: u64,
     pub(super) client_key: PublicKey,
 }
 
 #[derive(Debug)]
 pub(super) struct DeviceRec {
+    pub(super) id: u64,
+    pub(super) created: String,
+    pub(super) description: String,
     pub(super) installation_token: String,
     pub(super) secret: String,
 }

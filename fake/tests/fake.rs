@@ -1377,7 +1377,9 @@ async fn garbage_gets_bunq_errors_and_the_fake_keeps_working() {
         (Method::POST, "/installation", br#"{"client_public_key":5}"#.to_vec(), StatusCode::BAD_REQUEST),
         (Method::POST, "/installation", br#"{"client_public_key":"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}"#.to_vec(), StatusCode::BAD_REQUEST),
         (Method::POST, "/installation", vec![0xff, 0xfe, 0x00], StatusCode::BAD_REQUEST),
-        (Method::GET, "/installation", Vec::new(), StatusCode::METHOD_NOT_ALLOWED),
+        (Method::PUT, "/installation", Vec::new(), StatusCode::METHOD_NOT_ALLOWED),
+        // A generated read beside the handshake: it needs a session.
+        (Method::GET, "/installation", Vec::new(), StatusCode::UNAUTHORIZED),
         (Method::DELETE, "/user/1/oauth-client", Vec::new(), StatusCode::METHOD_NOT_ALLOWED),
         (Method::GET, "/nothing-here", Vec::new(), StatusCode::NOT_FOUND),
         (Method::GET, "/user/abc", Vec::new(), StatusCode::NOT_FOUND),
