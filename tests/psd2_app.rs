@@ -781,3 +781,44 @@ async fn chromium_renders_the_auth_page_with_its_qr_code() {
         "the QR code carries {content:?}"
     );
 }
+
+/// The signed-in user's page in a real browser: one Chromium profile opens
+/// `/auth`, follows the authorize link through bunq back to the callback
+/// (the browser keeps the state cookie, then the sign-in cookie), and
+/// renders `/me` with the user's accounts. Another profile gets no data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_shows_the_signed_in_user_their_page_only() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(app_command(&fake, &sqlite_url(&dir), &new_key())).await;
+    app.setup().await;
+    let browse = |profile: PathBuf, url: String| {
+        tokio::task::spawn_blocking(move || {
+            let output = chromium(&profile, &["--dump-dom", &url]);
+            assert!(output.status.success());
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        })
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let auth = browse(profile.path().to_owned(), app.url("/auth"))
+        .await
+        .unwrap();
+    let start = auth.find("id=\"authorize\" href=\"").expect("a link") + 21;
+    let end = start + auth[start..].find('"').unwrap();
+    let link = auth[start..end].replace("&amp;", "&");
+    let callback = browse(profile.path().to_owned(), link).await.unwrap();
+    assert!(callback.contains("OAuth success"), "{callback}");
+    let me = browse(profile.path().to_owned(), app.url("/me"))
+        .await
+        .unwrap();
+    assert!(me.contains("id=\"accounts\""), "{me}");
+    assert!(me.contains("NL65BUNQ2090411945"), "the user's IBAN: {me}");
+    assert!(me.contains("4118.00 EUR"), "{me}");
+
+    let stranger = tempfile::tempdir().unwrap();
+    let other = browse(stranger.path().to_owned(), app.url("/me"))
+        .await
+        .unwrap();
+    assert!(other.contains("not signed in"), "{other}");
+    assert!(!other.contains("NL65BUNQ"), "{other}");
+}
