@@ -401,26 +401,28 @@ pub fn generate(
 /// `pub type Alias = Canonical;` in `types` for every merged schema.
 fn declare_aliases(file: &mut syn::File, aliases: &BTreeMap<String, String>) -> Result<(), String> {
     let pascal = |name: &str| heck::ToUpperCamelCase::to_upper_camel_case(name);
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
-            continue;
-        };
-        if module.ident != "types" {
-            continue;
-        }
-        let Some((_, items)) = module.content.as_mut() else {
-            continue;
-        };
-        for (alias, target) in aliases {
-            let text = format!(
-                "/// bunq's `{alias}`: the same schema as [`{target}`], so the same type.\npub type {} = {};",
-                pascal(alias),
-                pascal(target)
-            );
-            items.push(syn::parse_str(&text).map_err(|e| format!("alias {alias}: {e}"))?);
-        }
+    let Some(items) = types_items(file) else {
+        return Ok(());
+    };
+    for (alias, target) in aliases {
+        let text = format!(
+            "/// bunq's `{alias}`: the same schema as [`{target}`], so the same type.\npub type {} = {};",
+            pascal(alias),
+            pascal(target)
+        );
+        items.push(syn::parse_str(&text).map_err(|e| format!("alias {alias}: {e}"))?);
     }
     Ok(())
+}
+
+/// The items of progenitor's `types` module, if it has one.
+fn types_items(file: &mut syn::File) -> Option<&mut Vec<syn::Item>> {
+    file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => {
+            module.content.as_mut().map(|(_, items)| items)
+        }
+        _ => None,
+    })
 }
 
 /// bunq's descriptions become doc comments; rustdoc would run any code
@@ -457,23 +459,12 @@ impl syn::visit_mut::VisitMut for PlainDocs {
 /// Adds `#[non_exhaustive]` to every generated struct in `types` but those
 /// named in `exhaustive` (the request bodies, which callers build).
 fn mark_non_exhaustive(file: &mut syn::File, exhaustive: &BTreeSet<String>) {
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
-            continue;
-        };
-        if module.ident != "types" {
-            continue;
-        }
-        let Some((_, items)) = module.content.as_mut() else {
-            continue;
-        };
-        for item in items {
-            if let syn::Item::Struct(s) = item
-                && matches!(s.fields, syn::Fields::Named(_))
-                && !exhaustive.contains(&s.ident.to_string())
-            {
-                s.attrs.push(syn::parse_quote!(#[non_exhaustive]));
-            }
+    for item in types_items(file).into_iter().flatten() {
+        if let syn::Item::Struct(s) = item
+            && matches!(s.fields, syn::Fields::Named(_))
+            && !exhaustive.contains(&s.ident.to_string())
+        {
+            s.attrs.push(syn::parse_quote!(#[non_exhaustive]));
         }
     }
 }

@@ -120,13 +120,7 @@ impl TransferArgs {
     /// The amount, the counterparty and the description, checked before
     /// anything is sent.
     fn checked(&self) -> Result<(Amount, types::CounterpartyAlias, String), CliError> {
-        let amount = Amount::new(&self.amount, &self.currency)
-            .map_err(|e| CliError::Usage(e.to_string()))?;
-        if self.description.chars().count() > MAX_DESCRIPTION {
-            return Err(CliError::Usage(format!(
-                "the description is longer than bunq allows ({MAX_DESCRIPTION} characters)"
-            )));
-        }
+        let amount = checked_amount(&self.amount, &self.currency, &self.description)?;
         let alias = types::CounterpartyAlias {
             type_: Some("IBAN".into()),
             value: Some(self.to.replace(' ', "").to_uppercase()),
@@ -135,6 +129,18 @@ impl TransferArgs {
         };
         Ok((amount, alias, self.description.clone()))
     }
+}
+
+/// The amount, checked, and the description's length: refused before
+/// anything is sent.
+fn checked_amount(value: &str, currency: &str, description: &str) -> Result<Amount, CliError> {
+    let amount = Amount::new(value, currency).map_err(|e| CliError::Usage(e.to_string()))?;
+    if description.chars().count() > MAX_DESCRIPTION {
+        return Err(CliError::Usage(format!(
+            "the description is longer than bunq allows ({MAX_DESCRIPTION} characters)"
+        )));
+    }
+    Ok(amount)
 }
 
 /// With `--production`, a command that moves money stops before anything
@@ -231,7 +237,7 @@ fn payment_json(p: &types::PaymentRead) -> serde_json::Value {
     json!({
         "id": p.id,
         "created": p.created.map(|t| t.to_string()),
-        "amount": p.amount.as_ref().map(|a| json!({"value": a.value, "currency": a.currency})),
+        "amount": p.amount,
         "description": p.description,
         "counterparty": label(&p.counterparty_alias),
         "type": p.type_,
@@ -371,7 +377,7 @@ pub async fn run_draft_payments(
                 .iter()
                 .map(|e| {
                     json!({
-                        "amount": e.amount.as_ref().map(|a| json!({"value": a.value, "currency": a.currency})),
+                        "amount": e.amount,
                         "counterparty": e.counterparty_alias.as_ref().map(|a| {
                             a.value.clone().or(a.iban.clone()).unwrap_or_default()
                         }),
@@ -420,13 +426,7 @@ pub async fn run_requests(
             email,
             description,
         } => {
-            let amount =
-                Amount::new(&amount, &currency).map_err(|e| CliError::Usage(e.to_string()))?;
-            if description.chars().count() > MAX_DESCRIPTION {
-                return Err(CliError::Usage(format!(
-                    "the description is longer than bunq allows ({MAX_DESCRIPTION} characters)"
-                )));
-            }
+            let amount = checked_amount(&amount, &currency, &description)?;
             let body = types::RequestInquiry {
                 amount_inquired: Some(amount),
                 counterparty_alias: Some(types::CounterpartyAlias {
@@ -475,7 +475,7 @@ pub async fn run_requests(
                         json!({
                             "id": r.id,
                             "status": r.status,
-                            "amount_inquired": r.amount_inquired.as_ref().map(|a| json!({"value": a.value, "currency": a.currency})),
+                            "amount_inquired": r.amount_inquired,
                             "description": r.description,
                         })
                     })
