@@ -6,8 +6,10 @@
 //! or all of them with the `full-api` feature; then:
 //!
 //! 1. `build/select.rs` keeps those operations and the schemas they reach;
-//! 2. `build/codegen.rs` applies the type rules (no closed enums, bunq's
-//!    timestamps, amounts, secrets);
+//! 2. `build/codegen.rs` applies the wire rules (fields bunq sends that its
+//!    spec lacks, from bunq's SDK models and `spec/wire-corrections.json`;
+//!    `id`/`created`/`updated` on every answered object) and the type rules
+//!    (no closed enums, bunq's timestamps, exact numbers, amounts, secrets);
 //! 3. `build/shapes.rs` gives every operation its response shape (or the
 //!    build stops, naming the operation);
 //! 4. progenitor generates the types and the raw request builders
@@ -61,7 +63,8 @@ fn run(spec_path: &Path) -> Result<(), String> {
         select::load_feature(&features, "oauth-grant")?
     };
     let exceptions = shapes::load_exceptions(&read("spec/shape-exceptions.json")?)?;
-    let generated = codegen::generate_all(spec_path, &selection, &exceptions)?;
+    let wire = codegen::WireFacts::load(Path::new("spec"))?;
+    let generated = codegen::generate_all(spec_path, &selection, &exceptions, &wire)?;
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     write(&out_dir.join("bunq_api.rs"), &generated.progenitor)?;
     write(&out_dir.join("bunq_handles.rs"), &generated.handles)

@@ -60,11 +60,31 @@ pub const TIMESTAMP_PROPERTIES: [&str; 2] = ["created", "updated"];
 
 /// The schemas the type rules add, and the crate types that stand for them
 /// (with `Amount`, bunq's own schema, kept as decimal text).
-pub const REPLACED_SCHEMAS: [(&str, &str); 3] = [
+pub const REPLACED_SCHEMAS: [(&str, &str); 4] = [
     ("BunqTimestamp", "crate::api::Timestamp"),
     ("BunqSecretText", "crate::api::SecretText"),
+    ("BunqNumber", "crate::api::Number"),
     ("Amount", "crate::api::Amount"),
 ];
+
+/// The extension that marks a property the build added for the wire (from
+/// bunq's SDK models, `spec/wire-corrections.json`, or the fields every
+/// bunq object carries), with where it came from.
+pub const ADDED_MARK: &str = "x-bunq-oauth-added";
+
+/// The fields every object bunq answers with carries, whether or not the
+/// spec's read schema lists them: `id`, `created`, `updated`.
+pub const COMMON_FIELDS: [(&str, &str); 3] = [
+    ("id", "integer"),
+    ("created", "string"),
+    ("updated", "string"),
+];
+
+/// Whether an integer property names an identifier (`id`, `user_id`,
+/// `monetary_account_id_fallback`): those stay `i64`.
+pub fn is_identifier(name: &str) -> bool {
+    name == "id" || name.ends_with("_id") || name.contains("_id_")
+}
 
 /// The type rules, over every schema of the document (components and
 /// inline), before progenitor sees it:
@@ -75,8 +95,15 @@ pub const REPLACED_SCHEMAS: [(&str, &str); 3] = [
 ///   timestamp. Both become plain strings.
 /// - **Timestamps** ([`TIMESTAMP_PROPERTIES`]) refer to `BunqTimestamp`.
 /// - **Secrets** ([`SECRET_PROPERTIES`]) refer to `BunqSecretText`.
+/// - **Numbers that are not identifiers** ([`is_identifier`]) refer to
+///   `BunqNumber` (`crate::api::Number`, exact decimal text): bunq declares
+///   `integer` where it sends fractions (a geolocation's latitude), and a
+///   float would round what it keeps.
 pub fn type_rules(document: &mut Value) {
-    fn walk(value: &mut Value) {
+    // Only what answers reach needs the wire's numbers; a schema only
+    // requests use keeps `i64`, which is easier to write.
+    let answered = schemas_reached(document, "responses");
+    fn walk(value: &mut Value, numbers: bool) {
         match value {
             Value::Object(map) => {
                 if map.get("type").and_then(Value::as_str) == Some("string") {
@@ -85,9 +112,12 @@ pub fn type_rules(document: &mut Value) {
                 }
                 if let Some(Value::Object(properties)) = map.get_mut("properties") {
                     for (name, property) in properties.iter_mut() {
-                        let is_string =
-                            property.get("type").and_then(Value::as_str) == Some("string");
-                        let target = if !is_string {
+                        let kind = property.get("type").and_then(Value::as_str);
+                        let is_string = kind == Some("string");
+                        let is_number = matches!(kind, Some("integer" | "number"));
+                        let target = if is_number && numbers && !is_identifier(name) {
+                            Some("BunqNumber")
+                        } else if !is_string {
                             None
                         } else if TIMESTAMP_PROPERTIES.contains(&name.as_str()) {
                             Some("BunqTimestamp")
@@ -105,13 +135,31 @@ pub fn type_rules(document: &mut Value) {
                         }
                     }
                 }
-                map.values_mut().for_each(walk);
+                map.values_mut().for_each(|v| walk(v, numbers));
             }
-            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, numbers)),
             _ => {}
         }
     }
-    walk(document);
+    if let Value::Object(top) = document {
+        for (key, part) in top.iter_mut() {
+            match (key.as_str(), part) {
+                ("components", Value::Object(components)) => {
+                    for (kind, inner) in components.iter_mut() {
+                        match (kind.as_str(), inner) {
+                            ("schemas", Value::Object(schemas)) => {
+                                for (name, schema) in schemas.iter_mut() {
+                                    walk(schema, answered.contains(name));
+                                }
+                            }
+                            (_, inner) => walk(inner, false),
+                        }
+                    }
+                }
+                (_, part) => walk(part, false),
+            }
+        }
+    }
     if let Some(schemas) = document
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -121,7 +169,189 @@ pub fn type_rules(document: &mut Value) {
                 schemas.insert(name.to_owned(), json!({ "type": "string" }));
             }
         }
+        // Numbers may be sent as text too; the crate's type takes both.
+        schemas.insert("BunqNumber".to_owned(), json!({}));
     }
+}
+
+/// The fields-every-object rule: each schema bunq answers objects with
+/// (`answers`) gets [`COMMON_FIELDS`] it lacks, marked [`ADDED_MARK`] (so
+/// the decoders never require them). bunq's read schemas leave them out
+/// in places (a callback URL, a scheduled payment, a draft-payment) where
+/// bunq sends them.
+pub fn common_fields_rule(document: &mut Value, answers: &BTreeSet<String>) {
+    for name in answers {
+        let Some(Value::Object(properties)) =
+            document.pointer_mut(&format!("/components/schemas/{name}/properties"))
+        else {
+            continue;
+        };
+        for (field, kind) in COMMON_FIELDS {
+            if !properties.contains_key(field) {
+                let mut property = json!({ "type": kind, "readOnly": true });
+                property[ADDED_MARK] = "every bunq object".into();
+                properties.insert(field.to_owned(), property);
+            }
+        }
+    }
+}
+
+/// One entry of `spec/wire-corrections.json`: a field bunq sends that
+/// neither its spec nor its SDK models describe.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Correction {
+    /// The schemas that get the field (those the document lacks are skipped).
+    pub schemas: Vec<String>,
+    /// The field's name on the wire.
+    pub property: String,
+    /// Its type, in the vocabulary of `spec/sdk-models.json`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Why the field is added.
+    pub reason: String,
+    /// Where the fact comes from.
+    pub source: String,
+}
+
+/// Reads `spec/wire-corrections.json`.
+pub fn load_corrections(text: &str) -> Result<Vec<Correction>, String> {
+    serde_json::from_str(text).map_err(|e| format!("spec/wire-corrections.json: {e}"))
+}
+
+/// The fields-bunq-sends rule: what bunq's SDK models (`spec/sdk-models.json`,
+/// generated from bunq's internal description, richer than its published
+/// spec) and `spec/wire-corrections.json` give a schema that the schema
+/// lacks is added to it, typed as they say and marked [`ADDED_MARK`].
+///
+/// An SDK endpoint model `X` names the schemas `XRead` and `XListing`, and
+/// `X` itself where no request body reaches it (a kind of a union answer,
+/// such as `MonetaryAccountBank`); an object model names the schema of its
+/// name. Union schemas (every property a kind) and the SDK's kind fields
+/// (capitalised) are left alone. A type naming a model the spec lacks is
+/// any JSON value.
+pub fn wire_fields_rule(
+    document: &mut Value,
+    sdk_models: &Value,
+    corrections: &[Correction],
+) -> Result<(), String> {
+    let request = request_schemas(document);
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    let models = sdk_models
+        .get("models")
+        .and_then(Value::as_object)
+        .ok_or("spec/sdk-models.json has no `models` object")?;
+    let is_union = |schema: &Value| {
+        schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| !p.is_empty() && p.keys().all(|k| k.starts_with(char::is_uppercase)))
+    };
+    let mut additions: Vec<(String, String, String, &'static str)> = Vec::new();
+    for (model_name, model) in models {
+        let (name, object) = match model_name.strip_prefix("object_.") {
+            Some(name) => (name, true),
+            None => (
+                model_name.as_str(),
+                model.get("kind").and_then(Value::as_str) == Some("object"),
+            ),
+        };
+        let targets: Vec<String> = if object {
+            vec![name.to_owned()]
+        } else {
+            let mut targets = vec![format!("{name}Read"), format!("{name}Listing")];
+            if !request.contains(name) {
+                targets.push(name.to_owned());
+            }
+            targets
+        };
+        let Some(fields) = model.get("fields").and_then(Value::as_object) else {
+            continue;
+        };
+        for target in targets {
+            if !schemas.get(&target).is_some_and(|s| !is_union(s)) {
+                continue;
+            }
+            for (field, kind) in fields {
+                if field.starts_with(char::is_uppercase) {
+                    continue;
+                }
+                let kind = kind.as_str().ok_or_else(|| {
+                    format!("spec/sdk-models.json: {model_name}.{field} has no type")
+                })?;
+                additions.push((
+                    target.clone(),
+                    field.clone(),
+                    kind.to_owned(),
+                    "bunq's SDK models",
+                ));
+            }
+        }
+    }
+    for correction in corrections {
+        for target in &correction.schemas {
+            additions.push((
+                target.clone(),
+                correction.property.clone(),
+                correction.kind.clone(),
+                "spec/wire-corrections.json",
+            ));
+        }
+    }
+    for (target, field, kind, source) in additions {
+        let mut schema = sdk_type_schema(&kind, schemas)?;
+        let Some(Value::Object(properties)) = schemas
+            .get_mut(&target)
+            .and_then(|s| s.as_object_mut())
+            .map(|s| s.entry("properties").or_insert_with(|| json!({})))
+        else {
+            continue;
+        };
+        if properties.contains_key(&field) {
+            continue;
+        }
+        if schema.get("$ref").is_none() {
+            schema[ADDED_MARK] = source.into();
+            schema["readOnly"] = true.into();
+        }
+        properties.insert(field, schema);
+    }
+    Ok(())
+}
+
+/// A type of `spec/sdk-models.json` (`int`, `float`, `str`, `bool`,
+/// `list[T]`, a model name, `any`) as a JSON schema.
+fn sdk_type_schema(kind: &str, schemas: &serde_json::Map<String, Value>) -> Result<Value, String> {
+    Ok(match kind {
+        "int" => json!({ "type": "integer" }),
+        "float" => json!({ "type": "number" }),
+        "str" => json!({ "type": "string" }),
+        "bool" => json!({ "type": "boolean" }),
+        "any" => json!({}),
+        _ => match kind.strip_prefix("list[").and_then(|k| k.strip_suffix(']')) {
+            Some(inner) => json!({ "type": "array", "items": sdk_type_schema(inner, schemas)? }),
+            None if kind.is_empty()
+                || !kind
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') =>
+            {
+                return Err(format!("spec/sdk-models.json: unknown type `{kind}`"));
+            }
+            None => {
+                let name = kind.strip_prefix("object_.").unwrap_or(kind);
+                if schemas.contains_key(name) {
+                    json!({ "$ref": format!("#/components/schemas/{name}") })
+                } else {
+                    json!({})
+                }
+            }
+        },
+    })
 }
 
 /// Merges schemas that are the same but for their descriptions (bunq's
@@ -272,12 +502,18 @@ pub fn write_side_rules(document: &mut Value) {
 /// constructible with a struct literal; every other generated struct is
 /// `#[non_exhaustive]`, so a field bunq adds is not a breaking change.
 pub fn request_schemas(document: &Value) -> BTreeSet<String> {
+    schemas_reached(document, "requestBody")
+}
+
+/// The schemas that the operations' `part` (`requestBody` or `responses`)
+/// reach, directly or nested.
+fn schemas_reached(document: &Value, part: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let mut queue = Vec::new();
     if let Some(paths) = document.get("paths").and_then(Value::as_object) {
         for item in paths.values() {
             for method in crate::select::METHODS {
-                if let Some(body) = item.get(method).and_then(|op| op.get("requestBody")) {
+                if let Some(body) = item.get(method).and_then(|op| op.get(part)) {
                     crate::select::collect_refs(body, &mut |name| queue.push(name));
                 }
             }
@@ -372,6 +608,7 @@ pub fn generate(
     spec: &OpenAPI,
     exhaustive: &BTreeSet<String>,
     aliases: &BTreeMap<String, String>,
+    answers: &BTreeSet<String>,
 ) -> Result<String, String> {
     let mut settings = progenitor::GenerationSettings::default();
     for (schema, rust_type) in REPLACED_SCHEMAS {
@@ -393,9 +630,261 @@ pub fn generate(
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
     mark_non_exhaustive(&mut file, exhaustive);
+    tolerate_lists(&mut file);
+    tolerate_list_wrappers(&mut file);
+    box_large_fields(&mut file, exhaustive);
+    keep_wire_json(&mut file, answers, exhaustive)?;
     declare_aliases(&mut file, aliases)?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut PlainDocs, &mut file);
     Ok(prettyplease::unparse(&file))
+}
+
+/// Every list field decodes `null` as empty and one object as a list of
+/// one (`crate::api::wire::list_or_one`): bunq sends both where its spec
+/// says array.
+fn tolerate_lists(file: &mut syn::File) {
+    for item in types_items(file).into_iter().flatten() {
+        let syn::Item::Struct(s) = item else { continue };
+        for field in s.fields.iter_mut() {
+            if generic_of(&field.ty, "Vec").is_some() {
+                field.attrs.push(syn::parse_quote!(
+                    #[serde(deserialize_with = "crate::api::wire::list_or_one")]
+                ));
+            }
+        }
+    }
+}
+
+/// An object whose one field is a list (bunq's `{"Payment":[…]}`
+/// wrappers) also decodes from the bare list, wherever a field holds one:
+/// bunq's spec wraps a payment batch's `payments`, its SDKs read a list.
+fn tolerate_list_wrappers(file: &mut syn::File) {
+    let Some(items) = types_items(file) else {
+        return;
+    };
+    let mut wrappers: BTreeMap<String, syn::Item> = BTreeMap::new();
+    for item in items.iter() {
+        let syn::Item::Struct(s) = item else { continue };
+        let syn::Fields::Named(fields) = &s.fields else {
+            continue;
+        };
+        let [field] = fields.named.iter().collect::<Vec<_>>()[..] else {
+            continue;
+        };
+        let Some(inner) = generic_of(&field.ty, "Vec") else {
+            continue;
+        };
+        let (name, field_name) = (&s.ident, field.ident.as_ref());
+        wrappers.insert(
+            name.to_string(),
+            syn::parse_quote!(
+                impl crate::api::wire::ListWrapper for #name {
+                    type Item = #inner;
+                    fn from_list(items: ::std::vec::Vec<#inner>) -> Self {
+                        Self { #field_name: items }
+                    }
+                }
+            ),
+        );
+    }
+    let mut used = BTreeSet::new();
+    for item in items.iter_mut() {
+        let syn::Item::Struct(s) = item else { continue };
+        for field in s.fields.iter_mut() {
+            let wrapper = generic_of(&field.ty, "Option").and_then(|inner| match inner {
+                syn::Type::Path(p) => p.path.segments.last().map(|seg| seg.ident.to_string()),
+                _ => None,
+            });
+            if let Some(wrapper) = wrapper.filter(|w| wrappers.contains_key(w)) {
+                field.attrs.push(syn::parse_quote!(
+                    #[serde(default, deserialize_with = "crate::api::wire::wrapper_or_list")]
+                ));
+                used.insert(wrapper);
+            }
+        }
+    }
+    items.extend(
+        wrappers
+            .into_iter()
+            .filter(|(name, _)| used.contains(name))
+            .map(|(_, item)| item),
+    );
+}
+
+/// A nested object larger than this (estimated) is boxed in its field.
+const INLINE_LIMIT: usize = 256;
+
+/// Boxes each optional field of an answer type whose generated struct is
+/// large: bunq's SDK models nest big objects (a card holds its company
+/// card, which holds limits, …), and inline they made a card answer 37 kB,
+/// more than a debug build's task stack holds. Sizes are estimated
+/// bottom-up, each struct after its own large fields are boxed. Request
+/// bodies (`exhaustive`) keep their fields inline, as callers write them.
+fn box_large_fields(file: &mut syn::File, exhaustive: &BTreeSet<String>) {
+    let pascal = |name: &str| heck::ToUpperCamelCase::to_upper_camel_case(name);
+    let requests: BTreeSet<String> = exhaustive.iter().map(|n| pascal(n)).collect();
+    fn estimate(
+        name: &str,
+        structs: &BTreeMap<String, Vec<syn::Type>>,
+        requests: &BTreeSet<String>,
+        sizes: &mut BTreeMap<String, usize>,
+    ) -> usize {
+        if let Some(size) = sizes.get(name) {
+            return *size;
+        }
+        // A struct on its own path (typify boxes recursion already).
+        sizes.insert(name.to_owned(), 8);
+        let size = structs[name]
+            .iter()
+            .map(|ty| match nested_struct(ty, structs) {
+                Some(inner) => {
+                    let inner = estimate(&inner, structs, requests, sizes);
+                    if inner > INLINE_LIMIT && !requests.contains(name) {
+                        8
+                    } else {
+                        inner + 8
+                    }
+                }
+                None => 24,
+            })
+            .sum();
+        sizes.insert(name.to_owned(), size);
+        size
+    }
+    let Some(items) = types_items(file) else {
+        return;
+    };
+    let structs: BTreeMap<String, Vec<syn::Type>> = items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) => Some((
+                s.ident.to_string(),
+                s.fields.iter().map(|f| f.ty.clone()).collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut sizes = BTreeMap::new();
+    let names: Vec<String> = structs.keys().cloned().collect();
+    for name in &names {
+        estimate(name, &structs, &requests, &mut sizes);
+    }
+    for item in items.iter_mut() {
+        let syn::Item::Struct(s) = item else { continue };
+        if requests.contains(&s.ident.to_string()) {
+            continue;
+        }
+        for field in s.fields.iter_mut() {
+            let Some(inner) = nested_struct(&field.ty, &structs) else {
+                continue;
+            };
+            if sizes[&inner] > INLINE_LIMIT {
+                let ident = syn::Ident::new(&inner, proc_macro2::Span::call_site());
+                field.ty = syn::parse_quote!(::std::option::Option<::std::boxed::Box<#ident>>);
+            }
+        }
+    }
+}
+
+/// The generated struct an `Option<Struct>` field holds inline.
+fn nested_struct(ty: &syn::Type, structs: &BTreeMap<String, Vec<syn::Type>>) -> Option<String> {
+    match generic_of(ty, "Option")? {
+        syn::Type::Path(p) if p.path.segments.len() == 1 => {
+            let name = p.path.segments[0].ident.to_string();
+            structs.contains_key(&name).then_some(name)
+        }
+        _ => None,
+    }
+}
+
+/// `T` of a type written `…::Outer<T>`.
+fn generic_of<'a>(ty: &'a syn::Type, outer: &str) -> Option<&'a syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let segment = p.path.segments.last().filter(|s| s.ident == outer)?;
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+/// Each type bunq answers objects with (`answers`, by schema name) keeps
+/// the JSON it was decoded from: a private `wire_json` field, and
+/// `crate::api::Received` (public) and `crate::api::wire::Decode` (what the
+/// decoders call). Request bodies stay plain structs (no private field), so
+/// an answer type that is also a request body keeps nothing.
+fn keep_wire_json(
+    file: &mut syn::File,
+    answers: &BTreeSet<String>,
+    exhaustive: &BTreeSet<String>,
+) -> Result<(), String> {
+    let pascal = |name: &str| heck::ToUpperCamelCase::to_upper_camel_case(name);
+    let keeping: BTreeSet<String> = answers
+        .iter()
+        .filter(|name| !exhaustive.contains(*name))
+        .map(|name| pascal(name))
+        .collect();
+    // Answer types that are also request bodies: decodable, keeping nothing.
+    let plain: Vec<syn::Ident> = answers
+        .iter()
+        .filter(|name| exhaustive.contains(*name))
+        .map(|name| syn::Ident::new(&pascal(name), proc_macro2::Span::call_site()))
+        .collect();
+    let Some(items) = types_items(file) else {
+        return Ok(());
+    };
+    let mut impls: Vec<syn::Item> = plain
+        .iter()
+        .map(|name| syn::parse_quote!(impl crate::api::wire::Decode for #name {}))
+        .collect();
+    for item in items.iter_mut() {
+        let syn::Item::Struct(s) = item else { continue };
+        if !keeping.contains(&s.ident.to_string()) {
+            continue;
+        }
+        let syn::Fields::Named(fields) = &mut s.fields else {
+            continue;
+        };
+        if fields
+            .named
+            .iter()
+            .any(|f| f.ident.as_ref().is_some_and(|i| i == "wire_json"))
+        {
+            return Err(format!(
+                "{} has a property named `wire_json`, which the build uses",
+                s.ident
+            ));
+        }
+        fields.named.push(syn::parse_quote!(
+            #[serde(skip)]
+            wire_json: ::std::option::Option<crate::api::WireJson>
+        ));
+        let name = &s.ident;
+        impls.push(syn::parse_quote!(
+            impl crate::api::Received for #name {
+                fn wire_json(&self) -> ::std::option::Option<&crate::api::WireJson> {
+                    self.wire_json.as_ref()
+                }
+                fn set_wire_json(&mut self, wire: crate::api::WireJson) {
+                    self.wire_json = ::std::option::Option::Some(wire);
+                }
+            }
+        ));
+        impls.push(syn::parse_quote!(
+            impl crate::api::wire::Decode for #name {
+                fn keep_wire(&mut self, raw: &::serde_json::value::RawValue) {
+                    self.wire_json = ::std::option::Option::Some(crate::api::WireJson::new(raw));
+                }
+                fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+                    crate::api::Received::unknown_fields(self)
+                }
+            }
+        ));
+    }
+    items.extend(impls);
+    Ok(())
 }
 
 /// `pub type Alias = Canonical;` in `types` for every merged schema.
@@ -487,28 +976,67 @@ pub fn generate_all(
     spec_path: &Path,
     selection: &crate::select::Selection,
     exceptions: &[crate::shapes::Exception],
+    wire: &WireFacts,
 ) -> Result<Generated, String> {
     let mut document = load_document(spec_path)?;
     write_side_rules(&mut document);
+    wire_fields_rule(&mut document, &wire.sdk_models, &wire.corrections)?;
     crate::select::select(&mut document, selection)?;
+    let shapes = crate::shapes::classify_all(&to_openapi(document.clone())?, exceptions, false)?;
+    let answers = crate::handles::answer_schemas(&to_openapi(document.clone())?, &shapes);
+    common_fields_rule(&mut document, &answers);
     type_rules(&mut document);
     let request = request_schemas(&document);
     let aliases = merge_identical_schemas(&mut document);
-    let exhaustive = request
-        .into_iter()
-        .map(|name| aliases.get(&name).cloned().unwrap_or(name))
-        .collect();
+    let canonical = |name: String| aliases.get(&name).cloned().unwrap_or(name);
+    let exhaustive = request.into_iter().map(canonical).collect();
+    let answers = answers.into_iter().map(canonical).collect();
     let typed = to_openapi(document)?;
-    let shapes = crate::shapes::classify_all(&typed, exceptions, false)?;
     let mut raw = typed.clone();
     apply_rules(&mut raw);
     // progenitor sees the raw-response document, but every kept schema is
     // still in its components, so each gets its type.
-    let progenitor = generate(&raw, &exhaustive, &aliases)?;
+    let progenitor = generate(&raw, &exhaustive, &aliases, &answers)?;
     let handles = crate::handles::generate(&typed, &shapes, &progenitor)?;
     Ok(Generated {
         progenitor,
         handles: handles.source,
         rows: handles.rows,
     })
+}
+
+/// What the build knows of bunq's wire beyond its spec: bunq's SDK models
+/// (`spec/sdk-models.json`) and the corrections (`spec/wire-corrections.json`).
+/// The default knows nothing: the spec alone.
+#[derive(Debug, Clone)]
+pub struct WireFacts {
+    /// `spec/sdk-models.json`, parsed.
+    pub sdk_models: Value,
+    /// `spec/wire-corrections.json`, parsed.
+    pub corrections: Vec<Correction>,
+}
+
+impl Default for WireFacts {
+    fn default() -> Self {
+        WireFacts {
+            sdk_models: json!({ "models": {} }),
+            corrections: Vec::new(),
+        }
+    }
+}
+
+impl WireFacts {
+    /// Reads both files from a `spec/` directory.
+    pub fn load(spec_dir: &Path) -> Result<Self, String> {
+        let read = |name: &str| {
+            let path = spec_dir.join(name);
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        };
+        Ok(WireFacts {
+            sdk_models: serde_json::from_str(&read("sdk-models.json")?)
+                .map_err(|e| format!("spec/sdk-models.json: {e}"))?,
+            corrections: load_corrections(&read("wire-corrections.json")?)?,
+        })
+    }
 }

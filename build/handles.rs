@@ -408,14 +408,17 @@ fn write_method(body: &mut String, part: &OpParts, send: &str) {
     if part.is_list {
         let item = part.item_type.clone().unwrap_or_default();
         let (bound, decoder) = if op.shape == Shape::List {
-            ("::serde::de::DeserializeOwned", "decode_list")
+            (
+                "::serde::de::DeserializeOwned + crate::api::wire::Decode",
+                "decode_list",
+            )
         } else {
             ("crate::envelope::UnionItem", "decode_union_list")
         };
         let check = part.decode.replace("{items}", "page.items.iter()");
         let _ = write!(
             body,
-            "{doc}    pub async fn list_page(&self, {args}) -> crate::Result<{returns}> {{\n        let page = self.list_page_as::<{item}>(page).await?;\n{check}        Ok(page)\n    }}\n\n    /// [`Self::list_page`], each item decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn list_page_as<T: {bound}>(&self, {args}) -> crate::Result<crate::pagination::Page<T>> {{\n{send}        crate::envelope::{decoder}(\"{operation}\", &reply.body)\n    }}\n\n    crate::pagination::paged_list!('s, {item}, \"the items of `{}`\");\n\n",
+            "{doc}    pub async fn list_page(&self, {args}) -> crate::Result<{returns}> {{\n        let page = self.list_page_as::<{item}>(page).await?;\n{check}        Ok(page)\n    }}\n\n    /// [`Self::list_page`], each item decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn list_page_as<T: {bound}>(&self, {args}) -> crate::Result<crate::pagination::Page<T>> {{\n{send}        crate::envelope::{decoder}(\"{operation}\", &reply)\n    }}\n\n    crate::pagination::paged_list!('s, {item}, \"the items of `{}`\");\n\n",
             op.path,
         );
     } else if op.shape == Shape::One {
@@ -423,7 +426,7 @@ fn write_method(body: &mut String, part: &OpParts, send: &str) {
         // (the OAuth client with its typed status, …).
         let _ = write!(
             body,
-            "{doc}    pub async fn {method_name}(&self, {args}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n    /// [`Self::{method_name}`], decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn {method_name}_as<T: ::serde::de::DeserializeOwned>(&self, {args}) -> crate::Result<T> {{\n{send}        crate::envelope::decode_one(\"{operation}\", &reply.body)\n    }}\n\n",
+            "{doc}    pub async fn {method_name}(&self, {args}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n    /// [`Self::{method_name}`], decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn {method_name}_as<T: ::serde::de::DeserializeOwned + crate::api::wire::Decode>(&self, {args}) -> crate::Result<T> {{\n{send}        crate::envelope::decode_one(\"{operation}\", &reply)\n    }}\n\n",
             decode = part.decode,
         );
     } else {
@@ -691,12 +694,12 @@ fn returns_and_decode(
         ),
         Shape::Id => (
             "i64".into(),
-            "        crate::envelope::decode_id(\"{operation}\", &reply.body)".into(),
+            "        crate::envelope::decode_id(\"{operation}\", &reply)".into(),
             None,
         ),
         Shape::Uuid => (
             "String".into(),
-            "        crate::envelope::decode_uuid(\"{operation}\", &reply.body)".into(),
+            "        crate::envelope::decode_uuid(\"{operation}\", &reply)".into(),
             None,
         ),
         Shape::One => {
@@ -710,7 +713,7 @@ fn returns_and_decode(
             (
                 rust.clone(),
                 format!(
-                    "        let item: {rust} = crate::envelope::decode_one(\"{{operation}}\", &reply.body)?;\n{check}        Ok(item)"
+                    "        let item: {rust} = crate::envelope::decode_one(\"{{operation}}\", &reply)?;\n{check}        Ok(item)"
                 ),
                 None,
             )
@@ -753,7 +756,7 @@ fn returns_and_decode(
                 Shape::Union => (
                     enum_name.clone(),
                     format!(
-                        "        crate::envelope::decode_union::<{enum_name}>(\"{{operation}}\", &reply.body)"
+                        "        crate::envelope::decode_union::<{enum_name}>(\"{{operation}}\", &reply)"
                     ),
                     None,
                 ),
@@ -765,7 +768,7 @@ fn returns_and_decode(
                 _ => (
                     format!("Vec<{enum_name}>"),
                     format!(
-                        "        crate::envelope::decode_items::<{enum_name}>(\"{{operation}}\", &reply.body)"
+                        "        crate::envelope::decode_items::<{enum_name}>(\"{{operation}}\", &reply)"
                     ),
                     None,
                 ),
@@ -775,6 +778,42 @@ fn returns_and_decode(
 }
 
 /// The item schema of the success answer: the array's items, or the schema.
+/// The schemas bunq answers objects with: each operation's one object or
+/// page item and, where an answer has several kinds, each kind's schema.
+/// These are the types that keep the JSON they were decoded from.
+pub fn answer_schemas(spec: &OpenAPI, shapes: &[OperationShape]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for op in shapes {
+        let Some(name) = op
+            .schema
+            .clone()
+            .or_else(|| item_schema_name(spec, &op.method, &op.path))
+        else {
+            continue;
+        };
+        match op.shape {
+            Shape::One | Shape::List => {
+                out.insert(name);
+            }
+            Shape::Union | Shape::ListOfUnion | Shape::MultiItem => {
+                if let Some(SchemaKind::Type(Type::Object(object))) =
+                    component(spec, &name).map(|s| &s.schema_kind)
+                {
+                    for property in object.properties.values() {
+                        if let ReferenceOr::Reference { reference } = property
+                            && let Some(target) = reference.strip_prefix("#/components/schemas/")
+                        {
+                            out.insert(target.to_owned());
+                        }
+                    }
+                }
+            }
+            Shape::Empty | Shape::Bytes | Shape::Id | Shape::Uuid => {}
+        }
+    }
+    out
+}
+
 fn item_schema_name(spec: &OpenAPI, method: &str, path: &str) -> Option<String> {
     let ReferenceOr::Item(item) = spec.paths.paths.get(path)? else {
         return None;
@@ -817,11 +856,22 @@ fn component<'a>(spec: &'a OpenAPI, name: &str) -> Option<&'a Schema> {
     }
 }
 
+/// Whether the spec itself gives the schema an `id` (one the build added
+/// for the wire, `x-bunq-oauth-added`, is optional: bunq may not send it).
 fn has_id(spec: &OpenAPI, name: &str) -> bool {
-    matches!(
-        component(spec, name).map(|s| &s.schema_kind),
-        Some(SchemaKind::Type(Type::Object(object))) if object.properties.contains_key("id")
-    )
+    let Some(SchemaKind::Type(Type::Object(object))) =
+        component(spec, name).map(|s| &s.schema_kind)
+    else {
+        return false;
+    };
+    match object.properties.get("id") {
+        Some(ReferenceOr::Item(schema)) => !schema
+            .schema_data
+            .extensions
+            .contains_key(crate::codegen::ADDED_MARK),
+        Some(ReferenceOr::Reference { .. }) => true,
+        None => false,
+    }
 }
 
 /// A union schema's wrapper keys and the Rust type of each.
@@ -856,6 +906,8 @@ fn union_variants(
 fn write_union(out: &mut String, name: &str, variants: &BTreeMap<String, String>) {
     let mut decl = String::new();
     let mut arms = String::new();
+    let mut keep_arms = String::new();
+    let mut unknown_arms = String::new();
     for (key, rust) in variants {
         let variant = pascal(key);
         // Boxed: bunq's objects are large and differ in size (a user is
@@ -868,10 +920,18 @@ fn write_union(out: &mut String, name: &str, variants: &BTreeMap<String, String>
             arms,
             "            \"{key}\" => ::serde_json::from_str(raw.get()).map(Self::{variant}),"
         );
+        let _ = writeln!(
+            keep_arms,
+            "            Self::{variant}(v) => crate::api::wire::Decode::keep_wire(&mut **v, raw),"
+        );
+        let _ = writeln!(
+            unknown_arms,
+            "            Self::{variant}(v) => crate::api::wire::Decode::unknown_fields(&**v),"
+        );
     }
     let _ = write!(
         out,
-        "/// One of the kinds bunq answers here, by its wrapper key; a kind this\n/// build does not know is kept as [`{name}::Unknown`].\n#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum {name} {{\n{decl}    /// A wrapper key this build does not know, with its JSON.\n    Unknown {{\n        /// The wrapper key.\n        key: String,\n        /// The object under it.\n        value: ::serde_json::Value,\n    }},\n}}\n\nimpl crate::envelope::UnionItem for {name} {{\n    fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {{\n        match key {{\n{arms}            _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown {{ key: key.to_owned(), value }}),\n        }}\n    }}\n}}\n\n"
+        "/// One of the kinds bunq answers here, by its wrapper key; a kind this\n/// build does not know is kept as [`{name}::Unknown`].\n#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum {name} {{\n{decl}    /// A wrapper key this build does not know, with its JSON.\n    Unknown {{\n        /// The wrapper key.\n        key: String,\n        /// The object under it.\n        value: ::serde_json::Value,\n    }},\n}}\n\nimpl crate::api::wire::Decode for {name} {{\n    fn keep_wire(&mut self, raw: &::serde_json::value::RawValue) {{\n        match self {{\n{keep_arms}            Self::Unknown {{ .. }} => {{}}\n        }}\n    }}\n\n    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {{\n        match self {{\n{unknown_arms}            Self::Unknown {{ .. }} => ::std::vec::Vec::new(),\n        }}\n    }}\n}}\n\nimpl crate::envelope::UnionItem for {name} {{\n    fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {{\n        match key {{\n{arms}            _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown {{ key: key.to_owned(), value }}),\n        }}\n    }}\n}}\n\n"
     );
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::api::UnknownFields;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::pacing::{Limiter, RateLimits};
@@ -43,6 +44,8 @@ pub(crate) struct ClientInner {
     pub(crate) retry: RetryPolicy,
     /// The longest a call may take in all (see [`ClientBuilder::deadline`]).
     pub(crate) deadline: Duration,
+    /// What the decoders do with fields the generated types do not know.
+    pub(crate) unknown_fields: UnknownFields,
     /// Installations (a hash of their token) that bunq told to sign every
     /// request: they keep doing so for the life of the client.
     signs_everything: Mutex<HashSet<u64>>,
@@ -119,6 +122,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     proxy: Proxy,
     deadline: Duration,
+    unknown_fields: UnknownFields,
 }
 
 /// Where requests go through a proxy: never unless asked for.
@@ -147,6 +151,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             proxy: Proxy::None,
             deadline: Duration::from_secs(120),
+            unknown_fields: UnknownFields::Keep,
         }
     }
 }
@@ -272,6 +277,15 @@ impl ClientBuilder {
         self
     }
 
+    /// What to do with fields bunq sends that the generated types do not
+    /// know: keep them reachable ([`UnknownFields::Keep`], the default), also
+    /// log their paths, or refuse the answer (strict mode, to see bunq's
+    /// drift after a spec update). See [`api::Received`](crate::api::Received).
+    pub fn unknown_fields(mut self, policy: UnknownFields) -> Self {
+        self.unknown_fields = policy;
+        self
+    }
+
     /// Validates the options and builds the client.
     pub fn build(self) -> Result<Client> {
         let mut headers = HeaderMap::new();
@@ -314,6 +328,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 signs_everything: Mutex::default(),
                 deadline: self.deadline,
+                unknown_fields: self.unknown_fields,
             }),
         })
     }

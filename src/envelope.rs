@@ -11,8 +11,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use crate::api::UnknownFields;
+use crate::api::wire::Decode;
 use crate::error::{ApiError, Error, Result, excerpt};
 use crate::pagination::{Page, Pagination};
+use crate::transport::Reply;
 
 /// A parsed success envelope whose items are still raw JSON.
 #[derive(Debug)]
@@ -151,16 +154,34 @@ impl<'a> Envelope<'a> {
         }
     }
 
-    fn union_item<T: UnionItem>(&self, index: usize) -> Result<T> {
+    /// Item `index` decoded as `T`, with its JSON kept and its unknown
+    /// fields noted.
+    fn received<T: DeserializeOwned + Decode>(
+        &self,
+        index: usize,
+        unknown: &mut Unknown<'_>,
+    ) -> Result<T> {
+        let mut item: T = self.decode_item(index)?;
+        item.keep_wire(self.items[index].1);
+        unknown.note(index, &item);
+        Ok(item)
+    }
+
+    /// Item `index` as one of several kinds, with its JSON kept and its
+    /// unknown fields noted.
+    fn received_union<T: UnionItem>(&self, index: usize, unknown: &mut Unknown<'_>) -> Result<T> {
         let (key, raw) = &self.items[index];
-        T::from_item(key, raw).map_err(|e| {
+        let mut item = T::from_item(key, raw).map_err(|e| {
             Error::decode(
                 key.as_str(),
                 format!("Response[{index}].{key}"),
                 e,
                 self.body,
             )
-        })
+        })?;
+        item.keep_wire(raw);
+        unknown.note(index, &item);
+        Ok(item)
     }
 
     fn decode_item<T: DeserializeOwned>(&self, index: usize) -> Result<T> {
@@ -181,7 +202,7 @@ impl<'a> Envelope<'a> {
 
 /// A value bunq sends under one of several wrapper keys (`UserPerson`,
 /// `MonetaryAccountBank`, …): the generated union enums.
-pub(crate) trait UnionItem: Sized {
+pub(crate) trait UnionItem: Decode + Sized {
     /// Decodes the object under `key`; an unknown key is kept, not refused.
     fn from_item(key: &str, raw: &RawValue) -> std::result::Result<Self, serde_json::Error>;
 }
@@ -189,42 +210,53 @@ pub(crate) trait UnionItem: Sized {
 // The decoders the generated operations call, one per response shape
 // (`build/shapes.rs`). Each checks the shape before it decodes: an
 // all-`Option` type would "decode" anything, so a body of the wrong shape
-// must be refused here, naming the operation.
+// must be refused here, naming the operation. Each decoded object keeps
+// its JSON, and the client's `UnknownFields` policy is applied to it.
 
 /// Exactly one item, decoded as `T`.
-pub(crate) fn decode_one<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T> {
-    let envelope = Envelope::parse(body)?;
+pub(crate) fn decode_one<T: DeserializeOwned + Decode>(
+    operation: &str,
+    reply: &Reply,
+) -> Result<T> {
+    let envelope = Envelope::parse(&reply.body)?;
     envelope.exactly_one(operation)?;
-    envelope.decode_item(0)
+    let mut unknown = Unknown::new(operation, reply);
+    let item = envelope.received(0, &mut unknown)?;
+    unknown.finish()?;
+    Ok(item)
 }
 
 /// A page of items, each decoded as `T`.
-pub(crate) fn decode_list<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<Page<T>> {
-    let _ = operation;
-    Envelope::parse(body)?
-        .list_where(|_| true, String::new)
-        .map(|page: Page<(String, T)>| {
-            Page::new(
-                page.items.into_iter().map(|(_, item)| item).collect(),
-                page.pagination,
-            )
-        })
+pub(crate) fn decode_list<T: DeserializeOwned + Decode>(
+    operation: &str,
+    reply: &Reply,
+) -> Result<Page<T>> {
+    let envelope = Envelope::parse(&reply.body)?;
+    let mut unknown = Unknown::new(operation, reply);
+    let items = (0..envelope.items.len())
+        .map(|index| envelope.received(index, &mut unknown))
+        .collect::<Result<Vec<T>>>()?;
+    unknown.finish()?;
+    Ok(Page::new(
+        items,
+        envelope.pagination.clone().unwrap_or_default(),
+    ))
 }
 
 /// Exactly one item of one of several kinds.
-pub(crate) fn decode_union<T: UnionItem>(operation: &str, body: &[u8]) -> Result<T> {
-    let envelope = Envelope::parse(body)?;
+pub(crate) fn decode_union<T: UnionItem>(operation: &str, reply: &Reply) -> Result<T> {
+    let envelope = Envelope::parse(&reply.body)?;
     envelope.exactly_one(operation)?;
-    envelope.union_item(0)
+    let mut unknown = Unknown::new(operation, reply);
+    let item = envelope.received_union(0, &mut unknown)?;
+    unknown.finish()?;
+    Ok(item)
 }
 
 /// A page of items of several kinds.
-pub(crate) fn decode_union_list<T: UnionItem>(operation: &str, body: &[u8]) -> Result<Page<T>> {
-    let _ = operation;
-    let envelope = Envelope::parse(body)?;
-    let items = (0..envelope.items.len())
-        .map(|index| envelope.union_item(index))
-        .collect::<Result<Vec<T>>>()?;
+pub(crate) fn decode_union_list<T: UnionItem>(operation: &str, reply: &Reply) -> Result<Page<T>> {
+    let envelope = Envelope::parse(&reply.body)?;
+    let items = decode_unions(operation, reply, &envelope)?;
     Ok(Page::new(
         items,
         envelope.pagination.clone().unwrap_or_default(),
@@ -233,40 +265,100 @@ pub(crate) fn decode_union_list<T: UnionItem>(operation: &str, body: &[u8]) -> R
 
 /// Several items of different kinds in one answer (installation,
 /// session-server); at least one.
-pub(crate) fn decode_items<T: UnionItem>(operation: &str, body: &[u8]) -> Result<Vec<T>> {
-    let envelope = Envelope::parse(body)?;
+pub(crate) fn decode_items<T: UnionItem>(operation: &str, reply: &Reply) -> Result<Vec<T>> {
+    let envelope = Envelope::parse(&reply.body)?;
     if envelope.items.is_empty() {
         return Err(Error::unexpected(
             format!("{operation}: at least one item"),
             envelope.describe_items(),
         ));
     }
-    (0..envelope.items.len())
-        .map(|index| envelope.union_item(index))
-        .collect()
+    decode_unions(operation, reply, &envelope)
+}
+
+fn decode_unions<T: UnionItem>(
+    operation: &str,
+    reply: &Reply,
+    envelope: &Envelope<'_>,
+) -> Result<Vec<T>> {
+    let mut unknown = Unknown::new(operation, reply);
+    let items = (0..envelope.items.len())
+        .map(|index| envelope.received_union(index, &mut unknown))
+        .collect::<Result<Vec<T>>>()?;
+    unknown.finish()?;
+    Ok(items)
 }
 
 /// The id of a create or update: exactly one item, `{"Id":{"id":N}}`.
-pub(crate) fn decode_id(operation: &str, body: &[u8]) -> Result<i64> {
+pub(crate) fn decode_id(operation: &str, reply: &Reply) -> Result<i64> {
     #[derive(Deserialize)]
     struct BunqId {
         id: i64,
     }
-    let envelope = Envelope::parse(body)?;
+    let envelope = Envelope::parse(&reply.body)?;
     envelope.exactly_one(operation)?;
     envelope.one::<BunqId>("Id").map(|b| b.id)
 }
 
 /// The UUID of a create: exactly one item, `{"Uuid":{"uuid":"…"}}`.
 #[cfg_attr(not(feature = "full-api"), allow(dead_code))] // no default operation answers one
-pub(crate) fn decode_uuid(operation: &str, body: &[u8]) -> Result<String> {
+pub(crate) fn decode_uuid(operation: &str, reply: &Reply) -> Result<String> {
     #[derive(Deserialize)]
     struct BunqUuid {
         uuid: String,
     }
-    let envelope = Envelope::parse(body)?;
+    let envelope = Envelope::parse(&reply.body)?;
     envelope.exactly_one(operation)?;
     envelope.one::<BunqUuid>("Uuid").map(|b| b.uuid)
+}
+
+/// The fields of one answer the types did not know, gathered per the
+/// client's policy and acted on once the answer is decoded.
+struct Unknown<'a> {
+    operation: &'a str,
+    policy: UnknownFields,
+    fields: Vec<String>,
+}
+
+impl<'a> Unknown<'a> {
+    fn new(operation: &'a str, reply: &Reply) -> Self {
+        Unknown {
+            operation,
+            policy: reply.unknown_fields,
+            fields: Vec::new(),
+        }
+    }
+
+    fn note<T: Decode>(&mut self, index: usize, item: &T) {
+        if self.policy != UnknownFields::Keep {
+            let prefix = format!("Response[{index}]");
+            self.fields.extend(
+                item.unknown_fields()
+                    .into_iter()
+                    .map(|f| format!("{prefix}{f}")),
+            );
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        if self.fields.is_empty() {
+            return Ok(());
+        }
+        match self.policy {
+            UnknownFields::Refuse => Err(Error::UnknownFields {
+                operation: self.operation.to_owned(),
+                fields: self.fields,
+            }),
+            _ => {
+                tracing::warn!(
+                    operation = self.operation,
+                    fields = %self.fields.join(", "),
+                    "bunq sent fields this build does not know"
+                );
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Every decoded item of a type that has an `id` must carry one: an object
@@ -342,7 +434,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
 }
 
 /// Decodes `bytes` as `T`, reporting the JSON path of a failure below `prefix`.
-fn decode_at<'de, T: Deserialize<'de>>(
+pub(crate) fn decode_at<'de, T: Deserialize<'de>>(
     what: &str,
     prefix: &str,
     bytes: &'de [u8],

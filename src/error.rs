@@ -91,6 +91,18 @@ pub enum Error {
         found: String,
     },
 
+    /// bunq sent fields the generated types do not know, and the client
+    /// was told to refuse them ([`UnknownFields::Refuse`](crate::api::UnknownFields::Refuse)).
+    /// Only the fields' paths are named, never their values.
+    #[error("{operation}: bunq sent fields this build does not know: {}", .fields.join(", "))]
+    UnknownFields {
+        /// The operation whose answer held them.
+        operation: String,
+        /// JSON pointers below each object, prefixed by its place in the
+        /// answer: `Response[0]/geolocation/speed`.
+        fields: Vec<String>,
+    },
+
     /// The OAuth flow stopped: a CSRF state mismatch, a refusal, a missing
     /// code, or the token endpoint's OAuth error.
     #[error(transparent)]

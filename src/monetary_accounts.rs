@@ -54,6 +54,9 @@ struct Wire {
     alias: Option<Vec<Alias>>,
 }
 
+// The flat summary keeps no JSON: `api().monetary_accounts()` does.
+impl crate::api::wire::Decode for MonetaryAccount {}
+
 impl UnionItem for MonetaryAccount {
     /// Every kind of account (`MonetaryAccountBank`, `…Savings`, …) has the
     /// fields read here; the wrapper key is the kind.

@@ -129,6 +129,9 @@ impl<'s> CallbackUrls<'s> {
     pub async fn create(&self, url: &str) -> Result<CallbackUrlId> {
         let body = types::OauthCallbackUrl {
             url: url.to_owned(),
+            id: None,
+            created: None,
+            updated: None,
         };
         CallbackUrlId::from_api(self.api()?.create(&body).await?)
     }
@@ -162,6 +165,9 @@ impl<'s> CallbackUrls<'s> {
     pub async fn update(&self, id: CallbackUrlId, url: &str) -> Result<CallbackUrlId> {
         let body = types::OauthCallbackUrl {
             url: url.to_owned(),
+            id: None,
+            created: None,
+            updated: None,
         };
         CallbackUrlId::from_api(self.api()?.update(id.path()?, &body).await?)
     }

@@ -258,10 +258,12 @@ fn prepare(request: &mut reqwest::Request, ctx: &CallContext) -> Result<(), Sign
     Ok(())
 }
 
-/// A success answer: the exact body bytes.
+/// A success answer: the exact body bytes, and what the client does with
+/// fields the types do not know.
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) body: Bytes,
+    pub(crate) unknown_fields: crate::api::UnknownFields,
 }
 
 /// What one call needs besides the operation itself.
@@ -389,7 +391,10 @@ impl Client {
         if !status.is_success() {
             return Err(Error::Api(api_error(status.as_u16(), response_id, &body)));
         }
-        Ok(Reply { body })
+        Ok(Reply {
+            body,
+            unknown_fields: self.inner.unknown_fields,
+        })
     }
 }
 

@@ -223,7 +223,7 @@ async fn a_draft_payment_waits_for_the_user_then_pays() {
             description: Some("Rent".into()),
             ..Default::default()
         }],
-        number_of_required_accepts: 1,
+        number_of_required_accepts: 1.into(),
         previous_updated_timestamp: None,
         schedule: None,
         status: None,

@@ -243,7 +243,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
                         description: Some("bunq-oauth demo: rent share".into()),
                         ..Default::default()
                     }],
-                    number_of_required_accepts: 1,
+                    number_of_required_accepts: 1.into(),
                     previous_updated_timestamp: None,
                     schedule: None,
                     status: None,

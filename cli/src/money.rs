@@ -347,7 +347,7 @@ pub async fn run_draft_payments(
                     description: Some(description),
                     ..Default::default()
                 }],
-                number_of_required_accepts: 1,
+                number_of_required_accepts: 1.into(),
                 previous_updated_timestamp: None,
                 schedule: None,
                 status: None,

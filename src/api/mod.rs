@@ -39,9 +39,11 @@
 //! (the command line prints it: `bunq-oauth operations`).
 
 mod values;
+pub(crate) mod wire;
 
 pub use crate::generated::types;
-pub use values::{Amount, SecretText, Timestamp};
+pub use values::{Amount, Number, SecretText, Timestamp};
+pub use wire::{Received, UnknownFields, WireJson};
 
 use crate::session::Session;
 
@@ -79,11 +81,38 @@ pub struct Operation {
 
 include!(concat!(env!("OUT_DIR"), "/bunq_handles.rs"));
 
+/// Decodes one of bunq's objects (the JSON under its wrapper key, such as
+/// the `{…}` of `{"Payment":{…}}`) as the operations do: tolerant where
+/// bunq's spec and wire disagree, with the JSON kept ([`Received`]). For
+/// objects that reach the app another way than an answer, such as a
+/// callback's, or a body saved earlier.
+///
+/// ```
+/// use bunq_oauth::api::{Received, decode_object, types};
+/// let json = r#"{"id":7,"url":"https://app.example/cb","created":"2025-01-02 03:04:05.000000","kind":"new"}"#;
+/// let callback: types::OauthCallbackUrlRead = decode_object(json)?;
+/// assert_eq!(callback.id, Some(7));
+/// assert_eq!(callback.unknown_fields(), ["/kind"]);
+/// # Ok::<(), bunq_oauth::Error>(())
+/// ```
+pub fn decode_object<T: Received + serde::de::DeserializeOwned>(json: &str) -> crate::Result<T> {
+    let raw: &serde_json::value::RawValue = serde_json::from_str(json)
+        .map_err(|e| crate::Error::decode("object", String::new(), e, json.as_bytes()))?;
+    let mut value: T =
+        crate::envelope::decode_at("object", "", raw.get().as_bytes(), json.as_bytes())?;
+    value.set_wire_json(WireJson::new(raw));
+    Ok(value)
+}
+
 /// Runs `body` through the generated decoders of every response shape, as
 /// the operations do: for the hostile-input tests and `examples/hostile_bodies.rs`.
 #[doc(hidden)]
 pub fn decode_with_every_shape(body: &[u8]) -> usize {
     use crate::envelope as e;
+    let body = &crate::transport::Reply {
+        body: bytes::Bytes::copy_from_slice(body),
+        unknown_fields: UnknownFields::Refuse,
+    };
     let results = [
         e::decode_list::<types::PaymentListing>("list", body).is_ok(),
         e::decode_one::<types::PaymentRead>("one", body).is_ok(),

@@ -133,3 +133,150 @@ impl Amount {
         })
     }
 }
+
+/// A number as bunq sent it, kept as its exact decimal text.
+///
+/// bunq's spec declares some numbers `integer` that bunq sends with
+/// fractions (a geolocation's `52.387862883215`), so every number that is
+/// not an identifier decodes as this type: any JSON number (or a string
+/// holding one) is accepted and no digit is lost, as `f64` or `i64` would
+/// lose them. Amounts are [`Amount`], never a `Number`.
+///
+/// ```
+/// use bunq_oauth::api::Number;
+/// let n: Number = serde_json::from_str("52.387862883215").unwrap();
+/// assert_eq!(n.as_str(), "52.387862883215");
+/// assert_eq!(n.as_i64(), None);
+/// assert_eq!(Number::from(300).as_i64(), Some(300));
+/// assert_eq!(serde_json::to_string(&n).unwrap(), "52.387862883215");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Number(Box<str>);
+
+impl Number {
+    /// The number's text exactly as bunq sent it (`"52.387862883215"`).
+    /// Two numbers are equal when their texts are: `1.0` is not `1`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value, if it is an integer that fits an `i64`.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.0.parse().ok()
+    }
+
+    /// The value, if it is an integer that fits a `u64`.
+    pub fn as_u64(&self) -> Option<u64> {
+        self.0.parse().ok()
+    }
+
+    /// The nearest `f64` (which may round a long fraction).
+    pub fn as_f64(&self) -> f64 {
+        // The text is a valid JSON number, which Rust's parser accepts.
+        self.0.parse().unwrap_or(f64::NAN)
+    }
+}
+
+impl fmt::Debug for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Number({})", self.0)
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Number {
+    type Err = Error;
+
+    /// Parses JSON number text (`-12`, `0.5`, `1e3`).
+    fn from_str(text: &str) -> Result<Self> {
+        if is_json_number(text) {
+            Ok(Number(text.into()))
+        } else {
+            Err(Error::InvalidInput(format!("`{text}` is not a number")))
+        }
+    }
+}
+
+macro_rules! number_from_integer {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Number {
+            fn from(value: $t) -> Self {
+                Number(value.to_string().into())
+            }
+        }
+    )*};
+}
+number_from_integer!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if let Some(n) = self.as_i64() {
+            s.serialize_i64(n)
+        } else if let Some(n) = self.as_u64() {
+            s.serialize_u64(n)
+        } else {
+            // serde_json writes a raw value's text as it is: no digit lost.
+            let raw = serde_json::value::RawValue::from_string(self.0.to_string())
+                .map_err(serde::ser::Error::custom)?;
+            raw.serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        // The raw JSON text, so no digit goes through a float.
+        let raw = <Box<serde_json::value::RawValue>>::deserialize(d)?;
+        let text = raw.get();
+        let number = match text.strip_prefix('"') {
+            // A number sent as a string ("52.1") is still that number.
+            Some(_) => serde_json::from_str::<String>(text)
+                .ok()
+                .filter(|s| is_json_number(s)),
+            None => is_json_number(text).then(|| text.to_owned()),
+        };
+        number
+            .map(|n| Number(n.into()))
+            .ok_or_else(|| serde::de::Error::custom("not a number"))
+    }
+}
+
+/// JSON's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(text: &str) -> bool {
+    fn digits(s: &[u8]) -> usize {
+        s.iter().take_while(|b| b.is_ascii_digit()).count()
+    }
+    let mut s = text.as_bytes();
+    if let [b'-', rest @ ..] = s {
+        s = rest;
+    }
+    let whole = digits(s);
+    if whole == 0 || (whole > 1 && s[0] == b'0') {
+        return false;
+    }
+    s = &s[whole..];
+    if let [b'.', rest @ ..] = s {
+        let n = digits(rest);
+        if n == 0 {
+            return false;
+        }
+        s = &rest[n..];
+    }
+    if let [b'e' | b'E', rest @ ..] = s {
+        let rest = match rest {
+            [b'+' | b'-', r @ ..] => r,
+            r => r,
+        };
+        let n = digits(rest);
+        if n == 0 {
+            return false;
+        }
+        s = &rest[n..];
+    }
+    s.is_empty()
+}
