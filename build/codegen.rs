@@ -225,8 +225,9 @@ pub fn load_corrections(text: &str) -> Result<Vec<Correction>, String> {
 /// lacks is added to it, typed as they say and marked [`ADDED_MARK`].
 ///
 /// An SDK endpoint model `X` names the schemas `XRead` and `XListing`, and
-/// `X` itself where no request body reaches it (a kind of a union answer,
-/// such as `MonetaryAccountBank`); an object model names the schema of its
+/// `X` itself where no request body reaches it or where it is a kind of a
+/// union answer (`MonetaryAccountBank`, a request body too: the fields
+/// are optional and read-only); an object model names the schema of its
 /// name. Union schemas (every property a kind) and the SDK's kind fields
 /// (capitalised) are left alone. A type naming a model the spec lacks is
 /// any JSON value.
@@ -252,6 +253,15 @@ pub fn wire_fields_rule(
             .and_then(Value::as_object)
             .is_some_and(|p| !p.is_empty() && p.keys().all(|k| k.starts_with(char::is_uppercase)))
     };
+    // The kinds of union answers: what a union schema's properties refer to.
+    let kinds: BTreeSet<String> = schemas
+        .values()
+        .filter(|schema| is_union(schema))
+        .flat_map(|schema| schema["properties"].as_object().into_iter().flatten())
+        .filter_map(|(_, property)| property.get("$ref").and_then(Value::as_str))
+        .filter_map(|r| r.strip_prefix("#/components/schemas/"))
+        .map(str::to_owned)
+        .collect();
     let mut additions: Vec<(String, String, String, &'static str)> = Vec::new();
     for (model_name, model) in models {
         let (name, object) = match model_name.strip_prefix("object_.") {
@@ -265,7 +275,7 @@ pub fn wire_fields_rule(
             vec![name.to_owned()]
         } else {
             let mut targets = vec![format!("{name}Read"), format!("{name}Listing")];
-            if !request.contains(name) {
+            if !request.contains(name) || kinds.contains(name) {
                 targets.push(name.to_owned());
             }
             targets
@@ -811,39 +821,29 @@ fn generic_of<'a>(ty: &'a syn::Type, outer: &str) -> Option<&'a syn::Type> {
 }
 
 /// Each type bunq answers objects with (`answers`, by schema name) keeps
-/// the JSON it was decoded from: a private `wire_json` field, and
-/// `crate::api::Received` (public) and `crate::api::wire::Decode` (what the
-/// decoders call). Request bodies stay plain structs (no private field), so
-/// an answer type that is also a request body keeps nothing.
+/// the JSON it was decoded from: a `wire_json` field (skipped by serde),
+/// `crate::api::Received` (public) and `crate::api::wire::Decode` (what
+/// the decoders call). The field is private in answer types, which are
+/// `#[non_exhaustive]`; in a type that is also a request body it is public,
+/// so callers can still write the body (`..Default::default()`).
 fn keep_wire_json(
     file: &mut syn::File,
     answers: &BTreeSet<String>,
     exhaustive: &BTreeSet<String>,
 ) -> Result<(), String> {
     let pascal = |name: &str| heck::ToUpperCamelCase::to_upper_camel_case(name);
-    let keeping: BTreeSet<String> = answers
-        .iter()
-        .filter(|name| !exhaustive.contains(*name))
-        .map(|name| pascal(name))
-        .collect();
-    // Answer types that are also request bodies: decodable, keeping nothing.
-    let plain: Vec<syn::Ident> = answers
-        .iter()
-        .filter(|name| exhaustive.contains(*name))
-        .map(|name| syn::Ident::new(&pascal(name), proc_macro2::Span::call_site()))
-        .collect();
+    let keeping: BTreeSet<String> = answers.iter().map(|name| pascal(name)).collect();
+    let requests: BTreeSet<String> = exhaustive.iter().map(|name| pascal(name)).collect();
     let Some(items) = types_items(file) else {
         return Ok(());
     };
-    let mut impls: Vec<syn::Item> = plain
-        .iter()
-        .map(|name| syn::parse_quote!(impl crate::api::wire::Decode for #name {}))
-        .collect();
+    let mut impls: Vec<syn::Item> = Vec::new();
     for item in items.iter_mut() {
         let syn::Item::Struct(s) = item else { continue };
         if !keeping.contains(&s.ident.to_string()) {
             continue;
         }
+        let request = requests.contains(&s.ident.to_string());
         let syn::Fields::Named(fields) = &mut s.fields else {
             continue;
         };
@@ -857,10 +857,19 @@ fn keep_wire_json(
                 s.ident
             ));
         }
-        fields.named.push(syn::parse_quote!(
-            #[serde(skip)]
-            wire_json: ::std::option::Option<crate::api::WireJson>
-        ));
+        fields.named.push(if request {
+            syn::parse_quote!(
+                /// The JSON bunq sent, when this value was decoded from an
+                /// answer (see `crate::api::Received`); `None` in a body you build.
+                #[serde(skip)]
+                pub wire_json: ::std::option::Option<crate::api::WireJson>
+            )
+        } else {
+            syn::parse_quote!(
+                #[serde(skip)]
+                wire_json: ::std::option::Option<crate::api::WireJson>
+            )
+        });
         let name = &s.ident;
         impls.push(syn::parse_quote!(
             impl crate::api::Received for #name {
