@@ -253,10 +253,15 @@ pub fn wire_fields_rule(
             .and_then(Value::as_object)
             .is_some_and(|p| !p.is_empty() && p.keys().all(|k| k.starts_with(char::is_uppercase)))
     };
-    // The kinds of union answers: what a union schema's properties refer to.
+    // The kinds of union answers: what the properties of a union read
+    // schema (`MonetaryAccountRead`, `…Listing`) refer to. Other unions
+    // (a callback's `object`) name request bodies too.
     let kinds: BTreeSet<String> = schemas
-        .values()
-        .filter(|schema| is_union(schema))
+        .iter()
+        .filter(|(name, schema)| {
+            (name.ends_with("Read") || name.ends_with("Listing")) && is_union(schema)
+        })
+        .map(|(_, schema)| schema)
         .flat_map(|schema| schema["properties"].as_object().into_iter().flatten())
         .filter_map(|(_, property)| property.get("$ref").and_then(Value::as_str))
         .filter_map(|r| r.strip_prefix("#/components/schemas/"))

@@ -152,7 +152,8 @@ impl ApiContextBuilder {
             description: self.description,
             secret: SecretText::new(self.api_key.expose_secret()),
             permitted_ips: self.permitted_ips.unwrap_or_default(),
-            // What bunq answers about a device; not sent.
+            // What bunq answers about a device (the schema is also a kind of
+            // `GET /device`'s answer); not sent.
             id: None,
             created: None,
             updated: None,

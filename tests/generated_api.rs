@@ -312,3 +312,57 @@ fn the_operation_table_lists_every_generated_operation() {
         "draft_payments(monetary_account_id).create(body)"
     );
 }
+
+/// What bunq sends that the types do not know stays reachable (`Keep`),
+/// and a client can be told to log it or refuse the answer (strict mode),
+/// naming the field but never its value.
+#[tokio::test]
+async fn unknown_fields_are_kept_or_refused_as_the_client_is_told() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(PAYMENTS);
+            bunq_key().answer(
+                then,
+                r#"{"Response":[{"Payment":{"id":2011,"description":"Lunch","new_field":{"secret_value":"do-not-print"},"geolocation":{"latitude":52.1,"speed":3}}}],"Pagination":{"older_url":null,"newer_url":null,"future_url":null}}"#,
+            );
+        })
+        .await;
+
+    let page = session(&server).api().payments(11).list().await.unwrap();
+    let payment = &page.items[0];
+    use bunq_oauth::api::Received;
+    assert_eq!(
+        payment.unknown_fields(),
+        ["/geolocation/speed", "/new_field"]
+    );
+    let wire = payment.wire_json().expect("the JSON is kept").to_value();
+    assert_eq!(wire["new_field"]["secret_value"], "do-not-print");
+    assert!(!format!("{payment:?}").contains("do-not-print"));
+
+    let strict = Client::builder()
+        .environment(common::environment_at(&server))
+        .unknown_fields(api::UnknownFields::Refuse)
+        .build()
+        .unwrap();
+    let strict = Session::with_token(&strict, UserId(1), SessionToken::new(TOKEN))
+        .with_server_key(bunq_key().public());
+    match strict.api().payments(11).list().await {
+        Err(Error::UnknownFields { operation, fields }) => {
+            assert_eq!(operation, "List_all_Payment_for_User_MonetaryAccount");
+            assert_eq!(
+                fields,
+                ["Response[0]/geolocation/speed", "Response[0]/new_field"]
+            );
+        }
+        other => panic!("expected UnknownFields, got {other:?}"),
+    }
+    let message = strict
+        .api()
+        .payments(11)
+        .list()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!message.contains("do-not-print"), "{message}");
+}

@@ -118,6 +118,36 @@ async fn a_payment_between_the_users_own_accounts_moves_money_and_both_see_it() 
     );
 }
 
+/// bunq's wire where its spec is wrong: the user's card payment (a
+/// geolocation with fractions where the spec says integer, `null` where it
+/// says list, fields its read schema lacks) lists with the rest, every
+/// digit and field kept.
+#[tokio::test]
+async fn a_card_payment_with_a_geolocation_lists_with_every_field_kept() {
+    use bunq_oauth::api::Received;
+    let (_fake, user) = connected(FakeConfig::default()).await;
+    let page = user.api().payments(2_083_712).list().await.unwrap();
+    let card = page
+        .items
+        .iter()
+        .find(|p| p.type_.as_deref() == Some("MASTERCARD"))
+        .expect("the card payment is listed");
+    let geolocation = card.geolocation.as_ref().expect("a geolocation");
+    assert_eq!(
+        geolocation.latitude.as_ref().map(|n| n.as_str()),
+        Some("52.387862883215")
+    );
+    assert!(card.attachment.is_empty(), "null is an empty list");
+    assert_eq!(card.status.as_deref(), Some("SETTLED"));
+    assert_eq!(card.allow_chat, Some(true));
+    assert!(
+        card.unknown_fields().is_empty(),
+        "{:?}",
+        card.unknown_fields()
+    );
+    assert!(card.wire_json().unwrap().get().contains("52.387862883215"));
+}
+
 #[tokio::test]
 async fn payments_list_page_after_page() {
     let (_fake, user) = connected(FakeConfig::new()).await;

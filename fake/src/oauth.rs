@@ -208,6 +208,7 @@ fn exchange(state: &mut State, config: &FakeConfig, query: &Query) -> Result<Val
         },
     );
     state.secrets.insert(token.clone(), user);
+    state.add_history(user);
     state.stats.tokens_issued += 1;
     let mut answer = json!({"access_token": token, "token_type": "bearer"});
     if let (Some(csrf_state), Some(map)) = (csrf_state, answer.as_object_mut()) {

@@ -177,9 +177,45 @@ fn fixed_held() -> Vec<HeldRec> {
                 "sub_type": "NONE",
                 "counterparty_alias": {"iban": "NL91ABNA0417164300", "display_name": "A. Friend", "country": "NL"},
                 "alias": {"iban": "NL65BUNQ2090411945", "display_name": "J. Walker", "country": "NL"},
+                // bunq sends null where its spec says list.
+                "attachment": null,
+                "allow_chat": true,
             }),
         },
     ]
+}
+
+/// The granting user's past payments on Main: one card payment, shaped as
+/// bunq sends them where its spec is wrong (a geolocation with fractions
+/// where the spec says integer, `null` where it says list, fields its read
+/// schema lacks), as the real bodies in `tests/fixtures/wire/` show.
+fn fixed_history() -> Vec<(u64, Value)> {
+    let id = 3_000_001;
+    let payment = json!({
+        "id": id,
+        "created": "2025-04-18 12:31:07.402916",
+        "updated": "2025-04-18 12:31:07.402916",
+        "monetary_account_id": 2_083_712,
+        "amount": {"value": "-4.75", "currency": "EUR"},
+        "description": "Coffee Corner Amsterdam NL",
+        "type": "MASTERCARD",
+        "sub_type": "PAYMENT",
+        "alias": {"iban": "NL65BUNQ2090411945", "display_name": "J. Walker", "country": "NL"},
+        "counterparty_alias": {"iban": null, "display_name": "Coffee Corner", "country": "NL"},
+        "geolocation": {
+            "latitude": 52.387862883215,
+            "longitude": 4.8333778222355,
+            "altitude": 0,
+            "radius": 65,
+        },
+        "attachment": null,
+        "request_reference_split_the_bill": [],
+        "balance_after_mutation": {"value": "4118.00", "currency": "EUR"},
+        "status": "SETTLED",
+        "maturity_date": "2025-04-18",
+        "allow_chat": true,
+    });
+    vec![(id, payment)]
 }
 
 #[derive(Debug)]
@@ -224,6 +260,30 @@ impl State {
             faults: Vec::new(),
             limiter: Limiter::default(),
             stats: FakeStats::default(),
+        }
+    }
+
+    /// The granting user's past payments, under a new connection's paths
+    /// (the fake keeps objects by the path they were made at, which names
+    /// the connection's user).
+    pub(super) fn add_history(&mut self, user: u64) {
+        for (id, payment) in fixed_history() {
+            let Value::Object(value) = payment else {
+                continue;
+            };
+            let account = value
+                .get("monetary_account_id")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            self.objects.insert(
+                &format!("/user/{user}/monetary-account/{account}/payment"),
+                id,
+                crate::objects::Stored {
+                    key: "Payment".into(),
+                    value,
+                    answer_at: None,
+                },
+            );
         }
     }
 
