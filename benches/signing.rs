@@ -160,6 +160,45 @@ fn decode_page(c: &mut Criterion<ThreadCpu>) {
     );
 }
 
+/// A 200-payment page (each payment as the fake's card payment: labels, a
+/// geolocation, a null list) through the decoder the operations use (each
+/// object's JSON kept, unknown fields noted when asked), beside the floor
+/// in the same run: the same generated types decoded without keeping.
+fn decode_payment_page(c: &mut Criterion<ThreadCpu>) {
+    let items: Vec<String> = (0..200u32)
+        .map(|i| {
+            format!(
+                r#"{{"Payment":{{"id":{},"created":"2025-04-18 12:31:07.402916","updated":"2025-04-18 12:31:07.402916","monetary_account_id":2083712,"amount":{{"value":"-4.75","currency":"EUR"}},"description":"Coffee Corner {i}","type":"MASTERCARD","sub_type":"PAYMENT","alias":{{"iban":"NL65BUNQ2090411945","display_name":"J. Walker","country":"NL"}},"counterparty_alias":{{"iban":null,"display_name":"Coffee Corner","country":"NL"}},"geolocation":{{"latitude":52.387862883215,"longitude":4.8333778222355,"altitude":0,"radius":65}},"attachment":null,"request_reference_split_the_bill":[],"balance_after_mutation":{{"value":"4118.00","currency":"EUR"}},"status":"SETTLED","maturity_date":"2025-04-18","allow_chat":true}}}}"#,
+                10_000 - i
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"{{"Response":[{}],"Pagination":{{"future_url":null,"newer_url":null,"older_url":"/v1/user/1/monetary-account/2083712/payment?count=200&older_id=9801"}}}}"#,
+        items.join(",")
+    );
+    let mut group = c.benchmark_group(format!("decode a 200-payment page ({} B)", body.len()));
+    group.bench_function("as the operations do (JSON kept)", |b| {
+        b.iter(|| {
+            let n = bunq_oauth::bench_support::decode_payment_page(std::hint::black_box(
+                body.as_bytes(),
+            ))
+            .expect("decodes");
+            assert_eq!(n, 200);
+        })
+    });
+    group.bench_function("floor: the same types, nothing kept", |b| {
+        b.iter(|| {
+            let n = bunq_oauth::bench_support::decode_payment_page_floor(std::hint::black_box(
+                body.as_bytes(),
+            ))
+            .expect("decodes");
+            assert_eq!(n, 200);
+        })
+    });
+    group.finish();
+}
+
 fn signed_request(c: &mut Criterion<ThreadCpu>) {
     let server_key = KeyPair::generate().expect("key");
     let answer = r#"{"Response":[{"Id":{"id":456}}]}"#;
@@ -449,5 +488,5 @@ fn config() -> Criterion<ThreadCpu> {
         .measurement_time(Duration::from_secs(3))
 }
 
-criterion_group! { name = benches; config = config(); targets = rsa, decode_page, signed_request, generated_vs_floor }
+criterion_group! { name = benches; config = config(); targets = rsa, decode_page, decode_payment_page, signed_request, generated_vs_floor }
 criterion_main!(benches);

@@ -215,8 +215,20 @@ pub struct Correction {
 }
 
 /// Reads `spec/wire-corrections.json`.
+/// Each correction must say why and where from.
 pub fn load_corrections(text: &str) -> Result<Vec<Correction>, String> {
-    serde_json::from_str(text).map_err(|e| format!("spec/wire-corrections.json: {e}"))
+    let corrections: Vec<Correction> =
+        serde_json::from_str(text).map_err(|e| format!("spec/wire-corrections.json: {e}"))?;
+    match corrections
+        .iter()
+        .find(|c| c.reason.trim().is_empty() || c.source.trim().is_empty())
+    {
+        Some(c) => Err(format!(
+            "spec/wire-corrections.json: `{}` needs a reason and a source",
+            c.property
+        )),
+        None => Ok(corrections),
+    }
 }
 
 /// The fields-bunq-sends rule: what bunq's SDK models (`spec/sdk-models.json`,

@@ -57,4 +57,22 @@ pub mod bench_support {
     ) -> crate::Result<crate::Page<crate::OauthCallbackUrl>> {
         crate::envelope::Envelope::parse(body)?.list("OauthCallbackUrl")
     }
+
+    /// Decodes a payment list body as `payments(account).list()` does
+    /// (each object's JSON kept); the number of payments.
+    pub fn decode_payment_page(body: &[u8]) -> crate::Result<usize> {
+        let reply = crate::transport::Reply {
+            body: bytes::Bytes::copy_from_slice(body),
+            unknown_fields: crate::api::UnknownFields::Keep,
+        };
+        crate::envelope::decode_list::<crate::api::types::PaymentRead>("bench", &reply)
+            .map(|page| page.items.len())
+    }
+
+    /// The same body into the same types with nothing kept: the floor.
+    pub fn decode_payment_page_floor(body: &[u8]) -> crate::Result<usize> {
+        crate::envelope::Envelope::parse(body)?
+            .list::<crate::api::types::PaymentRead>("Payment")
+            .map(|page| page.items.len())
+    }
 }

@@ -218,7 +218,7 @@ fn text(value: &Option<String>) -> String {
     value.clone().unwrap_or_default()
 }
 
-fn label(alias: &Option<types::LabelMonetaryAccount>) -> String {
+fn label(alias: &Option<Box<types::LabelMonetaryAccount>>) -> String {
     alias
         .as_ref()
         .map(|a| {
