@@ -187,7 +187,7 @@ pub fn common_fields_rule(document: &mut Value, answers: &BTreeSet<String>) {
             continue;
         };
         for (field, kind) in COMMON_FIELDS {
-            if !properties.contains_key(field) {
+            if !has_property(properties, field) {
                 let mut property = json!({ "type": kind, "readOnly": true });
                 property[ADDED_MARK] = "every bunq object".into();
                 properties.insert(field.to_owned(), property);
@@ -301,7 +301,7 @@ pub fn wire_fields_rule(
             continue;
         };
         for target in targets {
-            if !schemas.get(&target).is_some_and(|s| !is_union(s)) {
+            if schemas.get(&target).is_none_or(is_union) {
                 continue;
             }
             for (field, kind) in fields {
@@ -339,7 +339,7 @@ pub fn wire_fields_rule(
         else {
             continue;
         };
-        if properties.contains_key(&field) {
+        if has_property(properties, &field) {
             continue;
         }
         if schema.get("$ref").is_none() {
@@ -349,6 +349,15 @@ pub fn wire_fields_rule(
         properties.insert(field, schema);
     }
     Ok(())
+}
+
+/// Whether `properties` has `name`, or one that becomes the same Rust field
+/// (`Id` and `id` are both `id`).
+fn has_property(properties: &serde_json::Map<String, Value>, name: &str) -> bool {
+    let snake = |n: &str| heck::ToSnakeCase::to_snake_case(n);
+    properties
+        .keys()
+        .any(|k| k == name || snake(k) == snake(name))
 }
 
 /// A type of `spec/sdk-models.json` (`int`, `float`, `str`, `bool`,
@@ -908,6 +917,17 @@ fn keep_wire_json(
                 }
             }
         ));
+    }
+    // Answer types that are not objects (a newtype, an enum) keep nothing.
+    for item in items.iter() {
+        let name = match item {
+            syn::Item::Struct(s) if !matches!(s.fields, syn::Fields::Named(_)) => &s.ident,
+            syn::Item::Enum(e) => &e.ident,
+            _ => continue,
+        };
+        if keeping.contains(&name.to_string()) {
+            impls.push(syn::parse_quote!(impl crate::api::wire::Decode for #name {}));
+        }
     }
     items.extend(impls);
     Ok(())

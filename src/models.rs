@@ -360,6 +360,11 @@ fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
+// The handwritten models keep no JSON: the generated types of the same
+// operations (`session.api()`) do.
+impl crate::api::wire::Decode for OauthClient {}
+impl crate::api::wire::Decode for OauthCallbackUrl {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,8 +396,3 @@ mod tests {
         assert!(debug.contains("ClientSecret([redacted])"), "{debug}");
     }
 }
-
-// The handwritten models keep no JSON: the generated types of the same
-// operations (`session.api()`) do.
-impl crate::api::wire::Decode for OauthClient {}
-impl crate::api::wire::Decode for OauthCallbackUrl {}
