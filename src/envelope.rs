@@ -534,6 +534,24 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_after_an_exact_number_is_named_at_its_own_path() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Geo {
+            latitude: crate::api::Number,
+            label: String,
+        }
+        let body = br#"{"latitude":52.387862883215,"label":3}"#;
+        match decode_at::<Geo>("Geo", "", body, body) {
+            Err(Error::Decode { path, .. }) => assert_eq!(path, "label"),
+            other => panic!("{other:?}"),
+        }
+        let body = br#"{"latitude":52.387862883215,"label":"x"}"#;
+        let geo: Geo = decode_at("Geo", "", body, body).unwrap();
+        assert_eq!(geo.latitude.as_str(), "52.387862883215");
+    }
+
+    #[test]
     fn trailing_garbage_is_a_decode_error() {
         let err = Envelope::parse(br#"{"Response":[]} x"#).unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err}");

@@ -58,6 +58,17 @@ pub mod bench_support {
         crate::envelope::Envelope::parse(body)?.list("OauthCallbackUrl")
     }
 
+    /// Decodes a callback-URL list body as `api().callback_urls(id).list()`
+    /// does (each object's JSON kept); the number of items.
+    pub fn decode_callback_url_page_generated(body: &[u8]) -> crate::Result<usize> {
+        let reply = crate::transport::Reply {
+            body: bytes::Bytes::copy_from_slice(body),
+            unknown_fields: crate::api::UnknownFields::Keep,
+        };
+        crate::envelope::decode_list::<crate::api::types::OauthCallbackUrlRead>("bench", &reply)
+            .map(|page| page.items.len())
+    }
+
     /// Decodes a payment list body as `payments(account).list()` does
     /// (each object's JSON kept); the number of payments.
     pub fn decode_payment_page(body: &[u8]) -> crate::Result<usize> {

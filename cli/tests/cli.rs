@@ -654,6 +654,26 @@ fn money_commands_ask_before_moving_money() {
         assert!(output.status.success(), "{}", stderr(&output));
         json(&output).as_array().unwrap().clone()
     };
+    // The account's history: a card payment as bunq sends it (a geolocation
+    // in fractions where bunq's spec says integer, a null list) lists, as a
+    // table and as JSON; the transfers below are the rest.
+    let history = list(&fake);
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0]["description"], "Coffee Corner Amsterdam NL");
+    let table = run(fake
+        .command(&owner)
+        .args(["payments", "list", "--account", account]));
+    assert!(table.status.success(), "{}", stderr(&table));
+    assert!(
+        stdout(&table).contains("Coffee Corner"),
+        "{}",
+        stdout(&table)
+    );
+    let list = |fake: &FakeProcess| {
+        let mut payments = list(fake);
+        payments.retain(|p| p["description"] != "Coffee Corner Amsterdam NL");
+        payments
+    };
 
     // No terminal to ask on and no --yes: nothing is sent.
     let output = run(fake.command(&owner).args(pay));

@@ -185,22 +185,37 @@ fn fixed_held() -> Vec<HeldRec> {
     ]
 }
 
-/// The granting user's past payments on Main: one card payment, shaped as
-/// bunq sends them where its spec is wrong (a geolocation with fractions
-/// where the spec says integer, `null` where it says list, fields its read
-/// schema lacks), as the real bodies in `tests/fixtures/wire/` show.
-fn fixed_history() -> Vec<(u64, Value)> {
-    let id = 3_000_001;
+/// A holder's past payments on their main account: one card payment,
+/// shaped as bunq sends them where its spec is wrong (a geolocation with
+/// fractions where the spec says integer, `null` where it says list, fields
+/// its read schema lacks), as the real bodies in `tests/fixtures/wire/` show.
+fn fixed_history(holder: u64) -> Vec<(u64, Value)> {
+    let (id, account, iban, name, balance) = match holder {
+        OWNER_ID => (
+            3_000_001,
+            2_083_650,
+            "NL89BUNQ2090401231",
+            "N. Jansen",
+            "250.00",
+        ),
+        _ => (
+            3_000_002,
+            2_083_712,
+            "NL65BUNQ2090411945",
+            "J. Walker",
+            "4118.00",
+        ),
+    };
     let payment = json!({
         "id": id,
         "created": "2025-04-18 12:31:07.402916",
         "updated": "2025-04-18 12:31:07.402916",
-        "monetary_account_id": 2_083_712,
+        "monetary_account_id": account,
         "amount": {"value": "-4.75", "currency": "EUR"},
         "description": "Coffee Corner Amsterdam NL",
         "type": "MASTERCARD",
         "sub_type": "PAYMENT",
-        "alias": {"iban": "NL65BUNQ2090411945", "display_name": "J. Walker", "country": "NL"},
+        "alias": {"iban": iban, "display_name": name, "country": "NL"},
         "counterparty_alias": {"iban": null, "display_name": "Coffee Corner", "country": "NL"},
         "geolocation": {
             "latitude": 52.387862883215,
@@ -210,7 +225,7 @@ fn fixed_history() -> Vec<(u64, Value)> {
         },
         "attachment": null,
         "request_reference_split_the_bill": [],
-        "balance_after_mutation": {"value": "4118.00", "currency": "EUR"},
+        "balance_after_mutation": {"value": balance, "currency": "EUR"},
         "status": "SETTLED",
         "maturity_date": "2025-04-18",
         "allow_chat": true,
@@ -227,6 +242,12 @@ pub(super) struct AccountRec {
 
 impl State {
     pub(super) fn new(owner_api_key: &str) -> Self {
+        let mut state = Self::empty(owner_api_key);
+        state.add_history(OWNER_ID);
+        state
+    }
+
+    fn empty(owner_api_key: &str) -> Self {
         let now = Utc::now();
         let mut users = BTreeMap::new();
         for (id, display_name, nick_name) in [
@@ -263,11 +284,11 @@ impl State {
         }
     }
 
-    /// The granting user's past payments, under a new connection's paths
-    /// (the fake keeps objects by the path they were made at, which names
-    /// the connection's user).
+    /// The past payments of whose accounts `user` sees, under `user`'s
+    /// paths (the fake keeps objects by the path they were made at, which
+    /// names the caller: the owner, or an OAuth connection's user).
     pub(super) fn add_history(&mut self, user: u64) {
-        for (id, payment) in fixed_history() {
+        for (id, payment) in fixed_history(self.account_holder(user)) {
             let Value::Object(value) = payment else {
                 continue;
             };

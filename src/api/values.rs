@@ -280,3 +280,40 @@ fn is_json_number(text: &str) -> bool {
     }
     s.is_empty()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_is_any_json_number_or_a_string_holding_one_and_nothing_else() {
+        let decode = |text: &str| serde_json::from_str::<Number>(text).map(|n| n.to_string());
+        for (text, exact) in [
+            ("0", "0"),
+            ("-12", "-12"),
+            ("52.387862883215", "52.387862883215"),
+            ("1e400", "1e400"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
+            (r#""4.5""#, "4.5"),
+        ] {
+            assert_eq!(decode(text).unwrap(), exact, "{text}");
+        }
+        for text in [
+            r#""abc""#, r#""01""#, r#""1.""#, r#""""#, "true", "{}", "[1]", "null",
+        ] {
+            assert!(decode(text).is_err(), "{text}");
+        }
+        assert!("-0.5e-3".parse::<Number>().is_ok());
+        assert!("+1".parse::<Number>().is_err());
+        // Integers serialize as integers; the rest as their exact text.
+        let n: Number = "123456789012345678901234567890".parse().unwrap();
+        assert_eq!(
+            serde_json::to_string(&n).unwrap(),
+            "123456789012345678901234567890"
+        );
+        assert_eq!(serde_json::to_string(&Number::from(7u8)).unwrap(), "7");
+    }
+}
