@@ -909,8 +909,8 @@ fn keep_wire_json(
         ));
         impls.push(syn::parse_quote!(
             impl crate::api::wire::Decode for #name {
-                fn keep_wire(&mut self, raw: &::serde_json::value::RawValue) {
-                    self.wire_json = ::std::option::Option::Some(crate::api::WireJson::new(raw));
+                fn keep_wire(&mut self, wire: crate::api::WireJson) {
+                    self.wire_json = ::std::option::Option::Some(wire);
                 }
                 fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
                     crate::api::Received::unknown_fields(self)

@@ -922,7 +922,7 @@ fn write_union(out: &mut String, name: &str, variants: &BTreeMap<String, String>
         );
         let _ = writeln!(
             keep_arms,
-            "            Self::{variant}(v) => crate::api::wire::Decode::keep_wire(&mut **v, raw),"
+            "            Self::{variant}(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),"
         );
         let _ = writeln!(
             unknown_arms,
@@ -931,7 +931,7 @@ fn write_union(out: &mut String, name: &str, variants: &BTreeMap<String, String>
     }
     let _ = write!(
         out,
-        "/// One of the kinds bunq answers here, by its wrapper key; a kind this\n/// build does not know is kept as [`{name}::Unknown`].\n#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum {name} {{\n{decl}    /// A wrapper key this build does not know, with its JSON.\n    Unknown {{\n        /// The wrapper key.\n        key: String,\n        /// The object under it.\n        value: ::serde_json::Value,\n    }},\n}}\n\nimpl crate::api::wire::Decode for {name} {{\n    fn keep_wire(&mut self, raw: &::serde_json::value::RawValue) {{\n        match self {{\n{keep_arms}            Self::Unknown {{ .. }} => {{}}\n        }}\n    }}\n\n    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {{\n        match self {{\n{unknown_arms}            Self::Unknown {{ .. }} => ::std::vec::Vec::new(),\n        }}\n    }}\n}}\n\nimpl crate::envelope::UnionItem for {name} {{\n    fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {{\n        match key {{\n{arms}            _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown {{ key: key.to_owned(), value }}),\n        }}\n    }}\n}}\n\n"
+        "/// One of the kinds bunq answers here, by its wrapper key; a kind this\n/// build does not know is kept as [`{name}::Unknown`].\n#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum {name} {{\n{decl}    /// A wrapper key this build does not know, with its JSON.\n    Unknown {{\n        /// The wrapper key.\n        key: String,\n        /// The object under it.\n        value: ::serde_json::Value,\n    }},\n}}\n\nimpl crate::api::wire::Decode for {name} {{\n    fn keep_wire(&mut self, wire: crate::api::WireJson) {{\n        match self {{\n{keep_arms}            Self::Unknown {{ .. }} => {{}}\n        }}\n    }}\n\n    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {{\n        match self {{\n{unknown_arms}            Self::Unknown {{ .. }} => ::std::vec::Vec::new(),\n        }}\n    }}\n}}\n\nimpl crate::envelope::UnionItem for {name} {{\n    fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {{\n        match key {{\n{arms}            _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown {{ key: key.to_owned(), value }}),\n        }}\n    }}\n}}\n\n"
     );
 }
 

@@ -11,8 +11,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::api::UnknownFields;
+use bytes::Bytes;
+
 use crate::api::wire::Decode;
+use crate::api::{UnknownFields, WireJson};
 use crate::error::{ApiError, Error, Result, excerpt};
 use crate::pagination::{Page, Pagination};
 use crate::transport::Reply;
@@ -162,7 +164,7 @@ impl<'a> Envelope<'a> {
         unknown: &mut Unknown<'_>,
     ) -> Result<T> {
         let mut item: T = self.decode_item(index)?;
-        item.keep_wire(self.items[index].1);
+        item.keep_wire(WireJson::within(unknown.body, self.items[index].1));
         unknown.note(index, &item);
         Ok(item)
     }
@@ -179,7 +181,7 @@ impl<'a> Envelope<'a> {
                 self.body,
             )
         })?;
-        item.keep_wire(raw);
+        item.keep_wire(WireJson::within(unknown.body, raw));
         unknown.note(index, &item);
         Ok(item)
     }
@@ -316,14 +318,17 @@ pub(crate) fn decode_uuid(operation: &str, reply: &Reply) -> Result<String> {
 /// client's policy and acted on once the answer is decoded.
 struct Unknown<'a> {
     operation: &'a str,
+    /// The answer the objects' JSON is sliced from.
+    body: &'a Bytes,
     policy: UnknownFields,
     fields: Vec<String>,
 }
 
 impl<'a> Unknown<'a> {
-    fn new(operation: &'a str, reply: &Reply) -> Self {
+    fn new(operation: &'a str, reply: &'a Reply) -> Self {
         Unknown {
             operation,
+            body: &reply.body,
             policy: reply.unknown_fields,
             fields: Vec::new(),
         }

@@ -58,32 +58,41 @@ pub mod bench_support {
         crate::envelope::Envelope::parse(body)?.list("OauthCallbackUrl")
     }
 
-    /// Decodes a callback-URL list body as `api().callback_urls(id).list()`
-    /// does (each object's JSON kept); the number of items.
-    pub fn decode_callback_url_page_generated(body: &[u8]) -> crate::Result<usize> {
-        let reply = crate::transport::Reply {
-            body: bytes::Bytes::copy_from_slice(body),
-            unknown_fields: crate::api::UnknownFields::Keep,
-        };
-        crate::envelope::decode_list::<crate::api::types::OauthCallbackUrlRead>("bench", &reply)
-            .map(|page| page.items.len())
+    /// A decoder of one callback-URL list body as `api().callback_urls(id)
+    /// .list()` decodes it (each object's JSON kept): the body is read once,
+    /// each call decodes it and returns the number of items.
+    pub fn callback_url_page_decoder(body: &[u8]) -> impl Fn() -> crate::Result<usize> {
+        let reply = reply(body);
+        move || {
+            crate::envelope::decode_list::<crate::api::types::OauthCallbackUrlRead>("bench", &reply)
+                .map(|page| page.items.len())
+        }
     }
 
-    /// Decodes a payment list body as `payments(account).list()` does
-    /// (each object's JSON kept); the number of payments.
-    pub fn decode_payment_page(body: &[u8]) -> crate::Result<usize> {
-        let reply = crate::transport::Reply {
-            body: bytes::Bytes::copy_from_slice(body),
-            unknown_fields: crate::api::UnknownFields::Keep,
-        };
-        crate::envelope::decode_list::<crate::api::types::PaymentRead>("bench", &reply)
-            .map(|page| page.items.len())
+    /// A decoder of one payment list body as `payments(account).list()`
+    /// decodes it (each object's JSON kept).
+    pub fn payment_page_decoder(body: &[u8]) -> impl Fn() -> crate::Result<usize> {
+        let reply = reply(body);
+        move || {
+            crate::envelope::decode_list::<crate::api::types::PaymentRead>("bench", &reply)
+                .map(|page| page.items.len())
+        }
     }
 
-    /// The same body into the same types with nothing kept: the floor.
-    pub fn decode_payment_page_floor(body: &[u8]) -> crate::Result<usize> {
-        crate::envelope::Envelope::parse(body)?
-            .list::<crate::api::types::PaymentRead>("Payment")
-            .map(|page| page.items.len())
+    /// The floor: the same body into the same types, nothing kept.
+    pub fn payment_page_floor(body: &[u8]) -> impl Fn() -> crate::Result<usize> {
+        let reply = reply(body);
+        move || {
+            crate::envelope::Envelope::parse(&reply.body)?
+                .list::<crate::api::types::PaymentRead>("Payment")
+                .map(|page| page.items.len())
+        }
+    }
+
+    fn reply(body: &[u8]) -> crate::transport::Reply {
+        crate::transport::Reply {
+            body: bytes::Bytes::copy_from_slice(body),
+            unknown_fields: crate::api::UnknownFields::Keep,
+        }
     }
 }

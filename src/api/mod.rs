@@ -100,7 +100,7 @@ pub fn decode_object<T: Received + serde::de::DeserializeOwned>(json: &str) -> c
         .map_err(|e| crate::Error::decode("object", String::new(), e, json.as_bytes()))?;
     let mut value: T =
         crate::envelope::decode_at("object", "", raw.get().as_bytes(), json.as_bytes())?;
-    value.set_wire_json(WireJson::new(raw));
+    value.set_wire_json(WireJson::copied(raw));
     Ok(value)
 }
 

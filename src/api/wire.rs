@@ -10,6 +10,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use bytes::Bytes;
 use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -17,32 +18,46 @@ use serde_json::value::RawValue;
 
 /// One object's JSON exactly as bunq sent it.
 ///
-/// It may hold secrets bunq sent (a token, a client secret), so `Debug`
-/// prints only its size; [`get`](Self::get) gives the text.
+/// It shares the answer's buffer (no copy per object; the answer's bytes
+/// live as long as one of its objects' JSON does). It may hold secrets bunq
+/// sent (a token, a client secret), so `Debug` prints only its size;
+/// [`get`](Self::get) gives the text.
 #[derive(Clone)]
-pub struct WireJson(Box<RawValue>);
+pub struct WireJson(Bytes);
 
 impl WireJson {
-    pub(crate) fn new(raw: &RawValue) -> Self {
-        WireJson(raw.to_owned())
+    /// `raw`, which the decoder read from `body`: a slice of it.
+    pub(crate) fn within(body: &Bytes, raw: &RawValue) -> Self {
+        let text = raw.get().as_bytes();
+        let start = (text.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+        match start.checked_add(text.len()) {
+            Some(end) if end <= body.len() => WireJson(body.slice(start..end)),
+            _ => WireJson(Bytes::copy_from_slice(text)),
+        }
+    }
+
+    /// A copy of `raw`, read from elsewhere than an answer.
+    pub(crate) fn copied(raw: &RawValue) -> Self {
+        WireJson(Bytes::copy_from_slice(raw.get().as_bytes()))
     }
 
     /// The object's JSON text, as bunq sent it.
     pub fn get(&self) -> &str {
-        self.0.get()
+        // Sliced from JSON text at a value's bounds: always UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
     /// The object as a JSON value, to read a field the type does not know:
     /// `payment.wire_json().map(|w| w.to_value()["new_field"].clone())`.
     pub fn to_value(&self) -> Value {
         // The text was valid JSON when bunq's body was parsed.
-        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+        serde_json::from_slice(&self.0).unwrap_or(Value::Null)
     }
 }
 
 impl fmt::Debug for WireJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WireJson(<{} bytes>)", self.0.get().len())
+        write!(f, "WireJson(<{} bytes>)", self.0.len())
     }
 }
 
@@ -110,8 +125,8 @@ pub enum UnknownFields {
 /// models and plain values keep nothing.
 pub(crate) trait Decode {
     /// Keeps the JSON the value was decoded from.
-    fn keep_wire(&mut self, raw: &RawValue) {
-        let _ = raw;
+    fn keep_wire(&mut self, wire: WireJson) {
+        let _ = wire;
     }
 
     /// The fields of the kept JSON the value did not decode.
@@ -303,6 +318,21 @@ mod tests {
         );
         assert!(decode(r#"{"items":"x"}"#).is_err());
         assert!(decode(r#"{"items":[{"id":"x"}]}"#).is_err());
+    }
+
+    #[test]
+    fn an_objects_json_shares_the_answers_bytes() {
+        let body = Bytes::from_static(br#"{"a":{"b":1.50}}"#);
+        let items: std::collections::BTreeMap<&str, &RawValue> =
+            serde_json::from_slice(&body).unwrap();
+        let wire = WireJson::within(&body, items["a"]);
+        assert_eq!(wire.get(), r#"{"b":1.50}"#);
+        assert_eq!(wire.0.as_ptr(), body[5..].as_ptr(), "a slice, not a copy");
+        assert_eq!(wire.to_value()["b"], 1.5);
+        // JSON read from elsewhere is copied.
+        let elsewhere = RawValue::from_string("[1]".into()).unwrap();
+        assert_eq!(WireJson::within(&body, &elsewhere).get(), "[1]");
+        assert_eq!(format!("{wire:?}"), "WireJson(<10 bytes>)");
     }
 
     #[test]
