@@ -145,9 +145,9 @@ fn decode_page(c: &mut Criterion<ThreadCpu>) {
         r#"{{"Response":[{}],"Pagination":{{"future_url":null,"newer_url":null,"older_url":"/v1/user/1/oauth-client/789/callback-url?count=200&older_id=9801"}}}}"#,
         items.join(",")
     );
-    // Today's benchmark (the handwritten model, nothing kept) beside the
-    // same body through what the operations use now: the generated type,
-    // tolerant, each object's JSON kept.
+    // The handwritten model (nothing kept) beside the same body through
+    // what the generated operations use: the generated type, tolerant, each
+    // object's JSON kept.
     let mut group = c.benchmark_group(format!(
         "decode a 200-item callback-url page ({} B)",
         body.len()

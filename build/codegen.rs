@@ -99,10 +99,12 @@ pub fn is_identifier(name: &str) -> bool {
 ///   `BunqNumber` (`crate::api::Number`, exact decimal text): bunq declares
 ///   `integer` where it sends fractions (a geolocation's latitude), and a
 ///   float would round what it keeps.
-pub fn type_rules(document: &mut Value) {
-    // Only what answers reach needs the wire's numbers; a schema only
-    // requests use keeps `i64`, which is easier to write.
-    let answered = schemas_reached(document, "responses");
+///
+/// `answered` are the schemas any answer of bunq's whole description
+/// reaches (so a feature that adds operations changes no type): only they
+/// need the wire's numbers; a schema only requests use keeps `i64`, which
+/// is easier to write.
+pub fn type_rules(document: &mut Value, answered: &BTreeSet<String>) {
     fn walk(value: &mut Value, numbers: bool) {
         match value {
             Value::Object(map) => {
@@ -237,16 +239,17 @@ pub fn load_corrections(text: &str) -> Result<Vec<Correction>, String> {
 /// lacks is added to it, typed as they say and marked [`ADDED_MARK`].
 ///
 /// An SDK endpoint model `X` names the schemas `XRead` and `XListing`, and
-/// `X` itself where no request body reaches it or where it is a kind of a
-/// union answer (`MonetaryAccountBank`, a request body too: the fields
-/// are optional and read-only); an object model names the schema of its
-/// name. Union schemas (every property a kind) and the SDK's kind fields
+/// `X` itself where no request body reaches it or where an operation
+/// answers with it (`answers`: `MonetaryAccountBank`, a kind of the
+/// accounts' answer and a request body too; the fields are optional and
+/// read-only); an object model names the schema of its name. Union schemas (every property a kind) and the SDK's kind fields
 /// (capitalised) are left alone. A type naming a model the spec lacks is
 /// any JSON value.
 pub fn wire_fields_rule(
     document: &mut Value,
     sdk_models: &Value,
     corrections: &[Correction],
+    answers: &BTreeSet<String>,
 ) -> Result<(), String> {
     let request = request_schemas(document);
     let Some(schemas) = document
@@ -265,20 +268,6 @@ pub fn wire_fields_rule(
             .and_then(Value::as_object)
             .is_some_and(|p| !p.is_empty() && p.keys().all(|k| k.starts_with(char::is_uppercase)))
     };
-    // The kinds of union answers: what the properties of a union read
-    // schema (`MonetaryAccountRead`, `…Listing`) refer to. Other unions
-    // (a callback's `object`) name request bodies too.
-    let kinds: BTreeSet<String> = schemas
-        .iter()
-        .filter(|(name, schema)| {
-            (name.ends_with("Read") || name.ends_with("Listing")) && is_union(schema)
-        })
-        .map(|(_, schema)| schema)
-        .flat_map(|schema| schema["properties"].as_object().into_iter().flatten())
-        .filter_map(|(_, property)| property.get("$ref").and_then(Value::as_str))
-        .filter_map(|r| r.strip_prefix("#/components/schemas/"))
-        .map(str::to_owned)
-        .collect();
     let mut additions: Vec<(String, String, String, &'static str)> = Vec::new();
     for (model_name, model) in models {
         let (name, object) = match model_name.strip_prefix("object_.") {
@@ -292,7 +281,7 @@ pub fn wire_fields_rule(
             vec![name.to_owned()]
         } else {
             let mut targets = vec![format!("{name}Read"), format!("{name}Listing")];
-            if !request.contains(name) || kinds.contains(name) {
+            if !request.contains(name) || answers.contains(name) {
                 targets.push(name.to_owned());
             }
             targets
@@ -543,7 +532,7 @@ pub fn request_schemas(document: &Value) -> BTreeSet<String> {
 
 /// The schemas that the operations' `part` (`requestBody` or `responses`)
 /// reach, directly or nested.
-fn schemas_reached(document: &Value, part: &str) -> BTreeSet<String> {
+pub fn schemas_reached(document: &Value, part: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let mut queue = Vec::new();
     if let Some(paths) = document.get("paths").and_then(Value::as_object) {
@@ -667,7 +656,7 @@ pub fn generate(
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
     mark_non_exhaustive(&mut file, exhaustive);
     tolerate_lists(&mut file);
-    tolerate_list_wrappers(&mut file);
+    tolerate_list_wrappers(&mut file, answers);
     box_large_fields(&mut file, exhaustive);
     keep_wire_json(&mut file, answers, exhaustive)?;
     declare_aliases(&mut file, aliases)?;
@@ -694,7 +683,9 @@ fn tolerate_lists(file: &mut syn::File) {
 /// An object whose one field is a list (bunq's `{"Payment":[…]}`
 /// wrappers) also decodes from the bare list, wherever a field holds one:
 /// bunq's spec wraps a payment batch's `payments`, its SDKs read a list.
-fn tolerate_list_wrappers(file: &mut syn::File) {
+fn tolerate_list_wrappers(file: &mut syn::File, answers: &BTreeSet<String>) {
+    let pascal = |name: &str| heck::ToUpperCamelCase::to_upper_camel_case(name);
+    let answers: BTreeSet<String> = answers.iter().map(|n| pascal(n)).collect();
     let Some(items) = types_items(file) else {
         return;
     };
@@ -707,9 +698,17 @@ fn tolerate_list_wrappers(file: &mut syn::File) {
         let [field] = fields.named.iter().collect::<Vec<_>>()[..] else {
             continue;
         };
-        let Some(inner) = generic_of(&field.ty, "Vec") else {
+        // bunq's wrappers name a kind (`Payment`): a capitalised wire key.
+        let capitalised = field.attrs.iter().any(|a| {
+            quote::quote!(#a).to_string().contains("rename = \"")
+                && serde_rename(a).is_some_and(|r| r.starts_with(char::is_uppercase))
+        });
+        let Some(inner) = generic_of(&field.ty, "Vec").filter(|_| capitalised) else {
             continue;
         };
+        if answers.contains(&s.ident.to_string()) {
+            continue;
+        }
         let (name, field_name) = (&s.ident, field.ident.as_ref());
         wrappers.insert(
             name.to_string(),
@@ -833,6 +832,23 @@ fn nested_struct(ty: &syn::Type, structs: &BTreeMap<String, Vec<syn::Type>>) -> 
     }
 }
 
+/// The wire name a `#[serde(rename = "…")]` attribute gives a field.
+fn serde_rename(attr: &syn::Attribute) -> Option<String> {
+    if !attr.path().is_ident("serde") {
+        return None;
+    }
+    let mut rename = None;
+    let _ = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("rename") {
+            rename = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+        } else if meta.input.peek(syn::Token![=]) {
+            let _: syn::Expr = meta.value()?.parse()?;
+        }
+        Ok(())
+    });
+    rename
+}
+
 /// `T` of a type written `…::Outer<T>`.
 fn generic_of<'a>(ty: &'a syn::Type, outer: &str) -> Option<&'a syn::Type> {
     let syn::Type::Path(p) = ty else { return None };
@@ -847,9 +863,8 @@ fn generic_of<'a>(ty: &'a syn::Type, outer: &str) -> Option<&'a syn::Type> {
 }
 
 /// Each type bunq answers objects with (`answers`, by schema name) keeps
-/// the JSON it was decoded from: a `wire_json` field (skipped by serde),
-/// `crate::api::Received` (public) and `crate::api::wire::Decode` (what
-/// the decoders call). The field is private in answer types, which are
+/// the JSON it was decoded from: a `wire_json` field (skipped by serde) and
+/// `crate::api::Received` (which gives the decoders' `Decode`). The field is private in answer types, which are
 /// `#[non_exhaustive]`; in a type that is also a request body it is public,
 /// so callers can still write the body (`..Default::default()`).
 fn keep_wire_json(
@@ -904,16 +919,6 @@ fn keep_wire_json(
                 }
                 fn set_wire_json(&mut self, wire: crate::api::WireJson) {
                     self.wire_json = ::std::option::Option::Some(wire);
-                }
-            }
-        ));
-        impls.push(syn::parse_quote!(
-            impl crate::api::wire::Decode for #name {
-                fn keep_wire(&mut self, wire: crate::api::WireJson) {
-                    self.wire_json = ::std::option::Option::Some(wire);
-                }
-                fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
-                    crate::api::Received::unknown_fields(self)
                 }
             }
         ));
@@ -1026,12 +1031,19 @@ pub fn generate_all(
 ) -> Result<Generated, String> {
     let mut document = load_document(spec_path)?;
     write_side_rules(&mut document);
-    wire_fields_rule(&mut document, &wire.sdk_models, &wire.corrections)?;
+    // What bunq answers with, over its whole description: the same for
+    // every selection, so a feature that adds operations changes no type.
+    let whole = to_openapi(document.clone())?;
+    let answers = crate::handles::answer_schemas(
+        &whole,
+        &crate::shapes::classify_all(&whole, exceptions, false)?,
+    );
+    let answered = schemas_reached(&document, "responses");
+    wire_fields_rule(&mut document, &wire.sdk_models, &wire.corrections, &answers)?;
     crate::select::select(&mut document, selection)?;
     let shapes = crate::shapes::classify_all(&to_openapi(document.clone())?, exceptions, false)?;
-    let answers = crate::handles::answer_schemas(&to_openapi(document.clone())?, &shapes);
     common_fields_rule(&mut document, &answers);
-    type_rules(&mut document);
+    type_rules(&mut document, &answered);
     let request = request_schemas(&document);
     let aliases = merge_identical_schemas(&mut document);
     let canonical = |name: String| aliases.get(&name).cloned().unwrap_or(name);

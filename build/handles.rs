@@ -777,7 +777,6 @@ fn returns_and_decode(
     })
 }
 
-/// The item schema of the success answer: the array's items, or the schema.
 /// The schemas bunq answers objects with: each operation's one object or
 /// page item and, where an answer has several kinds, each kind's schema.
 /// These are the types that keep the JSON they were decoded from.
@@ -814,6 +813,7 @@ pub fn answer_schemas(spec: &OpenAPI, shapes: &[OperationShape]) -> BTreeSet<Str
     out
 }
 
+/// The item schema of the success answer: the array's items, or the schema.
 fn item_schema_name(spec: &OpenAPI, method: &str, path: &str) -> Option<String> {
     let ReferenceOr::Item(item) = spec.paths.paths.get(path)? else {
         return None;
@@ -931,7 +931,7 @@ fn write_union(out: &mut String, name: &str, variants: &BTreeMap<String, String>
     }
     let _ = write!(
         out,
-        "/// One of the kinds bunq answers here, by its wrapper key; a kind this\n/// build does not know is kept as [`{name}::Unknown`].\n#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum {name} {{\n{decl}    /// A wrapper key this build does not know, with its JSON.\n    Unknown {{\n        /// The wrapper key.\n        key: String,\n        /// The object under it.\n        value: ::serde_json::Value,\n    }},\n}}\n\nimpl crate::api::wire::Decode for {name} {{\n    fn keep_wire(&mut self, wire: crate::api::WireJson) {{\n        match self {{\n{keep_arms}            Self::Unknown {{ .. }} => {{}}\n        }}\n    }}\n\n    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {{\n        match self {{\n{unknown_arms}            Self::Unknown {{ .. }} => ::std::vec::Vec::new(),\n        }}\n    }}\n}}\n\nimpl crate::envelope::UnionItem for {name} {{\n    fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {{\n        match key {{\n{arms}            _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown {{ key: key.to_owned(), value }}),\n        }}\n    }}\n}}\n\n"
+        "/// One of the kinds bunq answers here, by its wrapper key; a kind this\n/// build does not know is kept as [`{name}::Unknown`].\n#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum {name} {{\n{decl}    /// A wrapper key this build does not know, with its JSON.\n    Unknown {{\n        /// The wrapper key.\n        key: String,\n        /// The object under it.\n        value: ::serde_json::Value,\n    }},\n}}\n\nimpl crate::api::wire::Decode for {name} {{\n    fn keep_wire(&mut self, wire: crate::api::WireJson) {{\n        match self {{\n{keep_arms}            Self::Unknown {{ .. }} => {{}}\n        }}\n    }}\n\n    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {{\n        match self {{\n{unknown_arms}            // A kind this build does not know is unknown whole.\n            Self::Unknown {{ key, .. }} => ::std::vec![::std::format!(\"/{{key}}\")],\n        }}\n    }}\n}}\n\nimpl crate::envelope::UnionItem for {name} {{\n    fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {{\n        match key {{\n{arms}            _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown {{ key: key.to_owned(), value }}),\n        }}\n    }}\n}}\n\n"
     );
 }
 

@@ -149,6 +149,9 @@ async fn run() -> Result<(), String> {
     let client = Client::builder()
         .environment(config.bunq)
         .user_agent("bunq-oauth-psd2-app/0.1")
+        // The app collects whole lists (a user's accounts) into one answer:
+        // 10 pages (2,000 items) bound what a hostile server can make it hold.
+        .max_list_pages(10)
         .build()
         .map_err(|e| e.to_string())?;
     // The cookie key, derived from the store key: every instance has it.

@@ -8,6 +8,9 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::api::UnknownFields;
+
+/// [`ClientBuilder::max_list_pages`]'s default.
+const DEFAULT_MAX_LIST_PAGES: u32 = 5_000;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::pacing::{Limiter, RateLimits};
@@ -46,6 +49,8 @@ pub(crate) struct ClientInner {
     pub(crate) deadline: Duration,
     /// What the decoders do with fields the generated types do not know.
     pub(crate) unknown_fields: UnknownFields,
+    /// The most pages a list's stream reads (see [`ClientBuilder::max_list_pages`]).
+    pub(crate) max_list_pages: u32,
     /// Installations (a hash of their token) that bunq told to sign every
     /// request: they keep doing so for the life of the client.
     signs_everything: Mutex<HashSet<u64>>,
@@ -123,6 +128,7 @@ pub struct ClientBuilder {
     proxy: Proxy,
     deadline: Duration,
     unknown_fields: UnknownFields,
+    max_list_pages: u32,
 }
 
 /// Where requests go through a proxy: never unless asked for.
@@ -152,6 +158,7 @@ impl Default for ClientBuilder {
             proxy: Proxy::None,
             deadline: Duration::from_secs(120),
             unknown_fields: UnknownFields::Keep,
+            max_list_pages: DEFAULT_MAX_LIST_PAGES,
         }
     }
 }
@@ -286,6 +293,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The most pages one list's `stream()` or `list_all()` reads (default
+    /// 5,000: a million items at 200 a page, more than any real account
+    /// holds). A server that hands out pages without end stops there with
+    /// [`Error::ListTooLong`]; `list_page` reads one page and is not capped.
+    pub fn max_list_pages(mut self, pages: u32) -> Self {
+        self.max_list_pages = pages.max(1);
+        self
+    }
+
     /// Validates the options and builds the client.
     pub fn build(self) -> Result<Client> {
         let mut headers = HeaderMap::new();
@@ -329,6 +345,7 @@ impl ClientBuilder {
                 signs_everything: Mutex::default(),
                 deadline: self.deadline,
                 unknown_fields: self.unknown_fields,
+                max_list_pages: self.max_list_pages,
             }),
         })
     }

@@ -152,13 +152,6 @@ impl ApiContextBuilder {
             description: self.description,
             secret: SecretText::new(self.api_key.expose_secret()),
             permitted_ips: self.permitted_ips.unwrap_or_default(),
-            // What bunq answers about a device (the schema is also a kind of
-            // `GET /device`'s answer); not sent.
-            id: None,
-            created: None,
-            updated: None,
-            ip: None,
-            status: None,
         };
         let options = CallOptions {
             token: Some(SessionToken::new(installation_token.expose_secret())),

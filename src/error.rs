@@ -91,6 +91,15 @@ pub enum Error {
         found: String,
     },
 
+    /// A list went on past [`ClientBuilder::max_list_pages`](crate::ClientBuilder::max_list_pages)
+    /// pages: a server handing out pages without end, or a list longer than
+    /// the client was told to read. The items read so far were delivered.
+    #[error("the list went on past {pages} pages; stopped (ClientBuilder::max_list_pages)")]
+    ListTooLong {
+        /// The pages read.
+        pages: u32,
+    },
+
     /// bunq sent fields the generated types do not know, and the client
     /// was told to refuse them ([`UnknownFields::Refuse`](crate::api::UnknownFields::Refuse)).
     /// Only the fields' paths are named, never their values.
@@ -150,7 +159,7 @@ impl Error {
         Error::Decode {
             what: what.into(),
             path: path.into(),
-            message: message.to_string(),
+            message: crate::redact::redact_quoted(&message.to_string()),
             excerpt: excerpt(body),
         }
     }

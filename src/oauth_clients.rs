@@ -125,8 +125,12 @@ impl<'s> CallbackUrls<'s> {
     }
 
     /// Registers a redirect URL (`POST …/oauth-client/{id}/callback-url`,
-    /// body `{"url":…}`) and returns its id.
+    /// body `{"url":…}`) and returns its id. A URL that is not absolute
+    /// `https://` (`http://` only on loopback) is refused before sending,
+    /// as [`Error::Config`](crate::Error::Config).
     pub async fn create(&self, url: &str) -> Result<CallbackUrlId> {
+        // Refused here, before bunq sees it, by the rule the redirect meets.
+        crate::oauth::check_redirect_scheme(url)?;
         let body = types::OauthCallbackUrl {
             url: url.to_owned(),
             id: None,
@@ -163,6 +167,7 @@ impl<'s> CallbackUrls<'s> {
     /// Changes a callback URL (`PUT …/callback-url/{id}`, body `{"url":…}`);
     /// returns the id bunq echoes.
     pub async fn update(&self, id: CallbackUrlId, url: &str) -> Result<CallbackUrlId> {
+        crate::oauth::check_redirect_scheme(url)?;
         let body = types::OauthCallbackUrl {
             url: url.to_owned(),
             id: None,

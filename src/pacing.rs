@@ -12,8 +12,10 @@
 //! another), and document no limit for DELETE. So the limiter learns from
 //! bunq's answers: session-server starts per installation and, on bunq's
 //! first 429 there, is counted per IP (every installation of this process
-//! together) from then on; a 429 on a method without a known limit gives it
-//! one. Either way one 429 teaches it, logged once.
+//! together) from then on. DELETE starts at the strictest limit bunq
+//! documents for a write (PUT's 2 per 3 s), and a 429 on DELETE, or on a
+//! method left without a limit, sets one call per window. Either way one
+//! 429 teaches it, logged once.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -49,8 +51,10 @@ pub struct RateLimits {
     pub post: Limit,
     /// `PUT` per endpoint (bunq: 2 per 3 s).
     pub put: Limit,
-    /// `DELETE` per endpoint. bunq documents none, so the default is `None`:
-    /// not paced until bunq answers a DELETE with 429, which sets one.
+    /// `DELETE` per endpoint. bunq documents none, so the default is the
+    /// strictest limit it documents for a write (PUT: 2 per 3 s), and a 429
+    /// on a DELETE tightens it to one call per `Retry-After` window. `None`:
+    /// not paced until bunq answers a DELETE with 429.
     pub delete: Option<Limit>,
     /// `POST /session-server` (bunq: 1 per 30 s).
     pub session_server: Limit,
@@ -68,7 +72,7 @@ impl Default for RateLimits {
             get: Limit::new(3, three_seconds),
             post: Limit::new(5, three_seconds),
             put: Limit::new(2, three_seconds),
-            delete: None,
+            delete: Some(Limit::new(2, three_seconds)),
             session_server: Limit::new(1, Duration::from_secs(30)),
             session_server_scope: LimitScope::Learn,
             margin: Duration::from_millis(100),
@@ -254,10 +258,11 @@ impl Permit<'_> {
                 learned.last_session = Some((self.installation, self.started));
             }
         } else if status == 429
-            && limiter
-                .limits
-                .limit_for(&self.method, &self.endpoint)
-                .is_none()
+            && (self.method == Method::DELETE
+                || limiter
+                    .limits
+                    .limit_for(&self.method, &self.endpoint)
+                    .is_none())
             && !learned.methods.contains_key(&self.method)
         {
             let window = retry_after
@@ -312,11 +317,14 @@ impl Limiter {
         self.learned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The limit in force: configured, else learned from a 429.
+    /// The limit in force: learned from a 429 on DELETE (whose configured
+    /// limit is a guess), else configured, else learned.
     fn limit(&self, method: &Method, endpoint: &str) -> Option<Limit> {
-        self.limits
-            .limit_for(method, endpoint)
-            .or_else(|| self.learned_lock().methods.get(method).copied())
+        let learned = || self.learned_lock().methods.get(method).copied();
+        match *method {
+            Method::DELETE => learned().or_else(|| self.limits.limit_for(method, endpoint)),
+            _ => self.limits.limit_for(method, endpoint).or_else(learned),
+        }
     }
 
     /// What session-server is counted per, as far as is known.
@@ -550,24 +558,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn delete_is_free_until_bunq_limits_it() {
+    async fn delete_is_paced_as_a_write_until_bunq_limits_it_further() {
         let limiter = Limiter::new(RateLimits::default().with_margin(Duration::ZERO));
         let start = Instant::now();
         let path = "/v1/user/1/oauth-client/2/callback-url/3";
-        for _ in 0..10 {
+        for _ in 0..6 {
             drop(limiter.acquire(&Method::DELETE, path, None).await);
         }
-        assert_eq!(
-            start.elapsed().as_secs(),
-            0,
-            "bunq documents no DELETE limit"
-        );
+        // Two per 3 s from the start: six take three windows less one.
+        assert_eq!(start.elapsed().as_secs(), 6, "PUT's 2 per 3 s");
         let refused = limiter.acquire(&Method::DELETE, path, None).await;
-        refused.observe(429, Some(Duration::from_secs(2)));
+        refused.observe(429, Some(Duration::from_secs(5)));
         drop(refused);
+        let learned = Instant::now();
         for _ in 0..3 {
             drop(limiter.acquire(&Method::DELETE, path, None).await);
         }
-        assert_eq!(start.elapsed().as_secs(), 4, "one DELETE per 2 s, learned");
+        // One per 5 s now: the first of three may start at once, the
+        // third two windows after it at the earliest.
+        assert!(
+            learned.elapsed() >= Duration::from_secs(10),
+            "one DELETE per 5 s, learned: {:?}",
+            learned.elapsed()
+        );
     }
 }

@@ -26,7 +26,8 @@ macro_rules! paged_list {
             &self,
         ) -> impl ::futures::Stream<Item = $crate::error::Result<$item>> + $lifetime {
             let this = *self;
-            $crate::pagination::items(move |page| async move { this.list_page(page).await })
+            let max_pages = this.session.client().inner.max_list_pages;
+            $crate::pagination::items(max_pages, move |page| async move { this.list_page(page).await })
         }
 
         #[doc = concat!("All of ", $what, ", collected.")]
@@ -163,25 +164,32 @@ impl PageRequest {
 /// grow, so each `older_url` must point below the one before: a cursor that
 /// repeats, goes back up or leaves `older_id` out ends the stream with
 /// [`Error::UnexpectedEnvelope`](crate::Error::UnexpectedEnvelope), never in a
-/// loop.
-pub(crate) fn items<'a, T, F, Fut>(fetch: F) -> impl Stream<Item = Result<T>> + 'a
+/// loop. A cursor that creeps down by one forever stops after `max_pages`
+/// pages with [`Error::ListTooLong`](crate::Error::ListTooLong).
+pub(crate) fn items<'a, T, F, Fut>(max_pages: u32, fetch: F) -> impl Stream<Item = Result<T>> + 'a
 where
     T: 'a,
     F: Fn(PageRequest) -> Fut + 'a,
     Fut: Future<Output = Result<Page<T>>> + 'a,
 {
     let first = PageRequest::new().count(MAX_PAGE_SIZE);
-    futures::stream::try_unfold((Some(first), fetch), |(next, fetch)| async move {
-        let Some(request) = next else {
-            return Ok::<_, crate::Error>(None);
-        };
-        let page = fetch(request.clone()).await?;
-        let older = match page.older() {
-            None => None,
-            Some(older) => Some(next_older(&request, older)?),
-        };
-        Ok(Some((page.items, (older, fetch))))
-    })
+    futures::stream::try_unfold(
+        (Some(first), 0u32, fetch),
+        move |(next, pages, fetch)| async move {
+            let Some(request) = next else {
+                return Ok::<_, crate::Error>(None);
+            };
+            if pages >= max_pages {
+                return Err(crate::Error::ListTooLong { pages });
+            }
+            let page = fetch(request.clone()).await?;
+            let older = match page.older() {
+                None => None,
+                Some(older) => Some(next_older(&request, older)?),
+            };
+            Ok(Some((page.items, (older, pages + 1, fetch))))
+        },
+    )
     .map_ok(|items| futures::stream::iter(items.into_iter().map(Ok)))
     .try_flatten()
 }
@@ -268,7 +276,7 @@ mod tests {
         use std::sync::atomic::{AtomicU64, Ordering};
         let calls = AtomicU64::new(0);
         // A server that alternates between two cursors forever.
-        let stream = items(|_| {
+        let stream = items(1_000, |_| {
             let n = calls.fetch_add(1, Ordering::SeqCst);
             async move {
                 let older_id = if n.is_multiple_of(2) { 10 } else { 20 };
@@ -286,6 +294,34 @@ mod tests {
         assert!(matches!(
             collected.last(),
             Some(Err(crate::Error::UnexpectedEnvelope { .. }))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_cursor_that_creeps_down_forever_stops_at_the_page_cap() {
+        use futures::StreamExt;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let calls = AtomicU64::new(0);
+        // Each page points one id lower: valid, and endless.
+        let stream = items(4, |request: PageRequest| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let below = request.older_id.unwrap_or(u64::MAX) - 1;
+            async move {
+                Ok(Page::new(
+                    vec![below],
+                    Pagination {
+                        older_url: Some(format!("/v1/x?count=200&older_id={below}")),
+                        ..Pagination::default()
+                    },
+                ))
+            }
+        });
+        let collected: Vec<Result<u64>> = stream.collect().await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4, "four pages read, no more");
+        assert_eq!(collected.iter().filter(|r| r.is_ok()).count(), 4);
+        assert!(matches!(
+            collected.last(),
+            Some(Err(crate::Error::ListTooLong { pages: 4 }))
         ));
     }
 }

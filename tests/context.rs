@@ -471,8 +471,13 @@ async fn an_invalid_session_answer_renews_once_for_twenty_concurrent_callers() {
         Duration::from_secs(30),
     );
     twenty_concurrent_reads(&session).await;
+    // What the code guarantees: one renewal, and every caller answered
+    // once with the fresh token. How many callers sent the revoked token
+    // first depends on when each started (a caller that starts after the
+    // renewal never does), so only "at least the first" is certain.
     assert_eq!(session_server.calls_async().await, 1);
-    assert_eq!(refused.calls_async().await, 20);
+    let refused = refused.calls_async().await;
+    assert!((1..=20).contains(&refused), "{refused} refused calls");
     assert_eq!(reads.calls_async().await, 20);
 }
 

@@ -336,7 +336,11 @@ async fn unknown_fields_are_kept_or_refused_as_the_client_is_told() {
         payment.unknown_fields(),
         ["/geolocation/speed", "/new_field"]
     );
-    let wire = payment.wire_json().expect("the JSON is kept").to_value();
+    let wire = payment
+        .wire_json()
+        .expect("the JSON is kept")
+        .to_value()
+        .unwrap();
     assert_eq!(wire["new_field"]["secret_value"], "do-not-print");
     assert!(!format!("{payment:?}").contains("do-not-print"));
 
@@ -365,4 +369,56 @@ async fn unknown_fields_are_kept_or_refused_as_the_client_is_told() {
         .unwrap_err()
         .to_string();
     assert!(!message.contains("do-not-print"), "{message}");
+}
+
+/// A server that hands out pages without end (each `older_url` one id
+/// lower, valid every time) stops a stream at the client's page cap with a
+/// typed error, after exactly that many requests.
+#[tokio::test]
+async fn endless_pages_stop_at_the_page_cap() {
+    let server = MockServer::start_async().await;
+    let page = |id: u64| {
+        format!(
+            r#"{{"Response":[{{"Payment":{{"id":{id},"description":"again"}}}}],"Pagination":{{"older_url":"/v1/user/1/monetary-account/11/payment?count=200&older_id={id}","newer_url":null,"future_url":null}}}}"#
+        )
+    };
+    let first = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(PAYMENTS)
+                .query_param_missing("older_id");
+            bunq_key().answer(then, &page(100));
+        })
+        .await;
+    let mut older = Vec::new();
+    for id in (90..100u64).rev() {
+        let body = page(id);
+        older.push(
+            server
+                .mock_async(move |when, then| {
+                    when.method(GET)
+                        .path(PAYMENTS)
+                        .query_param("older_id", (id + 1).to_string());
+                    bunq_key().answer(then, &body);
+                })
+                .await,
+        );
+    }
+    let client = Client::builder()
+        .environment(common::environment_at(&server))
+        .max_list_pages(3)
+        .rate_limits(None)
+        .build()
+        .unwrap();
+    let session = Session::with_token(&client, UserId(1), SessionToken::new(TOKEN))
+        .with_server_key(bunq_key().public());
+    match session.api().payments(11).list_all().await {
+        Err(Error::ListTooLong { pages }) => assert_eq!(pages, 3),
+        other => panic!("expected ListTooLong, got {other:?}"),
+    }
+    // Three pages read (ids 100, 99, 98), no fourth request.
+    assert_eq!(first.calls_async().await, 1);
+    assert_eq!(older[0].calls_async().await, 1);
+    assert_eq!(older[1].calls_async().await, 1);
+    assert_eq!(older[2].calls_async().await, 0);
 }

@@ -9,6 +9,7 @@ use bunq_oauth::{ApiContext, Client, Session};
 use bunq_oauth_fake::FakeBunq;
 use futures::StreamExt;
 
+/// Counts live heap bytes and their peak.
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);

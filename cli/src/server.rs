@@ -164,20 +164,26 @@ pub fn context_path(context: &Option<PathBuf>) -> Result<PathBuf, CliError> {
     }
 }
 
-/// `$BUNQ_OAUTH_CONFIG_DIR`, `$XDG_CONFIG_HOME/bunq-oauth` or `~/.config/bunq-oauth`.
+/// `$BUNQ_OAUTH_CONFIG_DIR`, `$XDG_CONFIG_HOME/bunq-oauth` or
+/// `~/.config/bunq-oauth`. It holds credentials, so an existing one must be
+/// owned by this user and writable by nobody else (who could swap a
+/// context file); a missing one is created `0700` when first written.
 pub fn config_dir() -> Result<PathBuf, CliError> {
-    if let Some(dir) = std::env::var_os("BUNQ_OAUTH_CONFIG_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME") {
-        return Ok(Path::new(&dir).join("bunq-oauth"));
-    }
-    match std::env::var_os("HOME") {
-        Some(home) => Ok(Path::new(&home).join(".config").join("bunq-oauth")),
-        None => Err(CliError::Usage(
+    let dir = if let Some(dir) = std::env::var_os("BUNQ_OAUTH_CONFIG_DIR") {
+        PathBuf::from(dir)
+    } else if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME") {
+        Path::new(&dir).join("bunq-oauth")
+    } else if let Some(home) = std::env::var_os("HOME") {
+        Path::new(&home).join(".config").join("bunq-oauth")
+    } else {
+        return Err(CliError::Usage(
             "no config directory: set BUNQ_OAUTH_CONFIG_DIR or pass --context FILE".into(),
-        )),
+        ));
+    };
+    if dir.exists() {
+        check_private_dir(&dir)?;
     }
+    Ok(dir)
 }
 
 /// Creates a missing parent directory of a context file, readable only by
@@ -197,5 +203,33 @@ pub fn ensure_parent(path: &Path) -> Result<(), CliError> {
         builder.mode(0o700);
     }
     builder.create(dir)?;
+    Ok(())
+}
+
+/// Refuses a directory another user owns, or that group or others may
+/// write to.
+fn check_private_dir(dir: &Path) -> Result<(), CliError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(dir)?;
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me {
+            return Err(CliError::Usage(format!(
+                "{} belongs to another user (uid {}): refusing to keep credentials there",
+                dir.display(),
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(CliError::Usage(format!(
+                "{} can be written by others (mode {:o}): refusing to keep credentials there; chmod go-w it",
+                dir.display(),
+                meta.mode() & 0o777
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
     Ok(())
 }

@@ -317,6 +317,31 @@ fn every_subcommand_across_processes() {
             .args(["callbacks", "show", "--client", &client_id, &callback_id]));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 
+    // A URL that is not https (http only on loopback) is refused before
+    // anything is sent: bunq never sees it.
+    for bad in ["not a url", "http://app.example/cb", "ftp://app.example/cb"] {
+        let output =
+            run(fake
+                .command(&owner)
+                .args(["callbacks", "add", "--client", &client_id, bad]));
+        assert!(!output.status.success(), "{bad}");
+        // The local check's words, not an answer from bunq.
+        assert!(
+            stderr(&output).contains("http only on loopback"),
+            "{bad}: {}",
+            stderr(&output)
+        );
+    }
+    let output =
+        run(fake
+            .command(&owner)
+            .args(["--json", "callbacks", "list", "--client", &client_id]));
+    assert_eq!(
+        json(&output),
+        serde_json::json!([]),
+        "nothing was registered"
+    );
+
     let output = run(fake
         .command(&owner)
         .args(["clients", "update", &client_id, "--status", "PAUSED"]));
@@ -763,4 +788,31 @@ fn money_commands_ask_before_moving_money() {
     let output = run(fake.command(&owner).args(["cards", "list"]));
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).starts_with("ID"), "{}", stdout(&output));
+}
+
+/// The config directory holds credentials: one others can write to is
+/// refused before anything is read from it or written to it.
+#[cfg(unix)]
+#[test]
+fn a_config_directory_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = run(bin()
+        .env("BUNQ_OAUTH_CONFIG_DIR", &config)
+        .args(["clients", "list"]));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("can be written by others"),
+        "{}",
+        stderr(&output)
+    );
+    // Private again: the directory is accepted (there is just no context yet).
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let output = run(bin()
+        .env("BUNQ_OAUTH_CONFIG_DIR", &config)
+        .args(["clients", "list"]));
+    assert!(!stderr(&output).contains("can be written by others"));
 }

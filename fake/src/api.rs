@@ -452,10 +452,6 @@ impl Cx<'_> {
                     return Err(refused("The field \"counterparty_alias\" is required."));
                 }
                 fields.insert("status".into(), "PENDING".into());
-                // As bunq sends a pending draft-payment: `null` where its
-                // spec says list and object.
-                fields.insert("responses".into(), Value::Null);
-                fields.insert("object".into(), Value::Null);
                 answer_at = self.config.approve_after.map(|d| Instant::now() + d);
             }
             _ => {}

@@ -18,10 +18,11 @@ use serde_json::value::RawValue;
 
 /// One object's JSON exactly as bunq sent it.
 ///
-/// It shares the answer's buffer (no copy per object; the answer's bytes
-/// live as long as one of its objects' JSON does). It may hold secrets bunq
-/// sent (a token, a client secret), so `Debug` prints only its size;
-/// [`get`](Self::get) gives the text.
+/// It shares the answer's buffer (no copy per object): the whole answer's
+/// bytes live as long as one of its objects' JSON does, secrets elsewhere in
+/// that answer included (a session-server answer's token stays in memory
+/// while its user object is kept). It may hold secrets itself, so `Debug`
+/// prints only its size; [`get`](Self::get) gives the text.
 #[derive(Clone)]
 pub struct WireJson(Bytes);
 
@@ -47,11 +48,12 @@ impl WireJson {
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
-    /// The object as a JSON value, to read a field the type does not know:
-    /// `payment.wire_json().map(|w| w.to_value()["new_field"].clone())`.
-    pub fn to_value(&self) -> Value {
-        // The text was valid JSON when bunq's body was parsed.
-        serde_json::from_slice(&self.0).unwrap_or(Value::Null)
+    /// The object as a JSON value, to read a field the type does not know
+    /// (`wire.to_value()?["new_field"]`). Fails only where the value cannot
+    /// hold what bunq sent: a number beyond `f64` (`1e400`); [`get`](Self::get)
+    /// has the text.
+    pub fn to_value(&self) -> serde_json::Result<Value> {
+        serde_json::from_slice(&self.0)
     }
 }
 
@@ -63,15 +65,15 @@ impl fmt::Debug for WireJson {
 
 /// An object decoded from a bunq answer: what bunq sent stays reachable.
 ///
-/// Implemented by every generated type an operation answers with (and by
-/// the union enums, for their variant).
+/// Implemented by every generated type an operation answers with; the
+/// union enums (`api::MonetaryAccount`, …) keep the JSON in their variant.
 ///
 /// ```
 /// use bunq_oauth::api::{Received, types};
 /// # fn show(callback: &types::OauthCallbackUrlRead) {
 /// // The JSON bunq sent for this object, fields the type lacks included.
-/// if let Some(wire) = callback.wire_json() {
-///     println!("{}", wire.to_value()["some_new_field"]);
+/// if let Some(Ok(wire)) = callback.wire_json().map(|w| w.to_value()) {
+///     println!("{}", wire["some_new_field"]);
 /// }
 /// // JSON pointers of what the type did not decode (`/some_new_field`).
 /// for field in callback.unknown_fields() {
@@ -95,9 +97,14 @@ pub trait Received: Serialize {
     /// are not counted, since nothing is lost with them. Empty for a value
     /// not decoded from an answer.
     fn unknown_fields(&self) -> Vec<String> {
-        match (self.wire_json(), serde_json::to_value(self)) {
-            (Some(wire), Ok(typed)) => unknown_fields(&wire.to_value(), &typed),
-            _ => Vec::new(),
+        let Some(wire) = self.wire_json() else {
+            return Vec::new();
+        };
+        match (wire.to_value(), serde_json::to_value(self)) {
+            (Ok(wire), Ok(typed)) => unknown_fields(&wire, &typed),
+            // A number beyond what a JSON value holds (`1e400`): the object
+            // cannot be compared, so all of it counts as unknown.
+            _ => vec!["/".to_owned()],
         }
     }
 }
@@ -136,6 +143,17 @@ pub(crate) trait Decode {
 }
 
 impl Decode for Value {}
+
+// Every generated answer type: its JSON is kept, its unknown fields found.
+impl<T: Received> Decode for T {
+    fn keep_wire(&mut self, wire: WireJson) {
+        self.set_wire_json(wire);
+    }
+
+    fn unknown_fields(&self) -> Vec<String> {
+        Received::unknown_fields(self)
+    }
+}
 
 /// The JSON pointers of what `wire` holds and `typed` (the same object
 /// serialized back from its type) lacks.
@@ -183,6 +201,10 @@ fn lost(wire: &Value, typed: Option<&Value>, path: &mut String, out: &mut Vec<St
         // One object where the spec says a list: decoded as a list of one.
         (Value::Object(_), Value::Array(known)) if known.len() == 1 => {
             lost(wire, known.first(), path, out);
+        }
+        // A bare list where the spec wraps it (`{"Payment":[…]}`).
+        (Value::Array(_), Value::Object(known)) if known.len() == 1 => {
+            lost(wire, known.values().next(), path, out);
         }
         // Scalars (a number sent as text, …) decoded into some value.
         _ => {}
@@ -328,7 +350,7 @@ mod tests {
         let wire = WireJson::within(&body, items["a"]);
         assert_eq!(wire.get(), r#"{"b":1.50}"#);
         assert_eq!(wire.0.as_ptr(), body[5..].as_ptr(), "a slice, not a copy");
-        assert_eq!(wire.to_value()["b"], 1.5);
+        assert_eq!(wire.to_value().unwrap()["b"], 1.5);
         // JSON read from elsewhere is copied.
         let elsewhere = RawValue::from_string("[1]".into()).unwrap();
         assert_eq!(WireJson::within(&body, &elsewhere).get(), "[1]");
@@ -342,6 +364,10 @@ mod tests {
             "list": [{"a": 1, "b": 2}], "one": {"x": 1, "y/z": 2}
         });
         let typed = json!({"id": 1, "list": [{"a": 1}], "new": {}, "one": [{"x": 1}]});
+        // A bare list decoded into its wrapper is compared item by item.
+        let bare = json!({"payments": [{"id": 1, "extra": 2}]});
+        let wrapped = json!({"payments": {"Payment": [{"id": 1}]}});
+        assert_eq!(unknown_fields(&bare, &wrapped), ["/payments/0/extra"]);
         assert_eq!(
             unknown_fields(&wire, &typed),
             ["/list/0/b", "/new/deep", "/one/y~1z"]

@@ -237,9 +237,14 @@ impl OAuthConfig {
 }
 
 /// The redirect URI carries the authorization code: https, or http on loopback.
-fn check_redirect_scheme(redirect_uri: &str) -> Result<()> {
-    let url = Url::parse(redirect_uri)
-        .map_err(|e| Error::Config(format!("redirect_uri `{redirect_uri}`: {e}")))?;
+/// A redirect (or callback) URL must be an absolute `https://` URL, or
+/// `http://` on loopback: the authorization code travels in it.
+pub(crate) fn check_redirect_scheme(redirect_uri: &str) -> Result<()> {
+    let url = Url::parse(redirect_uri).map_err(|e| {
+        Error::Config(format!(
+            "redirect_uri `{redirect_uri}` is not an absolute URL ({e}): it must be https (http only on loopback)"
+        ))
+    })?;
     match url.scheme() {
         "https" => Ok(()),
         "http" if crate::environment::is_loopback(&url) => Ok(()),
