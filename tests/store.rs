@@ -161,6 +161,22 @@ impl Place {
         }
     }
 
+    /// Deletes the store's manifest, as someone with write access could.
+    async fn delete_manifest(&self) {
+        match self.backend {
+            Backend::File => std::fs::remove_file(self.store_dir().join("manifest")).unwrap(),
+            Backend::Sqlite | Backend::Postgres => {
+                sqlx::any::install_default_drivers();
+                let mut conn = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+                let deleted = sqlx::query("DELETE FROM bunq_oauth_secrets WHERE name = 'manifest'")
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                assert_eq!(deleted.rows_affected(), 1, "the store had a manifest");
+            }
+        }
+    }
+
     async fn restore(&self, id: u64, raw: Raw) {
         match raw {
             Raw::File(bytes) => std::fs::write(self.record_file(id), bytes).unwrap(),
@@ -644,6 +660,34 @@ async fn a_rolled_back_record_is_refused(backend: Backend) {
     }
 }
 
+/// Deleting the manifest does not reopen the rollback check: every store
+/// has one from its creation, so its absence is a rollback, for the handle
+/// that was open and for a fresh one.
+async fn a_deleted_manifest_is_a_rollback(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let store = place.open(&key).await.unwrap();
+    let (fake, client) = fake().await;
+    store
+        .save(ContextKey::Owner, &owner_context(&fake, &client).await)
+        .await
+        .unwrap();
+    let old = place.snapshot(0).await;
+    store
+        .save(ContextKey::Owner, &owner_context(&fake, &client).await)
+        .await
+        .unwrap();
+    place.delete_manifest().await;
+    place.restore(0, old).await;
+    for handle in [store.clone(), place.open(&key).await.unwrap()] {
+        let err = handle.load(ContextKey::Owner).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Store(StoreError::RolledBack { .. })),
+            "{err:?}"
+        );
+    }
+}
+
 async fn a_deleted_user_put_back_is_refused(backend: Backend) {
     let place = Place::new(backend).await;
     let store = place.open(&key()).await.unwrap();
@@ -766,6 +810,7 @@ suite!(
     two_handles_renew_an_expired_session_once,
     concurrent_adds_get_distinct_ids,
     a_rolled_back_record_is_refused,
+    a_deleted_manifest_is_a_rollback,
     a_deleted_user_put_back_is_refused,
     a_record_from_another_store_with_the_same_key_does_not_open,
     rekey_reseals_everything_under_the_new_key,

@@ -75,19 +75,22 @@ impl FileStore {
             }
             publish_once(&dir.join("key-check"), &key.key_check()?)
                 .and_then(|check| key.verify_key_check(&check))?;
-            let store_id =
-                publish_once(&dir.join("store-id"), records::new_store_id()?.as_bytes())?;
+            let new_id = records::new_store_id()?;
+            let store_id = publish_once(&dir.join("store-id"), new_id.as_bytes())?;
             let store_id = String::from_utf8(store_id).map_err(|_| {
                 Error::Store(StoreError::Corrupt {
                     record: "store id".into(),
                     reason: "not text".into(),
                 })
             })?;
+            let sealer = Sealer::new(key, store_id.trim().to_owned());
+            // The open that created the store creates its manifest; any
+            // later open that finds none is looking at a rollback.
+            if store_id == new_id {
+                publish_once(&dir.join("manifest"), &sealer.first_manifest()?)?;
+            }
             Ok(FileStore {
-                inner: Arc::new(Inner {
-                    dir,
-                    sealer: Sealer::new(key, store_id.trim().to_owned()),
-                }),
+                inner: Arc::new(Inner { dir, sealer }),
             })
         })
         .await

@@ -6,11 +6,13 @@
 //! Each write goes: record (version `v`), then manifest (`v` for that name,
 //! generation + 1), under the backend's write lock. A crash between the two
 //! leaves the record ahead of the manifest, which loads (the rule is
-//! "record version ≥ manifest's"). A handle also remembers the highest
-//! manifest generation it has seen and refuses an older manifest. What no
-//! store can see from inside is a consistent rollback of every record and
-//! the manifest together while no handle is open: keep backups as secret as
-//! the key.
+//! "record version ≥ manifest's"). The manifest is created with the store
+//! (by the open that creates its id), so a missing one is a rollback too, and
+//! a record of version 0 (sealed before versions existed, bound to its name
+//! only) is refused. A handle remembers the highest manifest generation it
+//! has written or read and refuses an older manifest. What no store can see
+//! from inside is a consistent rollback of every record and the manifest
+//! together while no handle is open: keep backups as secret as the key.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,8 +35,8 @@ const MANIFEST: &str = "manifest";
 pub(crate) struct Sealer {
     key: EncryptionKey,
     store_id: String,
-    /// The highest manifest generation this handle has written.
-    written_generation: AtomicU64,
+    /// The highest manifest generation this handle has written or read.
+    seen_generation: AtomicU64,
 }
 
 impl Sealer {
@@ -42,7 +44,7 @@ impl Sealer {
         Sealer {
             key,
             store_id,
-            written_generation: AtomicU64::new(0),
+            seen_generation: AtomicU64::new(0),
         }
     }
 
@@ -122,22 +124,22 @@ impl Sealer {
     /// Notes that the manifest of `generation` was written (after the
     /// write is complete).
     pub(crate) fn wrote_manifest(&self, generation: u64) {
-        self.written_generation
-            .fetch_max(generation, Ordering::SeqCst);
+        self.seen_generation.fetch_max(generation, Ordering::SeqCst);
     }
 
     /// The lowest generation a manifest read from now on may have: take it
     /// before reading, then pass it to [`open_manifest`](Self::open_manifest).
     pub(crate) fn manifest_floor(&self) -> u64 {
-        self.written_generation.load(Ordering::SeqCst)
+        self.seen_generation.load(Ordering::SeqCst)
     }
 
     /// Opens the manifest of `generation` (stored beside it in clear); one
-    /// older than `floor` (a manifest this handle wrote before the read
-    /// began) is refused. `None` (no manifest yet) is the empty manifest.
+    /// older than `floor` (a manifest this handle wrote or read before this
+    /// read began) is refused, and so is none at all: every store has one
+    /// from its creation. Raises the handle's floor to what it read.
     pub(crate) fn open_manifest(&self, floor: u64, stored: Option<&[u8]>) -> Result<Manifest> {
         let manifest = match stored {
-            None => Manifest::default(),
+            None => return Err(rolled_back(MANIFEST)),
             Some(bytes) => {
                 let (generation, sealed) = unframe(bytes);
                 let json = self.open(MANIFEST, generation, sealed)?;
@@ -152,7 +154,14 @@ impl Sealer {
         if manifest.generation < floor {
             return Err(rolled_back(MANIFEST));
         }
+        self.seen_generation
+            .fetch_max(manifest.generation, Ordering::SeqCst);
         Ok(manifest)
+    }
+
+    /// The manifest a new store starts with (generation 0, nothing written).
+    pub(crate) fn first_manifest(&self) -> Result<Vec<u8>> {
+        self.store_manifest(&Manifest::default())
     }
 
     /// The manifest's stored form (framed with its generation).
@@ -196,7 +205,9 @@ impl Manifest {
         {
             return Err(rolled_back(name));
         }
-        if version < self.versions.get(name).copied().unwrap_or(0) {
+        // Version 0: sealed before versions, bound to its name only, so it
+        // could come from another store under the same key.
+        if version == 0 || version < self.versions.get(name).copied().unwrap_or(0) {
             return Err(rolled_back(name));
         }
         Ok(())
@@ -297,6 +308,13 @@ mod tests {
         )
     }
 
+    impl Sealer {
+        /// A fresh handle on the same store: same key and id, nothing seen.
+        fn clone_for_test(&self) -> Sealer {
+            Sealer::new(self.key.clone(), self.store_id.clone())
+        }
+    }
+
     #[test]
     fn a_record_opens_only_as_itself_in_its_own_store() {
         let (a, b) = (sealer("store-a"), sealer("store-b"));
@@ -375,9 +393,38 @@ mod tests {
         assert_eq!(sealer.open("user 1", 0, &legacy).unwrap(), b"old");
         assert!(sealer.open("user 1", 1, &legacy).is_err());
         assert!(sealer.open("user 2", 0, &legacy).is_err());
-        // Once the manifest knows a version, the legacy copy is refused.
+        // The manifest refuses it, known name or not: bound to its name
+        // only, it could come from another store under the same key.
         let mut manifest = Manifest::default();
+        assert!(manifest.check("user 1", None, 0).is_err());
         manifest.wrote("user 1", 1);
         assert!(manifest.check("user 1", None, 0).is_err());
+        assert!(manifest.check("user 1", None, 1).is_ok());
+    }
+
+    #[test]
+    fn a_manifest_read_raises_the_floor_as_a_write_does() {
+        let sealer = sealer("s");
+        let mut manifest = Manifest::default();
+        manifest.wrote("owner", 1);
+        let old = sealer.store_manifest(&manifest).unwrap();
+        manifest.wrote("owner", 2);
+        let new = sealer.store_manifest(&manifest).unwrap();
+        // Another handle wrote generation 2; this one only reads it.
+        let reader = sealer.clone_for_test();
+        reader
+            .open_manifest(reader.manifest_floor(), Some(&new))
+            .unwrap();
+        let err = reader
+            .open_manifest(reader.manifest_floor(), Some(&old))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Store(StoreError::RolledBack { .. })),
+            "{err:?}"
+        );
+        assert!(
+            reader.open_manifest(0, None).is_err(),
+            "a missing manifest is a rollback"
+        );
     }
 }

@@ -136,12 +136,22 @@ impl SqlStore {
             .await
             .map_err(db)?;
         migrate(&pool, sqlite).await?;
-        let store_id = check_key_and_id(&pool, &key).await?;
+        let (store_id, created) = check_key_and_id(&pool, &key).await?;
+        let sealer = Sealer::new(key, store_id);
+        // The connection that created the store creates its manifest; any
+        // later one that finds none is looking at a rollback.
+        if created {
+            sqlx::query(
+                "INSERT INTO bunq_oauth_secrets (name, sealed) VALUES ('manifest', $1) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(sealer.first_manifest()?)
+            .execute(&pool)
+            .await
+            .map_err(db)?;
+        }
         Ok(SqlStore {
-            inner: Arc::new(Inner {
-                pool,
-                sealer: Sealer::new(key, store_id),
-            }),
+            inner: Arc::new(Inner { pool, sealer }),
         })
     }
 
@@ -285,13 +295,15 @@ async fn migrate_once(pool: &AnyPool, sqlite: bool) -> Result<()> {
 
 /// Publishes the key check and the store id if none exist (first open),
 /// then verifies whichever check is there (two first opens with different
-/// keys cannot both win) and returns the store id.
-async fn check_key_and_id(pool: &AnyPool, key: &EncryptionKey) -> Result<String> {
+/// keys cannot both win) and returns the store id, and whether this call
+/// created it.
+async fn check_key_and_id(pool: &AnyPool, key: &EncryptionKey) -> Result<(String, bool)> {
+    let mut created = false;
     for (name, value) in [
         ("key check", key.key_check()?),
         ("store id", records::new_store_id()?.into_bytes()),
     ] {
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO bunq_oauth_secrets (name, sealed) VALUES ($1, $2) \
              ON CONFLICT (name) DO NOTHING",
         )
@@ -300,11 +312,12 @@ async fn check_key_and_id(pool: &AnyPool, key: &EncryptionKey) -> Result<String>
         .execute(pool)
         .await
         .map_err(db)?;
+        created = name == "store id" && inserted.rows_affected() == 1;
     }
     let check = secret(pool, "key check").await?.unwrap_or_default();
     key.verify_key_check(&check)?;
     let id = secret(pool, "store id").await?.unwrap_or_default();
-    Ok(String::from_utf8_lossy(&id).into_owned())
+    Ok((String::from_utf8_lossy(&id).into_owned(), created))
 }
 
 async fn secret<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
