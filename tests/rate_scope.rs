@@ -6,7 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use bunq_oauth::{ApiContext, Client, Limit, LimitScope, RateLimits, Session};
+use bunq_oauth::{
+    ApiContext, CallbackUrlId, Client, Limit, LimitScope, OauthClientId, RateLimits, Session,
+};
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
 
 /// bunq's GET/POST/PUT limits, loosened so only the limit under test binds.
@@ -25,6 +27,34 @@ fn client_for(fake: &FakeBunq, session_window: Duration, scope: LimitScope) -> C
         .rate_limits(Some(limits))
         .build()
         .unwrap()
+}
+
+/// The owner's session and a new OAuth client with `count` callback URLs.
+async fn owner_with_urls(
+    client: &Client,
+    fake: &FakeBunq,
+    count: usize,
+) -> (Session, OauthClientId, Vec<CallbackUrlId>) {
+    let owner = Session::new(
+        client,
+        ApiContext::create(client, fake.owner_api_key(), "delete test")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let oauth_client = owner.oauth_clients().create().await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let url = format!("https://app.example/cb{i}");
+        ids.push(
+            owner
+                .callback_urls(oauth_client)
+                .create(&url)
+                .await
+                .unwrap(),
+        );
+    }
+    (owner, oauth_client, ids)
 }
 
 /// `users` handshakes at once, each with an installation of its own.
@@ -109,23 +139,8 @@ async fn a_429_on_delete_slows_delete() {
     .await
     .unwrap();
     let client = client_for(&fake, Duration::from_secs(1), LimitScope::Learn);
-    let owner = Session::new(
-        &client,
-        ApiContext::create(&client, fake.owner_api_key(), "delete test")
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    let oauth_client = owner.oauth_clients().create().await.unwrap();
+    let (owner, oauth_client, ids) = owner_with_urls(&client, &fake, 3).await;
     let urls = owner.callback_urls(oauth_client);
-    let mut ids = Vec::new();
-    for i in 0..3 {
-        ids.push(
-            urls.create(&format!("https://app.example/cb{i}"))
-                .await
-                .unwrap(),
-        );
-    }
     let started = Instant::now();
     for id in ids {
         urls.delete(id).await.unwrap();
@@ -166,23 +181,8 @@ async fn a_burst_of_deletes_is_paced_from_the_start() {
         .rate_limits(Some(limits))
         .build()
         .unwrap();
-    let owner = Session::new(
-        &client,
-        ApiContext::create(&client, fake.owner_api_key(), "delete burst")
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    let oauth_client = owner.oauth_clients().create().await.unwrap();
+    let (owner, oauth_client, ids) = owner_with_urls(&client, &fake, 6).await;
     let urls = owner.callback_urls(oauth_client);
-    let mut ids = Vec::new();
-    for i in 0..6 {
-        ids.push(
-            urls.create(&format!("https://app.example/cb{i}"))
-                .await
-                .unwrap(),
-        );
-    }
     // `CallbackUrls` is `Copy`: each future holds its own.
     let deletes = ids
         .into_iter()

@@ -341,14 +341,19 @@ mod tests {
         assert!(manifest.is_deleted(7));
     }
 
-    #[test]
-    fn an_older_manifest_than_one_written_is_refused() {
-        let sealer = sealer("s");
+    /// The stored manifests of generations 1 and 2.
+    fn two_manifests(sealer: &Sealer) -> (Vec<u8>, Vec<u8>) {
         let mut manifest = Manifest::default();
         manifest.wrote("owner", 1);
         let old = sealer.store_manifest(&manifest).unwrap();
         manifest.wrote("owner", 2);
-        let new = sealer.store_manifest(&manifest).unwrap();
+        (old, sealer.store_manifest(&manifest).unwrap())
+    }
+
+    #[test]
+    fn an_older_manifest_than_one_written_is_refused() {
+        let sealer = sealer("s");
+        let (old, new) = two_manifests(&sealer);
         sealer.wrote_manifest(2);
         let floor = sealer.manifest_floor();
         assert_eq!(
@@ -405,11 +410,7 @@ mod tests {
     #[test]
     fn a_manifest_read_raises_the_floor_as_a_write_does() {
         let sealer = sealer("s");
-        let mut manifest = Manifest::default();
-        manifest.wrote("owner", 1);
-        let old = sealer.store_manifest(&manifest).unwrap();
-        manifest.wrote("owner", 2);
-        let new = sealer.store_manifest(&manifest).unwrap();
+        let (old, new) = two_manifests(&sealer);
         // Another handle wrote generation 2; this one only reads it.
         let reader = sealer.clone_for_test();
         reader
