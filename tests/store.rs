@@ -83,6 +83,7 @@ impl Place {
                     "bunq_oauth_contexts",
                     "bunq_oauth_secrets",
                     "bunq_oauth_pending_states",
+                    "bunq_oauth_revoked_tokens",
                 ] {
                     let rows: Vec<(String,)> =
                         sqlx::query_as(&format!("SELECT row_to_json(t)::text FROM {table} t"))
@@ -553,6 +554,38 @@ async fn pending_states_are_taken_once_and_expire(backend: Backend) {
     assert!(a.unwrap() ^ b.unwrap(), "exactly one take wins");
 }
 
+/// A revoked token is revoked for every handle on the store (every app
+/// instance, and after a restart) until its expiry; nothing else is.
+async fn revoked_tokens_are_seen_by_every_handle_until_they_expire(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let first = place.open(&key).await.unwrap();
+    let second = place.open(&key).await.unwrap();
+    assert!(!second.is_token_revoked("alice").await.unwrap());
+    first
+        .revoke_token("alice", Utc::now() + Duration::minutes(10))
+        .await
+        .unwrap();
+    first
+        .revoke_token("bob", Utc::now() - Duration::seconds(1))
+        .await
+        .unwrap();
+    assert!(second.is_token_revoked("alice").await.unwrap());
+    assert!(!second.is_token_revoked("bob").await.unwrap(), "expired");
+    assert!(!second.is_token_revoked("alicf").await.unwrap());
+    // Revoked again with an earlier expiry: the later one holds.
+    second
+        .revoke_token("alice", Utc::now() - Duration::seconds(1))
+        .await
+        .unwrap();
+    drop((first, second));
+    let reopened = place.open(&key).await.unwrap();
+    assert!(reopened.is_token_revoked("alice").await.unwrap());
+    // Only a digest is stored.
+    let raw = String::from_utf8_lossy(&place.raw_bytes().await).into_owned();
+    assert!(!raw.contains("alice"));
+}
+
 /// Two app instances (two store handles, two clients) and 20 concurrent
 /// requests for one user whose session bunq expired: one session-server
 /// call between them, and both go on with the new session.
@@ -743,6 +776,10 @@ async fn rekey_reseals_everything_under_the_new_key(backend: Backend) {
         .add_pending_state(&state, Utc::now() + Duration::minutes(5))
         .await
         .unwrap();
+    store
+        .revoke_token("signed-out", Utc::now() + Duration::minutes(5))
+        .await
+        .unwrap();
     drop(store);
 
     let new_key = EncryptionKey::generate().unwrap();
@@ -764,6 +801,8 @@ async fn rekey_reseals_everything_under_the_new_key(backend: Backend) {
     assert_eq!(config.client_id(), oauth_client.client_id);
     // States were keyed with the old key: gone, and taking one is refused.
     assert!(!store.take_pending_state(&state).await.unwrap());
+    // Revocations are not keyed: still revoked.
+    assert!(store.is_token_revoked("signed-out").await.unwrap());
     // Writing and reading on go on as before.
     store.save(ContextKey::Owner, &owner).await.unwrap();
     assert!(store.load(ContextKey::Owner).await.unwrap().is_some());
@@ -802,6 +841,7 @@ suite!(
     a_deleted_user_put_back_is_refused,
     a_record_from_another_store_with_the_same_key_does_not_open,
     rekey_reseals_everything_under_the_new_key,
+    revoked_tokens_are_seen_by_every_handle_until_they_expire,
 );
 
 #[cfg(unix)]

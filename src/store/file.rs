@@ -9,6 +9,8 @@
 //! dir/users/<id>.deleted an empty tombstone, so a deleted user's id is never reused
 //! dir/oauth-config       the OAuth client configuration (sealed)
 //! dir/states/<hmac>      a pending OAuth state; holds its expiry (Unix seconds)
+//! dir/revoked/<sha256>   a revoked app token; holds its expiry (Unix seconds)
+//! dir/**/<name>.rekey    a key rotation's staged copy of <name> (see `rekey`)
 //! dir/locks/store        the write lock (`flock`): one writer at a time
 //! dir/locks/<record>     renewal locks, so processes renew one at a time
 //! ```
@@ -70,11 +72,12 @@ impl FileStore {
     pub async fn open(dir: impl AsRef<Path>, key: EncryptionKey) -> Result<FileStore> {
         let dir = dir.as_ref().to_owned();
         blocking(move || {
-            for sub in ["", "users", "states", "locks"] {
+            for sub in ["", "users", "states", "revoked", "locks"] {
                 create_private_dir(&dir.join(sub))?;
             }
             publish_once(&dir.join("key-check"), &key.key_check()?)
                 .and_then(|check| key.verify_key_check(&check))?;
+            settle_rotation(&dir, &key, &mut Steps::unlimited())?;
             let new_id = records::new_store_id()?;
             let store_id = publish_once(&dir.join("store-id"), new_id.as_bytes())?;
             let store_id = String::from_utf8(store_id).map_err(|_| {
@@ -97,19 +100,39 @@ impl FileStore {
     }
 
     /// Re-seals every record of the store in `dir` under `new_key` (key
-    /// rotation): contexts, the OAuth configuration, the manifest, then the
-    /// key check; pending states are dropped (they were keyed with the old
-    /// key and live minutes). Run it with no other handle open. Each file is
-    /// replaced atomically but the whole is not one transaction: if it stops
-    /// midway, restore the directory from its backup and run it again.
+    /// rotation): contexts, the OAuth configuration and the manifest;
+    /// pending states are dropped (they were keyed with the old key and live
+    /// minutes), revoked tokens kept. Run it with no other handle open.
+    ///
+    /// A stop at any point leaves a store that one of the keys opens whole:
+    /// the re-sealed files are staged beside the old ones, the new key check
+    /// replacing the old one is the commit, and the staged files are then
+    /// moved into place. Before the commit the old key opens the store (and
+    /// drops the staged files); after it the new key does (and finishes the
+    /// moves). Running `rekey` again with the same keys completes either way.
     pub async fn rekey(
         dir: impl AsRef<Path>,
         old_key: EncryptionKey,
         new_key: EncryptionKey,
     ) -> Result<()> {
+        let dir = dir.as_ref().to_owned();
+        // Committed already (an earlier run stopped after its commit):
+        // opening with the new key finishes it.
+        let committed = {
+            let dir = dir.clone();
+            let new_key = new_key.clone();
+            blocking(move || {
+                Ok(read_optional(&dir.join("key-check"))?
+                    .is_some_and(|check| new_key.verify_key_check(&check).is_ok()))
+            })
+            .await?
+        };
+        if committed {
+            return FileStore::open(dir, new_key).await.map(|_| ());
+        }
         let old = FileStore::open(dir, old_key).await?;
         let inner = old.inner.clone();
-        blocking(move || inner.rekey(new_key)).await
+        blocking(move || inner.rekey(new_key, &mut Steps::unlimited())).await
     }
 
     /// The store's directory.
@@ -452,11 +475,16 @@ impl Inner {
         self.sealer.open_oauth_config(version, sealed).map(Some)
     }
 
-    /// Re-seals everything under `new_key` (see [`FileStore::rekey`]).
-    fn rekey(&self, new_key: EncryptionKey) -> Result<()> {
+    /// Re-seals everything under `new_key` (see [`FileStore::rekey`]):
+    /// the rotation's marker (the new key check, staged) first, then every
+    /// record staged, then the commit, then the moves.
+    fn rekey(&self, new_key: EncryptionKey, steps: &mut Steps) -> Result<()> {
         let _lock = self.lock_file("store")?;
         let manifest = self.manifest()?;
         let new = self.sealer.with_key(new_key.clone());
+        let key_check = self.dir.join("key-check");
+        steps.step()?;
+        write_private_file(&staged(&key_check), &new_key.key_check()?)?;
         let keys = std::iter::once(ContextKey::Owner)
             .chain(self.user_ids()?.into_iter().map(ContextKey::User));
         for key in keys {
@@ -471,7 +499,8 @@ impl Inner {
             record.sealed = STANDARD.encode(new.seal_context(key, record.seq, &context)?);
             let json = serde_json::to_vec_pretty(&record)
                 .map_err(|e| Error::InvalidInput(e.to_string()))?;
-            write_private_file(&self.record_path(key), &json)?;
+            steps.step()?;
+            write_private_file(&staged(&self.record_path(key)), &json)?;
         }
         let config_path = self.dir.join("oauth-config");
         if let Some(stored) = read_optional(&config_path)? {
@@ -480,22 +509,42 @@ impl Inner {
             let config = self.sealer.open_oauth_config(version, sealed)?;
             // A legacy configuration gets its first version as it is re-sealed.
             let version = version.max(1);
+            steps.step()?;
             write_private_file(
-                &config_path,
+                &staged(&config_path),
                 &records::frame(version, &new.seal_oauth_config(version, &config)?),
             )?;
         }
-        write_private_file(&self.dir.join("manifest"), &new.store_manifest(&manifest)?)?;
-        // Keyed with the old key: no longer findable.
-        let states = self.dir.join("states");
-        for entry in fs::read_dir(&states).map_err(io(&states))? {
-            let _ = fs::remove_file(entry.map_err(io(&states))?.path());
-        }
-        write_private_file(&self.dir.join("key-check"), &new_key.key_check()?)
+        steps.step()?;
+        write_private_file(
+            &staged(&self.dir.join("manifest")),
+            &new.store_manifest(&manifest)?,
+        )?;
+        // The commit: from here on the store is under the new key.
+        steps.step()?;
+        rename_durably(&staged(&key_check), &key_check)?;
+        finish_rotation(&self.dir, steps)
+    }
+
+    fn revoke_token(&self, digest: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        let _lock = self.lock_file("store")?;
+        purge_expired(&self.dir.join("revoked"))?;
+        let path = self.dir.join("revoked").join(digest);
+        // Revoked twice: kept until the later expiry.
+        let expires_at = match read_optional(&path)?.as_deref().and_then(expiry) {
+            Some(earlier) => earlier.max(expires_at.timestamp()),
+            None => expires_at.timestamp(),
+        };
+        write_private_file(&path, expires_at.to_string().as_bytes())
+    }
+
+    fn is_token_revoked(&self, digest: &str) -> Result<bool> {
+        let path = self.dir.join("revoked").join(digest);
+        Ok(read_optional(&path)?.is_some_and(|content| unexpired(&content)))
     }
 
     fn add_pending_state(&self, digest: &str, expires_at: DateTime<Utc>) -> Result<()> {
-        self.purge_expired_states()?;
+        purge_expired(&self.dir.join("states"))?;
         let path = self.dir.join("states").join(digest);
         write_private_file(&path, expires_at.timestamp().to_string().as_bytes())
     }
@@ -512,25 +561,7 @@ impl Inner {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(io(&path)(e)),
         }
-        Ok(state_unexpired(&content))
-    }
-
-    fn purge_expired_states(&self) -> Result<()> {
-        let states = self.dir.join("states");
-        for entry in fs::read_dir(&states).map_err(io(&states))? {
-            let entry = entry.map_err(io(&states))?;
-            // Dot files are other writers' files in the making: not ours.
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            if let Some(content) = read_optional(&path)?
-                && !state_unexpired(&content)
-            {
-                let _ = fs::remove_file(&path);
-            }
-        }
-        Ok(())
+        Ok(unexpired(&content))
     }
 
     /// Takes the record's renewal lock (blocking until other holders, in
@@ -545,7 +576,12 @@ impl Inner {
 
     /// Takes the lock file `locks/<name>`.
     fn lock_file(&self, name: &str) -> Result<fs::File> {
-        let path = self.dir.join("locks").join(name);
+        Inner::lock_in(&self.dir, name)
+    }
+
+    /// Takes the lock file `locks/<name>` of the store in `dir`.
+    fn lock_in(dir: &Path, name: &str) -> Result<fs::File> {
+        let path = dir.join("locks").join(name);
         let mut options = fs::OpenOptions::new();
         options.create(true).truncate(false).write(true);
         #[cfg(unix)]
@@ -559,11 +595,141 @@ impl Inner {
     }
 }
 
-fn state_unexpired(content: &[u8]) -> bool {
+/// The expiry (Unix seconds) a state or revocation file holds.
+fn expiry(content: &[u8]) -> Option<i64> {
     std::str::from_utf8(content)
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
-        .is_some_and(|expires| expires > Utc::now().timestamp())
+}
+
+fn unexpired(content: &[u8]) -> bool {
+    expiry(content).is_some_and(|expires| expires > Utc::now().timestamp())
+}
+
+/// Removes the expired files of `dir` (pending states, revocations).
+fn purge_expired(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        // Dot files are other writers' files in the making: not ours.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if let Some(content) = read_optional(&path)?
+            && !unexpired(&content)
+        {
+            let _ = fs::remove_file(&path);
+        }
+    }
+    Ok(())
+}
+
+// ---- key rotation -----------------------------------------------------------
+
+/// The suffix of a key rotation's staged files.
+const STAGED: &str = ".rekey";
+
+/// Where a key rotation stages the new `path`.
+fn staged(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(STAGED);
+    path.with_file_name(name)
+}
+
+/// The staged files in the store's directory and its `users/`.
+fn staged_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for sub in [dir.to_owned(), dir.join("users")] {
+        for entry in fs::read_dir(&sub).map_err(io(&sub))? {
+            let path = entry.map_err(io(&sub))?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if name.ends_with(STAGED) && !name.starts_with('.') {
+                found.push(path);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `rename`, then a sync of the directory so the rename survives a crash.
+fn rename_durably(from: &Path, to: &Path) -> Result<()> {
+    fs::rename(from, to).map_err(io(to))?;
+    #[cfg(unix)]
+    {
+        let dir = to.parent().unwrap_or(Path::new("."));
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(dir))?;
+    }
+    Ok(())
+}
+
+/// Counts a key rotation's file operations, so a test can stop one after
+/// any of them as a crash would.
+struct Steps {
+    left: Option<usize>,
+}
+
+impl Steps {
+    fn unlimited() -> Steps {
+        Steps { left: None }
+    }
+
+    fn step(&mut self) -> Result<()> {
+        match &mut self.left {
+            Some(0) => Err(Error::Config("the key rotation was stopped".into())),
+            Some(left) => {
+                *left -= 1;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a key rotation that stopped left behind, settled by the open that
+/// holds the store's key (checked under the write lock): before its commit
+/// (the staged key check still there) the staged files are dropped; after
+/// it they are moved into place.
+fn settle_rotation(dir: &Path, key: &EncryptionKey, steps: &mut Steps) -> Result<()> {
+    if staged_files(dir)?.is_empty() {
+        return Ok(());
+    }
+    let lock = Inner::lock_in(dir, "store")?;
+    // Another process may have settled it, or rotated the key, meanwhile.
+    let check = fs::read(dir.join("key-check")).map_err(io(dir))?;
+    key.verify_key_check(&check)?;
+    let marker = staged(&dir.join("key-check"));
+    if marker.exists() {
+        for path in staged_files(dir)? {
+            if path != marker {
+                steps.step()?;
+                fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+        steps.step()?;
+        fs::remove_file(&marker).map_err(io(&marker))?;
+    } else {
+        finish_rotation(dir, steps)?;
+    }
+    drop(lock);
+    Ok(())
+}
+
+/// Moves a committed rotation's staged files into place (each move atomic,
+/// the whole idempotent) and drops the pending states keyed with the old key.
+fn finish_rotation(dir: &Path, steps: &mut Steps) -> Result<()> {
+    for path in staged_files(dir)? {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let target = path.with_file_name(name.trim_end_matches(STAGED));
+        steps.step()?;
+        rename_durably(&path, &target)?;
+    }
+    let states = dir.join("states");
+    for entry in fs::read_dir(&states).map_err(io(&states))? {
+        let _ = fs::remove_file(entry.map_err(io(&states))?.path());
+    }
+    Ok(())
 }
 
 impl ContextStore for FileStore {
@@ -627,6 +793,20 @@ impl ContextStore for FileStore {
         self.run(move |s| s.take_pending_state(&digest))
     }
 
+    fn revoke_token<'a>(
+        &'a self,
+        token: &'a str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreFuture<'a, ()> {
+        let digest = records::revoked_digest(token);
+        self.run(move |s| s.revoke_token(&digest, expires_at))
+    }
+
+    fn is_token_revoked<'a>(&'a self, token: &'a str) -> StoreFuture<'a, bool> {
+        let digest = records::revoked_digest(token);
+        self.run(move |s| s.is_token_revoked(&digest))
+    }
+
     fn renew_locked<'a>(
         &'a self,
         key: ContextKey,
@@ -661,5 +841,140 @@ impl ContextStore for FileStore {
             .await?;
             Ok(renewed)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::ClientSecret;
+    use crate::signing::KeyPair;
+
+    fn key(byte: &str) -> EncryptionKey {
+        EncryptionKey::parse(&byte.repeat(32)).unwrap()
+    }
+
+    fn context(bunq_user_id: u64, key_pair: &KeyPair) -> ApiContext {
+        let json = serde_json::json!({
+            "version": 1,
+            "api_url": "https://bunq.invalid/v1",
+            "api_key": format!("api-key-{bunq_user_id}"),
+            "private_key_pem": key_pair.to_pkcs8_pem().expose_secret(),
+            "installation_token": "installation-token",
+            "server_public_key_pem": key_pair.public_key().to_pem(),
+            "device_id": 7,
+            "session": {
+                "token": format!("session-{bunq_user_id}"),
+                "timeout_seconds": 600,
+                "expires_at": "2030-01-01T00:00:00Z",
+                "user": {"UserPerson": {"id": bunq_user_id}}
+            }
+        });
+        ApiContext::from_json(json.to_string().as_bytes()).unwrap()
+    }
+
+    /// What a store holds, read whole: every listed record's context, the
+    /// OAuth configuration's client id, whether the token is revoked.
+    async fn contents(store: &FileStore) -> (Vec<(ContextKey, Vec<u8>)>, Option<String>, bool) {
+        let mut records = Vec::new();
+        for stored in store.list().await.unwrap() {
+            let context = store.load(stored.key).await.unwrap().unwrap();
+            records.push((stored.key, context.to_json().unwrap()));
+        }
+        let config = store.load_oauth_config().await.unwrap();
+        let revoked = store.is_token_revoked("signed-out").await.unwrap();
+        (records, config.map(|c| c.client_id().to_owned()), revoked)
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+
+    /// A rotation stopped after any of its file operations (as a crash
+    /// would stop it) leaves a store that exactly one of the two keys opens,
+    /// with every record, the OAuth configuration and the revocations; and
+    /// running the rotation again completes it.
+    #[tokio::test]
+    async fn a_key_rotation_stopped_at_any_step_leaves_a_store_one_key_opens_whole() {
+        let (old, new) = (key("ab"), key("cd"));
+        let template = tempfile::tempdir().unwrap();
+        let key_pair = KeyPair::generate().unwrap();
+        let store = FileStore::open(template.path(), old.clone()).await.unwrap();
+        store
+            .save(ContextKey::Owner, &context(1, &key_pair))
+            .await
+            .unwrap();
+        for bunq_user_id in 2..6 {
+            store
+                .add_user(&context(bunq_user_id, &key_pair))
+                .await
+                .unwrap();
+        }
+        store
+            .delete(ContextKey::User(AppUserId(2)))
+            .await
+            .unwrap();
+        let config = OAuthConfig::new(
+            "client-id",
+            ClientSecret::new("client-secret"),
+            "https://app.example/callback",
+        )
+        .unwrap();
+        store.save_oauth_config(&config).await.unwrap();
+        store
+            .revoke_token("signed-out", Utc::now() + chrono::Duration::hours(1))
+            .await
+            .unwrap();
+        let expected = contents(&store).await;
+        assert_eq!(expected.0.len(), 4, "the owner and three users");
+        drop(store);
+
+        // The whole rotation's steps: a marker, 4 records, the configuration
+        // and the manifest staged, the commit, 6 moves.
+        let steps = 14;
+        for stop in 0..=steps {
+            let scratch = tempfile::tempdir().unwrap();
+            let dir = scratch.path().join("store");
+            copy_dir(template.path(), &dir);
+            let inner = FileStore::open(&dir, old.clone()).await.unwrap().inner;
+            let stopped = blocking({
+                let new = new.clone();
+                move || {
+                    inner.rekey(new, &mut Steps {
+                        left: Some(stop),
+                    })
+                }
+            })
+            .await;
+            assert_eq!(stopped.is_err(), stop < steps, "stopped after {stop} steps");
+
+            let committed = stop >= 8;
+            let (opens, refused) = if committed { (&new, &old) } else { (&old, &new) };
+            let store = FileStore::open(&dir, opens.clone()).await.unwrap();
+            assert_eq!(contents(&store).await, expected, "stopped after {stop} steps");
+            assert!(staged_files(&dir).unwrap().is_empty(), "settled by the open");
+            let wrong = FileStore::open(&dir, refused.clone()).await.unwrap_err();
+            assert!(
+                matches!(wrong, Error::Store(StoreError::WrongKey)),
+                "stopped after {stop} steps: {wrong:?}"
+            );
+            drop(store);
+
+            FileStore::rekey(&dir, old.clone(), new.clone())
+                .await
+                .unwrap();
+            let store = FileStore::open(&dir, new.clone()).await.unwrap();
+            assert_eq!(contents(&store).await, expected, "rotated after a stop at {stop}");
+            assert!(FileStore::open(&dir, old.clone()).await.is_err());
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Where an app keeps its connected users: a [`ContextStore`] holds the
 //! [`ApiContext`] of the app owner and of every user who connected through
-//! OAuth, the app's [`OAuthConfig`], and the pending OAuth `state` values.
+//! OAuth, the app's [`OAuthConfig`], the pending OAuth `state` values, and
+//! the app's revoked sign-in tokens.
 //!
 //! - [`FileStore`]: a directory of mode-0600 files, written atomically.
 //! - [`SqlStore`] (features `sqlite`, `postgres`): SQLite (one file) or PostgreSQL (for
@@ -125,6 +126,18 @@ pub trait ContextStore: Send + Sync + fmt::Debug {
     /// Consumes a pending state: `true` exactly once for a state added and
     /// not yet expired, `false` for an unknown, expired or replayed one.
     fn take_pending_state<'a>(&'a self, state: &'a CsrfState) -> StoreFuture<'a, bool>;
+
+    /// Revokes one of the app's own tokens (a sign-in cookie's nonce, say)
+    /// until `expires_at`, when it would have expired anyway; after that the
+    /// entry is dropped. Every handle on the store (every app instance, and
+    /// after a restart) sees the revocation. Only a SHA-256 digest is stored,
+    /// and revocations survive a key rotation.
+    fn revoke_token<'a>(&'a self, token: &'a str, expires_at: DateTime<Utc>)
+    -> StoreFuture<'a, ()>;
+
+    /// Whether `token` was revoked by [`revoke_token`](Self::revoke_token)
+    /// and its revocation has not expired.
+    fn is_token_revoked<'a>(&'a self, token: &'a str) -> StoreFuture<'a, bool>;
 
     /// Runs `renew` on the context stored under `key` while holding that
     /// record's lock against every other handle on the same store, stores

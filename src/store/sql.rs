@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_record_versions.sql"),
         include_str!("../../migrations/postgres/0002_record_versions.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_revoked_tokens.sql"),
+        include_str!("../../migrations/postgres/0003_revoked_tokens.sql"),
+    ),
 ];
 
 /// How long SQLite waits for another connection's write lock (a renewal
@@ -675,6 +680,39 @@ impl Inner {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn revoke_token(&self, digest: String, expires_at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("DELETE FROM bunq_oauth_revoked_tokens WHERE expires_at <= $1")
+            .bind(Utc::now().timestamp())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        // Revoked twice: kept until the later expiry.
+        sqlx::query(
+            "INSERT INTO bunq_oauth_revoked_tokens (digest, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (digest) DO UPDATE SET expires_at = \
+             CASE WHEN excluded.expires_at > bunq_oauth_revoked_tokens.expires_at \
+             THEN excluded.expires_at ELSE bunq_oauth_revoked_tokens.expires_at END",
+        )
+        .bind(digest)
+        .bind(expires_at.timestamp())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn is_token_revoked(&self, digest: String) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 FROM bunq_oauth_revoked_tokens WHERE digest = $1 AND expires_at > $2",
+        )
+        .bind(digest)
+        .bind(Utc::now().timestamp())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(row.is_some())
+    }
+
     async fn renew_locked<'a>(&self, key: ContextKey, renew: RenewFn<'a>) -> Result<ApiContext> {
         let id = row_id(key)?;
         let manifest = self.manifest().await?;
@@ -751,6 +789,21 @@ impl ContextStore for SqlStore {
             self.inner
                 .take_pending_state(self.inner.sealer.state_digest(state)),
         )
+    }
+
+    fn revoke_token<'a>(
+        &'a self,
+        token: &'a str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(
+            self.inner
+                .revoke_token(records::revoked_digest(token), expires_at),
+        )
+    }
+
+    fn is_token_revoked<'a>(&'a self, token: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(self.inner.is_token_revoked(records::revoked_digest(token)))
     }
 
     fn renew_locked<'a>(
