@@ -219,12 +219,10 @@ async fn setup_auth_callback_and_accounts_end_to_end() {
     let fake = FakeBunq::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let app = App::start(app_command(&fake, &sqlite_url(&dir), &new_key())).await;
+    // Health says nothing about the users.
     assert_eq!(
         app.get("/health").await,
-        (
-            200,
-            serde_json::json!({"status": "ok", "set_up": false, "users": 0})
-        )
+        (200, serde_json::json!({"status": "ok", "set_up": false}))
     );
 
     // /auth before /setup: a clear refusal, not a broken link.
@@ -308,7 +306,10 @@ async fn setup_auth_callback_and_accounts_end_to_end() {
 
     // Another id than the signed-in user's: refused, exists or not.
     assert_eq!(app.get_as(&login, "/users/2").await.0, 403);
-    assert_eq!(app.get("/health").await.1["users"], 1);
+    assert_eq!(
+        app.get("/health").await.1,
+        serde_json::json!({"status": "ok", "set_up": true})
+    );
     assert_eq!(fake.stats().installations, 2, "the owner and one user");
 }
 
@@ -389,7 +390,6 @@ async fn secrets_rest_encrypted_and_a_wrong_key_stops_the_app() {
         before,
         "the stored session was reused"
     );
-    assert_eq!(app.get("/health").await.1["users"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -550,6 +550,7 @@ async fn a_users_pages_are_theirs_alone() {
 
     // A callback link that someone else started and approved, opened in
     // this browser (which holds no state, or another state): no sign-in.
+    let tokens = fake.stats().tokens_issued;
     let (link, _theirs) = app.authorize_link().await;
     let bunq = http().get(&link).send().await.unwrap();
     let callback = bunq.headers()["location"].to_str().unwrap().to_owned();
@@ -563,7 +564,7 @@ async fn a_users_pages_are_theirs_alone() {
     assert!(cookies(&answer).is_empty(), "no sign-in cookie");
     let (status, body) = json(answer).await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(app.get("/health").await.1["users"], 2, "no user was added");
+    assert_eq!(fake.stats().tokens_issued, tokens, "no code was exchanged");
 
     // /me: the user's accounts and recent payments, as HTML.
     let me = http()
@@ -605,10 +606,77 @@ async fn a_users_pages_are_theirs_alone() {
     fake.clear_faults();
 }
 
+/// A TCP connection to `address` from the loopback address `source`
+/// (127.0.0.0/8 is all loopback on Linux), as from another client.
+async fn connect_from(source: [u8; 4], address: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(std::net::SocketAddr::from((source, 0)))
+        .unwrap();
+    socket.connect(address.parse().unwrap()).await.unwrap()
+}
+
+/// An HTTP client whose connections come from the loopback address `source`.
+fn http_from(source: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from(source))
+        .build()
+        .unwrap()
+}
+
+/// One complete `GET /health` on a fresh connection: the answer's first
+/// bytes, or empty if the app closed it unanswered.
+async fn raw_health(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// One `GET /health` on a kept-alive connection: the answer's head, or
+/// `None` once the app has closed the connection.
+async fn keep_alive_health(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .ok()?;
+    let mut answer = Vec::new();
+    loop {
+        let mut chunk = [0u8; 1024];
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        answer.extend_from_slice(&chunk[..read]);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let head = &text[..end];
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_owned())
+                })
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if answer.len() >= end + 4 + length {
+                return Some(head.to_owned());
+            }
+        }
+    }
+}
+
 /// Half-sent requests do not hold the app: each connection has 5 s to send
 /// its headers, at most 256 are served at once, and a real request still
-/// gets through while 300 silent ones are open. `/auth` is rate-limited per
-/// address.
+/// gets through while 300 silent ones (from 30 addresses) are open. `/auth`
+/// is rate-limited per address, and an `X-Forwarded-For` from a client that
+/// is not a trusted proxy changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_and_auth_floods_are_bounded() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -619,13 +687,15 @@ async fn slow_clients_and_auth_floods_are_bounded() {
     let address = app.base.trim_start_matches("http://").to_owned();
 
     let mut silent = Vec::new();
-    for _ in 0..300 {
-        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-        stream
-            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
-            .await
-            .unwrap();
-        silent.push(stream);
+    for client in 10..40 {
+        for _ in 0..10 {
+            let mut stream = connect_from([127, 0, 0, client], &address).await;
+            stream
+                .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+                .await
+                .unwrap();
+            silent.push(stream);
+        }
     }
     let started = Instant::now();
     let (status, _) = tokio::time::timeout(Duration::from_secs(20), app.get("/health"))
@@ -644,13 +714,15 @@ async fn slow_clients_and_auth_floods_are_bounded() {
     }
     assert!(started.elapsed() < Duration::from_secs(30));
 
-    // /auth: 20 per minute from one address, then 429.
+    // /auth: 20 per minute from one address, then 429; a forwarded address
+    // is the client's own claim here (no trusted proxy), so it changes nothing.
     app.setup().await;
     let mut statuses = Vec::new();
-    for _ in 0..22 {
+    for i in 0..22 {
         statuses.push(
             http()
                 .get(app.url("/auth"))
+                .header("x-forwarded-for", format!("203.0.113.{i}"))
                 .send()
                 .await
                 .unwrap()
@@ -660,6 +732,296 @@ async fn slow_clients_and_auth_floods_are_bounded() {
     }
     assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(&statuses[20..], [429, 429]);
+}
+
+/// A client address holds a few connections at most; a client that sends
+/// requests and never reads the answers loses its connection at the write
+/// timeout (and its slot with it); a connection that never idles still
+/// ends at its lifetime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_bounded_per_address_and_in_time() {
+    use tokio::io::AsyncWriteExt;
+
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = app_command(&fake, &sqlite_url(&dir), &new_key());
+    command
+        .env("PSD2_APP_CONNECTIONS_PER_ADDRESS", "4")
+        .env("PSD2_APP_WRITE_TIMEOUT_SECS", "1")
+        .env("PSD2_APP_HEADER_TIMEOUT_SECS", "30");
+    let app = App::start(command).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+
+    // Four half-sent requests from one address: a fifth connection from it
+    // is closed unanswered, while another address is served.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut stream = connect_from([127, 0, 0, 2], &address).await;
+        stream.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+        held.push(stream);
+    }
+    let mut fifth = connect_from([127, 0, 0, 2], &address).await;
+    let answer = raw_health(&mut fifth).await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+    let mut other = connect_from([127, 0, 0, 3], &address).await;
+    let answer = raw_health(&mut other).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // Four clients from one address that pipeline requests and never read:
+    // each connection is closed at the write timeout, so the writers stop
+    // with an error, and the address's slots are free again.
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let address = address.clone();
+            tokio::spawn(async move {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket
+                    .bind(std::net::SocketAddr::from(([127, 0, 0, 4], 0)))
+                    .unwrap();
+                // A small window, so the app's answers back up quickly.
+                socket.set_recv_buffer_size(4096).unwrap();
+                let mut stream = socket.connect(address.parse().unwrap()).await.unwrap();
+                let requests = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n".repeat(100);
+                loop {
+                    if stream.write_all(&requests).await.is_err() {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        tokio::time::timeout(Duration::from_secs(60), writer)
+            .await
+            .expect("the app closes a connection whose answers are not read")
+            .unwrap();
+    }
+    let mut again = connect_from([127, 0, 0, 4], &address).await;
+    let answer = raw_health(&mut again).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(held);
+
+    // A connection that is never idle long ends at its lifetime all the same.
+    let other_dir = tempfile::tempdir().unwrap();
+    let mut command = app_command(&fake, &sqlite_url(&other_dir), &new_key());
+    command.env("PSD2_APP_CONNECTION_LIFETIME_SECS", "2");
+    drop(app);
+    let app = App::start(command).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut closed = false;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        match keep_alive_health(&mut stream).await {
+            None => {
+                closed = true;
+                break;
+            }
+            Some(head) if head.to_ascii_lowercase().contains("connection: close") => {
+                closed = true;
+                break;
+            }
+            Some(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    assert!(closed, "the connection outlived its lifetime");
+}
+
+/// Behind trusted proxies the forwarded address is the client: each gets
+/// its own `/auth` budget, an IPv6 /64 shares one, and a minute counts a
+/// bounded number of addresses (new ones past it wait). A proxy list that
+/// does not parse stops the app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_limits_count_forwarded_addresses() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = app_command(&fake, &sqlite_url(&dir), &new_key());
+    command
+        .env("PSD2_APP_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
+        .env("PSD2_APP_AUTH_PER_MINUTE", "3")
+        .env("PSD2_APP_TRACKED_ADDRESSES", "5");
+    let app = App::start(command).await;
+    app.setup().await;
+    let auth = |forwarded: &'static str| {
+        let url = app.url("/auth");
+        async move {
+            http()
+                .get(url)
+                // The client's own claim, what the outer proxy saw, then
+                // the inner proxy (trusted, so skipped).
+                .header(
+                    "x-forwarded-for",
+                    format!("192.0.2.1, {forwarded}, 10.0.0.5"),
+                )
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut statuses = Vec::new();
+    for forwarded in [
+        "203.0.113.1",
+        "203.0.113.1",
+        "203.0.113.1",
+        "203.0.113.1", // a fourth from one address: refused
+        "203.0.113.2", // another address: its own budget
+        "2001:db8:0:1::1",
+        "2001:db8:0:1::2",
+        "2001:db8:0:1:ffff::3",
+        "2001:db8:0:1::4", // the same /64, a fourth time: refused
+        "203.0.113.3",
+        "203.0.113.4",     // five addresses counted this minute
+        "203.0.113.5",     // a sixth waits for the next minute
+        "2001:db8:0:2::1", // so does another /64
+    ] {
+        statuses.push(auth(forwarded).await);
+    }
+    assert_eq!(
+        statuses,
+        [
+            200, 200, 200, 429, 200, 200, 200, 200, 429, 200, 200, 429, 429
+        ]
+    );
+
+    let mut command = app_command(&fake, &sqlite_url(&dir), &new_key());
+    command.env("PSD2_APP_TRUSTED_PROXIES", "10.0.0.0/33");
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("PSD2_APP_TRUSTED_PROXIES"), "{stderr}");
+}
+
+/// A log-out is kept in the store: the other instance refuses the cookie at
+/// once, and so does the first after a restart. Only a valid sign-in can be
+/// logged out: forged or junk cookies revoke nothing and store nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_out_holds_on_every_instance_and_after_a_restart() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let database = store.display().to_string();
+    let key = new_key();
+    let a = App::start(app_command(&fake, &database, &key)).await;
+    let mut second = app_command(&fake, &database, &key);
+    second.env("PSD2_APP_PUBLIC_URL", &a.base);
+    let b = App::start(second).await;
+    a.setup().await;
+    let (_, status, _, alice) = a.connect_user().await;
+    assert_eq!(status, 200);
+    let (_, status, _, bob) = a.connect_user().await;
+    assert_eq!(status, 200);
+    let revoked = || std::fs::read_dir(store.join("revoked")).unwrap().count();
+
+    // Bob's nonce in a cookie without his signature, and junk cookies of
+    // 200 kB: no sign-out, nothing kept.
+    let parts: Vec<&str> = bob.trim_start_matches("psd2_login=").split('.').collect();
+    let forged = format!(
+        "psd2_login=v1.{}.{}.{}.{}",
+        parts[1],
+        parts[2],
+        parts[3],
+        "00".repeat(32)
+    );
+    let junk = format!("psd2_login={}", "x.".repeat(100_000));
+    for cookie in std::iter::once(forged).chain(std::iter::repeat_n(junk, 20)) {
+        let out = http()
+            .post(a.url("/logout"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), 200);
+    }
+    assert_eq!(revoked(), 0, "nothing stored for an invalid sign-in");
+    assert_eq!(a.get_as(&bob, "/users/2").await.0, 200);
+    assert_eq!(b.get_as(&bob, "/users/2").await.0, 200);
+
+    // Alice logs out on a: both refuse her cookie, b at once.
+    let out = http()
+        .post(a.url("/logout"))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    assert_eq!(revoked(), 1);
+    assert_eq!(b.get_as(&alice, "/users/1").await.0, 401);
+    assert_eq!(a.get_as(&alice, "/users/1").await.0, 401);
+
+    // And after a restart.
+    drop(a);
+    let a = App::start(app_command(&fake, &database, &key)).await;
+    assert_eq!(a.get_as(&alice, "/users/1").await.0, 401);
+    assert_eq!(a.get_as(&bob, "/users/2").await.0, 200, "Bob is still in");
+}
+
+/// Behind https the cookies are `__Host-` (Secure, path /); no answer may
+/// be cached; `/auth` shows a visitor no internal detail; wrong `/setup`
+/// tokens are limited per address (another address still gets in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_caching_errors_and_setup_guesses_are_guarded() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut command = app_command(&fake, &store.display().to_string(), &new_key());
+    command.env("PSD2_APP_PUBLIC_URL", "https://app.example");
+    let app = App::start(command).await;
+
+    // Five wrong tokens from one address: then even the right one is
+    // refused from there for a minute; another address gets in.
+    for _ in 0..5 {
+        let answer = http()
+            .post(app.url("/setup"))
+            .bearer_auth("operator-token-for-tests-01234567")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 401);
+    }
+    let answer = http()
+        .post(app.url("/setup"))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 429);
+    let answer = http_from([127, 0, 0, 2])
+        .post(app.url("/setup"))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    let page = http().get(app.url("/auth")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let set_cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.starts_with("__Host-psd2_state="), "{set_cookie}");
+    for attribute in ["; Path=/;", "; Secure", "; HttpOnly"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    for path in ["/callback?code=a&state=b", "/health", "/users/1"] {
+        let answer = http().get(app.url(path)).send().await.unwrap();
+        assert_eq!(answer.headers()["cache-control"], "no-store", "{path}");
+    }
+
+    // The store fails (its states directory replaced by a file): the
+    // visitor gets a generic page, not the error.
+    std::fs::remove_dir_all(store.join("states")).unwrap();
+    std::fs::write(store.join("states"), b"").unwrap();
+    let page = http().get(app.url("/auth")).send().await.unwrap();
+    assert_eq!(page.status(), 500);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("went wrong on our side"), "{html}");
+    assert!(
+        !html.contains("states") && !html.contains(&*dir.path().to_string_lossy()),
+        "{html}"
+    );
 }
 
 /// Debian's Chromium, headless, as root-safe as the machine allows.

@@ -919,10 +919,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        store
-            .delete(ContextKey::User(AppUserId(2)))
-            .await
-            .unwrap();
+        store.delete(ContextKey::User(AppUserId(2))).await.unwrap();
         let config = OAuthConfig::new(
             "client-id",
             ClientSecret::new("client-secret"),
@@ -948,20 +945,27 @@ mod tests {
             let inner = FileStore::open(&dir, old.clone()).await.unwrap().inner;
             let stopped = blocking({
                 let new = new.clone();
-                move || {
-                    inner.rekey(new, &mut Steps {
-                        left: Some(stop),
-                    })
-                }
+                move || inner.rekey(new, &mut Steps { left: Some(stop) })
             })
             .await;
             assert_eq!(stopped.is_err(), stop < steps, "stopped after {stop} steps");
 
             let committed = stop >= 8;
-            let (opens, refused) = if committed { (&new, &old) } else { (&old, &new) };
+            let (opens, refused) = if committed {
+                (&new, &old)
+            } else {
+                (&old, &new)
+            };
             let store = FileStore::open(&dir, opens.clone()).await.unwrap();
-            assert_eq!(contents(&store).await, expected, "stopped after {stop} steps");
-            assert!(staged_files(&dir).unwrap().is_empty(), "settled by the open");
+            assert_eq!(
+                contents(&store).await,
+                expected,
+                "stopped after {stop} steps"
+            );
+            assert!(
+                staged_files(&dir).unwrap().is_empty(),
+                "settled by the open"
+            );
             let wrong = FileStore::open(&dir, refused.clone()).await.unwrap_err();
             assert!(
                 matches!(wrong, Error::Store(StoreError::WrongKey)),
@@ -973,7 +977,11 @@ mod tests {
                 .await
                 .unwrap();
             let store = FileStore::open(&dir, new.clone()).await.unwrap();
-            assert_eq!(contents(&store).await, expected, "rotated after a stop at {stop}");
+            assert_eq!(
+                contents(&store).await,
+                expected,
+                "rotated after a stop at {stop}"
+            );
             assert!(FileStore::open(&dir, old.clone()).await.is_err());
         }
     }

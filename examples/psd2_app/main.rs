@@ -15,13 +15,15 @@
 //! | `GET /me` | the signed-in user's page: accounts and recent payments (HTML) |
 //! | `GET /users/{id}`, `GET /users/{id}/accounts` | the signed-in user's data as JSON; anyone else's is 403, no sign-in 401 |
 //! | `POST /logout` | signs this browser out |
-//! | `GET /health` | `{"status":"ok"}` once the store answers |
+//! | `GET /health` | `{"status":"ok","set_up":…}` once the store answers |
 //!
-//! Sign-in is a cookie (`HttpOnly`, `SameSite=Lax`, `Secure` when the public
-//! URL is https) holding the app user id, an expiry and a random nonce, signed
-//! with a key derived from `BUNQ_OAUTH_STORE_KEY`, so every instance of the
-//! app accepts it. Log-out forgets the nonce in this instance (an instance
-//! that did not see the log-out accepts the cookie until it expires).
+//! Sign-in is a cookie (`HttpOnly`, `SameSite=Lax`; behind https `Secure` and
+//! named `__Host-…`) holding the app user id, an expiry and a random nonce,
+//! signed with a key derived from `BUNQ_OAUTH_STORE_KEY`, so every instance
+//! of the app accepts it. A log-out revokes the nonce in the store
+//! ([`ContextStore::revoke_token`]), so every instance, and every restart,
+//! refuses the cookie from then on; only a valid sign-in can be logged out.
+//! Every answer is `Cache-Control: no-store`.
 //!
 //! Configuration (environment):
 //! - `DATABASE_URL`: `sqlite://psd2_app.db` (default), `postgres://…` (several
@@ -35,21 +37,29 @@
 //!   a random one is made and printed on stderr if it is not set);
 //! - `PSD2_APP_LISTEN` (default `127.0.0.1:8000`; port 0 picks one) and
 //!   `PSD2_APP_PUBLIC_URL` (default `http://<listen address>`), whose
-//!   `/callback` is registered as the callback URL.
-//!
-//! The server gives each connection 5 s to send its request headers and
-//! serves at most 256 connections at once; `/auth` allows 20 calls per
-//! client address and minute.
+//!   `/callback` is registered as the callback URL;
+//! - `PSD2_APP_TRUSTED_PROXIES`: the reverse proxies (addresses or networks,
+//!   comma-separated) whose `X-Forwarded-For` names the client;
+//! - the limits, each with its default: `PSD2_APP_HEADER_TIMEOUT_SECS` (5: to
+//!   send a request's headers, and the most a connection idles),
+//!   `PSD2_APP_WRITE_TIMEOUT_SECS` (10: for a client to take an answer),
+//!   `PSD2_APP_CONNECTION_LIFETIME_SECS` (300), `PSD2_APP_MAX_CONNECTIONS`
+//!   (256), `PSD2_APP_CONNECTIONS_PER_ADDRESS` (16), `PSD2_APP_AUTH_PER_MINUTE`
+//!   (20 `/auth` calls per address) and `PSD2_APP_TRACKED_ADDRESSES` (10,000
+//!   addresses counted a minute; past that, new ones wait for the next).
+//!   An address is an IPv4 address or an IPv6 /64. `/setup` allows 5 wrong
+//!   tokens per address and minute.
 //!
 //! `--fake` starts the built-in fake bunq in the process and uses its URLs
 //! and owner key; without `BUNQ_OAUTH_STORE_KEY` and `DATABASE_URL` it uses a
 //! throwaway key and a SQLite file in a temporary directory.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -66,6 +76,12 @@ use chrono::Utc;
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 
+use addresses::{AddressGroup, PerMinute, TrustedProxies};
+use server::Limits;
+
+mod addresses;
+mod server;
+
 /// How long an authorize link stays valid.
 const STATE_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
 /// How long a sign-in lasts.
@@ -74,8 +90,10 @@ const LOGIN_LIFETIME: chrono::Duration = chrono::Duration::hours(1);
 const STATE_COOKIE: &str = "psd2_state";
 /// The sign-in cookie.
 const LOGIN_COOKIE: &str = "psd2_login";
-/// `/auth` calls allowed per client address and minute (each stores a state).
-const AUTH_PER_MINUTE: u32 = 20;
+/// Wrong `/setup` tokens allowed per client address and minute.
+const SETUP_FAILURES_PER_MINUTE: u32 = 5;
+/// The shortest operator token accepted.
+const MIN_OPERATOR_TOKEN: usize = 16;
 
 struct Config {
     bunq: Environment,
@@ -85,6 +103,10 @@ struct Config {
     listen: String,
     public_url: Option<String>,
     operator_token: String,
+    limits: Limits,
+    auth_per_minute: u32,
+    tracked_addresses: usize,
+    proxies: TrustedProxies,
 }
 
 /// What every request handler shares.
@@ -102,12 +124,15 @@ struct App {
     operator_token: String,
     /// Signs the sign-in cookies.
     cookie_key: aws_lc_rs::hmac::Key,
-    /// Whether cookies get `Secure` (the public URL is https).
+    /// Whether cookies get `Secure` and the `__Host-` prefix (the public
+    /// URL is https).
     secure_cookies: bool,
-    /// Sign-ins ended by a log-out in this instance (their nonces).
-    logged_out: Mutex<HashSet<String>>,
-    /// `/auth` calls per client address in the current minute.
-    auth_calls: Mutex<HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+    /// Whose `X-Forwarded-For` to believe.
+    proxies: Arc<TrustedProxies>,
+    /// `/auth` calls per client address and minute.
+    auth_calls: PerMinute,
+    /// Wrong `/setup` tokens per client address and minute.
+    setup_failures: PerMinute,
 }
 
 type Shared = Arc<App>;
@@ -170,6 +195,7 @@ async fn run() -> Result<(), String> {
     let public_url = config
         .public_url
         .unwrap_or_else(|| format!("http://{address}"));
+    let proxies = Arc::new(config.proxies);
     let app = Arc::new(App {
         client,
         store,
@@ -180,57 +206,16 @@ async fn run() -> Result<(), String> {
         operator_token: config.operator_token,
         cookie_key,
         secure_cookies: public_url.starts_with("https://"),
-        logged_out: Mutex::new(HashSet::new()),
-        auth_calls: Mutex::new(HashMap::new()),
+        proxies: proxies.clone(),
+        auth_calls: PerMinute::new(config.auth_per_minute, config.tracked_addresses),
+        setup_failures: PerMinute::new(SETUP_FAILURES_PER_MINUTE, config.tracked_addresses),
     });
     // Not println!: a closed stdout must not stop the app.
     let _ = writeln!(
         std::io::stdout(),
         "listening on http://{address}\nnext: curl -X POST {public_url}/setup   then open {public_url}/auth"
     );
-    serve(listener, router(app)).await
-}
-
-/// At most this many connections are served at once; more wait in the
-/// kernel's backlog until one ends.
-const MAX_CONNECTIONS: usize = 256;
-/// A client has this long to send its request's headers (a half-sent
-/// request does not hold a connection for good).
-const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Serves `router`: HTTP/1.1, each connection with the header timeout, at
-/// most [`MAX_CONNECTIONS`] at once, the peer's address for the handlers.
-async fn serve(listener: tokio::net::TcpListener, router: Router) -> Result<(), String> {
-    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let permit = permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| e.to_string())?;
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!("accept failed: {e}");
-                continue;
-            }
-        };
-        let service = hyper_util::service::TowerToHyperService::new(
-            router
-                .clone()
-                .layer(axum::Extension(axum::extract::ConnectInfo(peer))),
-        );
-        tokio::spawn(async move {
-            let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
-            let io = hyper_util::rt::TokioIo::new(stream);
-            if let Err(e) = http.serve_connection(io, service).await {
-                tracing::debug!(%peer, "connection ended: {e}");
-            }
-            drop(permit);
-        });
-    }
+    server::serve(listener, router(app), config.limits, proxies).await
 }
 
 fn router(app: Shared) -> Router {
@@ -244,6 +229,16 @@ fn router(app: Shared) -> Router {
         .route("/users/{id}/accounts", get(accounts))
         .route("/health", get(health))
         .with_state(app)
+        // Sign-in pages, states and users' data: never kept by a cache.
+        .layer(axum::middleware::map_response(
+            |mut response: Response| async move {
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    header::HeaderValue::from_static("no-store"),
+                );
+                response
+            },
+        ))
 }
 
 // ---- configuration ----------------------------------------------------------
@@ -285,18 +280,83 @@ fn env_config() -> Result<Config, String> {
             );
         }
     };
-    Ok(Config {
+    let operator_token = env("PSD2_APP_OPERATOR_TOKEN").ok_or(
+        "PSD2_APP_OPERATOR_TOKEN is not set: the token POST /setup requires \
+         (`openssl rand -hex 32`); or run with --fake",
+    )?;
+    Config::new(
         bunq,
-        database_url: env("DATABASE_URL").unwrap_or_else(|| "sqlite://psd2_app.db".into()),
+        env("DATABASE_URL").unwrap_or_else(|| "sqlite://psd2_app.db".into()),
         key,
-        owner_api_key: env("BUNQ_API_KEY").map(ApiKey::new),
-        listen: env("PSD2_APP_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into()),
-        public_url: env("PSD2_APP_PUBLIC_URL"),
-        operator_token: env("PSD2_APP_OPERATOR_TOKEN").ok_or(
-            "PSD2_APP_OPERATOR_TOKEN is not set: the token POST /setup requires \
-             (`openssl rand -hex 32`); or run with --fake",
-        )?,
-    })
+        env("BUNQ_API_KEY").map(ApiKey::new),
+        operator_token,
+    )
+}
+
+impl Config {
+    /// The rest of the configuration, read from the environment.
+    fn new(
+        bunq: Environment,
+        database_url: String,
+        key: EncryptionKey,
+        owner_api_key: Option<ApiKey>,
+        operator_token: String,
+    ) -> Result<Config, String> {
+        if operator_token.len() < MIN_OPERATOR_TOKEN {
+            return Err(format!(
+                "PSD2_APP_OPERATOR_TOKEN is shorter than {MIN_OPERATOR_TOKEN} characters \
+                 (`openssl rand -hex 32` makes a good one)"
+            ));
+        }
+        let seconds = |name: &str, default: u64| -> Result<Duration, String> {
+            number(name, default)
+                .and_then(|s| match s {
+                    0 => Err(format!("{name} must be at least 1")),
+                    s => Ok(s),
+                })
+                .map(Duration::from_secs)
+        };
+        let count = |name: &str, default: u64| -> Result<usize, String> {
+            number(name, default).and_then(|n| {
+                usize::try_from(n)
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{name} must be at least 1"))
+            })
+        };
+        Ok(Config {
+            bunq,
+            database_url,
+            key,
+            owner_api_key,
+            listen: env("PSD2_APP_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into()),
+            public_url: env("PSD2_APP_PUBLIC_URL"),
+            operator_token,
+            limits: Limits {
+                header_timeout: seconds("PSD2_APP_HEADER_TIMEOUT_SECS", 5)?,
+                write_timeout: seconds("PSD2_APP_WRITE_TIMEOUT_SECS", 10)?,
+                lifetime: seconds("PSD2_APP_CONNECTION_LIFETIME_SECS", 300)?,
+                connections: count("PSD2_APP_MAX_CONNECTIONS", 256)?,
+                connections_per_address: count("PSD2_APP_CONNECTIONS_PER_ADDRESS", 16)?,
+            },
+            auth_per_minute: u32::try_from(count("PSD2_APP_AUTH_PER_MINUTE", 20)?)
+                .map_err(|_| "PSD2_APP_AUTH_PER_MINUTE is too large".to_owned())?,
+            tracked_addresses: count("PSD2_APP_TRACKED_ADDRESSES", 10_000)?,
+            proxies: TrustedProxies::parse(&env("PSD2_APP_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| format!("PSD2_APP_TRUSTED_PROXIES: {e}"))?,
+        })
+    }
+}
+
+/// A whole-number setting, or its default.
+fn number(name: &str, default: u64) -> Result<u64, String> {
+    match env(name) {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} is `{text}`: a whole number is needed")),
+    }
 }
 
 fn fake_config(
@@ -323,15 +383,13 @@ fn fake_config(
             token
         }
     };
-    Ok(Config {
-        bunq: fake.environment(),
+    Config::new(
+        fake.environment(),
         database_url,
         key,
-        owner_api_key: Some(fake.owner_api_key()),
-        listen: env("PSD2_APP_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into()),
-        public_url: env("PSD2_APP_PUBLIC_URL"),
+        Some(fake.owner_api_key()),
         operator_token,
-    })
+    )
 }
 
 /// `sqlite://…` and `postgres://…` go to [`SqlStore`], anything else is a
@@ -383,13 +441,26 @@ impl From<Error> for Failure {
 
 type Answer = Result<Json<Value>, Failure>;
 
-async fn setup(State(app): State<Shared>, headers: HeaderMap) -> Answer {
+async fn setup(
+    State(app): State<Shared>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Answer {
+    // Guessing the token: a few tries per address and minute.
+    let client = AddressGroup::of(app.proxies.client(peer.ip(), &headers));
+    if app.setup_failures.used_up(client) {
+        return Err(Failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong tokens from this address: try again in a minute".into(),
+        ));
+    }
     let offered = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     if !same(offered.as_bytes(), app.operator_token.as_bytes()) {
+        app.setup_failures.take(client);
         return Err(Failure(
             StatusCode::UNAUTHORIZED,
             "/setup is for the operator: send Authorization: Bearer <PSD2_APP_OPERATOR_TOKEN>"
@@ -436,6 +507,7 @@ async fn setup(State(app): State<Shared>, headers: HeaderMap) -> Answer {
 async fn auth(
     State(app): State<Shared>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Result<Response, Response> {
     let page_error = |status: StatusCode, text: &str| {
         (
@@ -444,13 +516,21 @@ async fn auth(
         )
             .into_response()
     };
-    if !app.auth_allowed(peer.ip()) {
+    let client = AddressGroup::of(app.proxies.client(peer.ip(), &headers));
+    if !app.auth_calls.take(client) {
         return Err(page_error(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many sign-in attempts from this address: try again in a minute.",
+            "Too many sign-in attempts: try again in a minute.",
         ));
     }
-    let internal = |e: Error| page_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+    // The details go to the log; a visitor learns nothing about the app.
+    let internal = |e: Error| {
+        tracing::warn!(error = %e, "/auth failed");
+        page_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side: try again later.",
+        )
+    };
     let Some(config) = app.store.load_oauth_config().await.map_err(internal)? else {
         return Err(page_error(
             StatusCode::CONFLICT,
@@ -468,11 +548,10 @@ async fn auth(
     let state_cookie = app.cookie(
         STATE_COOKIE,
         request.state().expose_secret(),
-        "/callback",
         STATE_LIFETIME,
     );
     let qr = qrcode::QrCode::new(url.as_bytes())
-        .map_err(|e| page_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?
+        .map_err(|e| internal(Error::InvalidInput(format!("the QR code: {e}"))))?
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(280, 280)
         .quiet_zone(true)
@@ -511,7 +590,7 @@ async fn callback(
     // The state must be the one this browser asked for at /auth: a link
     // someone else started (and approved with their own bunq account) does
     // not sign this browser in (login CSRF).
-    let browser_state = cookie(&headers, STATE_COOKIE).unwrap_or_default();
+    let browser_state = app.cookie_value(&headers, STATE_COOKIE).unwrap_or_default();
     if !same(browser_state.as_bytes(), state.as_bytes()) {
         return Err(Failure(
             StatusCode::BAD_REQUEST,
@@ -547,7 +626,7 @@ async fn callback(
         "user connected"
     );
     let login = app.login_cookie(id)?;
-    let clear_state = app.cookie(STATE_COOKIE, "", "/callback", chrono::Duration::zero());
+    let clear_state = app.cookie(STATE_COOKIE, "", chrono::Duration::zero());
     Ok((
         axum::response::AppendHeaders([
             (header::SET_COOKIE, login),
@@ -560,7 +639,7 @@ async fn callback(
 
 /// The signed-in user's page: their accounts and recent payments.
 async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<Html<String>, Failure> {
-    let id = app.signed_in(&headers)?;
+    let id = app.signed_in(&headers).await?;
     let session = app.session(ContextKey::User(id)).await?;
     let accounts = session.monetary_accounts().list().await?;
     let mut body = String::from(
@@ -609,26 +688,25 @@ async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<Html<String
     Ok(Html(page("Your bunq accounts", &body)))
 }
 
-/// Signs this browser out.
-async fn logout(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    if let Some(login) = cookie(&headers, LOGIN_COOKIE)
-        && let Some(nonce) = login.split('.').nth(3)
-    {
-        app.logged_out
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(nonce.to_owned());
+/// Signs this browser out: a valid sign-in's nonce is revoked in the store
+/// until the cookie would have expired (every instance sees it); anything
+/// else is only cleared from the browser, and nothing of it is kept.
+async fn logout(State(app): State<Shared>, headers: HeaderMap) -> Result<Response, Failure> {
+    if let Some(sign_in) = app.verified_sign_in(&headers) {
+        app.store
+            .revoke_token(&sign_in.nonce, sign_in.expires_at)
+            .await?;
     }
-    let clear = app.cookie(LOGIN_COOKIE, "", "/", chrono::Duration::zero());
-    (
+    let clear = app.cookie(LOGIN_COOKIE, "", chrono::Duration::zero());
+    Ok((
         [(header::SET_COOKIE, clear)],
         Json(json!({ "message": "signed out" })),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn user(State(app): State<Shared>, Path(id): Path<u64>, headers: HeaderMap) -> Answer {
-    app.only(&headers, id)?;
+    app.only(&headers, id).await?;
     let session = app.session(ContextKey::User(AppUserId(id))).await?;
     let mut body = json!({
         "id": id,
@@ -644,7 +722,7 @@ async fn user(State(app): State<Shared>, Path(id): Path<u64>, headers: HeaderMap
 }
 
 async fn accounts(State(app): State<Shared>, Path(id): Path<u64>, headers: HeaderMap) -> Answer {
-    app.only(&headers, id)?;
+    app.only(&headers, id).await?;
     let session = app.session(ContextKey::User(AppUserId(id))).await?;
     let accounts: Vec<_> = session.monetary_accounts().stream().try_collect().await?;
     let accounts: Vec<Value> = accounts
@@ -663,24 +741,45 @@ async fn accounts(State(app): State<Shared>, Path(id): Path<u64>, headers: Heade
     Ok(Json(json!({ "user_id": id, "accounts": accounts })))
 }
 
+/// One small read of the store; nothing about its users.
 async fn health(State(app): State<Shared>) -> Answer {
-    let stored = app.store.list().await?;
-    Ok(Json(json!({
-        "status": "ok",
-        "set_up": stored.iter().any(|s| s.key == ContextKey::Owner),
-        "users": stored.iter().filter(|s| s.key != ContextKey::Owner).count(),
-    })))
+    let set_up = app.store.load_oauth_config().await?.is_some();
+    Ok(Json(json!({ "status": "ok", "set_up": set_up })))
+}
+
+/// A sign-in cookie whose signature and expiry are good.
+struct SignIn {
+    user: AppUserId,
+    nonce: String,
+    expires_at: chrono::DateTime<Utc>,
 }
 
 impl App {
+    /// A cookie's name: `__Host-` first behind https, which binds it to
+    /// this host and path `/` (no subdomain can set or shadow it). Browsers
+    /// take that prefix only with `Secure`, so a plain-http run goes without.
+    fn cookie_name(&self, name: &str) -> String {
+        if self.secure_cookies {
+            format!("__Host-{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+
     /// A cookie for this app: `HttpOnly`, `SameSite=Lax` (sent when bunq
-    /// redirects the browser back), `Secure` behind https.
-    fn cookie(&self, name: &str, value: &str, path: &str, lifetime: chrono::Duration) -> String {
+    /// redirects the browser back), path `/`, `Secure` behind https.
+    fn cookie(&self, name: &str, value: &str, lifetime: chrono::Duration) -> String {
         let secure = if self.secure_cookies { "; Secure" } else { "" };
         format!(
-            "{name}={value}; Path={path}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+            "{}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+            self.cookie_name(name),
             lifetime.num_seconds()
         )
+    }
+
+    /// This app's cookie `name` from the request.
+    fn cookie_value(&self, headers: &HeaderMap, name: &str) -> Option<String> {
+        cookie(headers, &self.cookie_name(name))
     }
 
     /// A signed sign-in cookie for `user`: `v1.<id>.<expiry>.<nonce>.<mac>`.
@@ -690,58 +789,49 @@ impl App {
         let payload = format!("v1.{}.{expires}.{nonce}", user.0);
         let mac = aws_lc_rs::hmac::sign(&self.cookie_key, payload.as_bytes());
         let value = format!("{payload}.{}", hex(mac.as_ref()));
-        Ok(self.cookie(LOGIN_COOKIE, &value, "/", LOGIN_LIFETIME))
+        Ok(self.cookie(LOGIN_COOKIE, &value, LOGIN_LIFETIME))
     }
 
-    /// The signed-in user: a valid, unexpired, not logged-out cookie; 401 otherwise.
-    fn signed_in(&self, headers: &HeaderMap) -> Result<AppUserId, Failure> {
+    /// The sign-in cookie, if its signature and expiry are good (whether
+    /// it was logged out is the store's to say).
+    fn verified_sign_in(&self, headers: &HeaderMap) -> Option<SignIn> {
+        let value = self.cookie_value(headers, LOGIN_COOKIE)?;
+        let (payload, mac) = value.rsplit_once('.')?;
+        aws_lc_rs::hmac::verify(&self.cookie_key, payload.as_bytes(), &unhex(mac)?).ok()?;
+        let parts: Vec<&str> = payload.split('.').collect();
+        let ["v1", id, expires, nonce] = parts.as_slice() else {
+            return None;
+        };
+        let expires_at = chrono::DateTime::from_timestamp(expires.parse().ok()?, 0)?;
+        if expires_at < Utc::now() {
+            return None;
+        }
+        Some(SignIn {
+            user: AppUserId(id.parse().ok()?),
+            nonce: (*nonce).to_owned(),
+            expires_at,
+        })
+    }
+
+    /// The signed-in user: a valid, unexpired cookie that no instance
+    /// logged out; 401 otherwise.
+    async fn signed_in(&self, headers: &HeaderMap) -> Result<AppUserId, Failure> {
         let unauthorized = || {
             Failure(
                 StatusCode::UNAUTHORIZED,
                 "not signed in: connect your bunq account at /auth".into(),
             )
         };
-        let value = cookie(headers, LOGIN_COOKIE).ok_or_else(unauthorized)?;
-        let (payload, mac) = value.rsplit_once('.').ok_or_else(unauthorized)?;
-        let mac = unhex(mac).ok_or_else(unauthorized)?;
-        aws_lc_rs::hmac::verify(&self.cookie_key, payload.as_bytes(), &mac)
-            .map_err(|_| unauthorized())?;
-        let parts: Vec<&str> = payload.split('.').collect();
-        let [_, id, expires, nonce] = parts.as_slice() else {
-            return Err(unauthorized());
-        };
-        let expires: i64 = expires.parse().map_err(|_| unauthorized())?;
-        let logged_out = self
-            .logged_out
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(*nonce);
-        if expires < Utc::now().timestamp() || logged_out {
+        let sign_in = self.verified_sign_in(headers).ok_or_else(unauthorized)?;
+        if self.store.is_token_revoked(&sign_in.nonce).await? {
             return Err(unauthorized());
         }
-        id.parse().map(AppUserId).map_err(|_| unauthorized())
-    }
-
-    /// At most [`AUTH_PER_MINUTE`] `/auth` calls per address and minute.
-    fn auth_allowed(&self, ip: std::net::IpAddr) -> bool {
-        let now = std::time::Instant::now();
-        let minute = std::time::Duration::from_secs(60);
-        let mut calls = self.auth_calls.lock().unwrap_or_else(|p| p.into_inner());
-        if calls.len() > 10_000 {
-            // Bounded memory: forget the addresses of past minutes.
-            calls.retain(|_, (start, _)| now.duration_since(*start) < minute);
-        }
-        let entry = calls.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= minute {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= AUTH_PER_MINUTE
+        Ok(sign_in.user)
     }
 
     /// 401 without a sign-in, 403 for another user's id.
-    fn only(&self, headers: &HeaderMap, id: u64) -> Result<(), Failure> {
-        if self.signed_in(headers)?.0 == id {
+    async fn only(&self, headers: &HeaderMap, id: u64) -> Result<(), Failure> {
+        if self.signed_in(headers).await?.0 == id {
             Ok(())
         } else {
             Err(Failure(StatusCode::FORBIDDEN, "not your account".into()))
@@ -806,9 +896,13 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Equal, in time that does not depend on where they differ.
+/// Equal, in time that depends on neither where they differ nor their
+/// lengths: their SHA-256 digests are compared.
 fn same(a: &[u8], b: &[u8]) -> bool {
-    !a.is_empty() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+    let digest = |x: &[u8]| aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, x);
+    !a.is_empty()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(digest(a).as_ref(), digest(b).as_ref())
+            .is_ok()
 }
 
 /// 32 random bytes as hex.
