@@ -1,4 +1,4 @@
-//! The example app (`examples/psd2_app.rs`) end to end: the built binary as
+//! The example app (`examples/psd2_app/`) end to end: the built binary as
 //! its own process, against the built-in fake bunq, over loopback HTTP; and a
 //! headless Chromium rendering its QR page.
 
