@@ -210,7 +210,7 @@ pub(crate) trait UnionItem: Decode + Sized {
 }
 
 // The decoders the generated operations call, one per response shape
-// (`build/shapes.rs`). Each checks the shape before it decodes: an
+// (`codegen/src/shapes.rs`). Each checks the shape before it decodes: an
 // all-`Option` type would "decode" anything, so a body of the wrong shape
 // must be refused here, naming the operation. Each decoded object keeps
 // its JSON, and the client's `UnknownFields` policy is applied to it.

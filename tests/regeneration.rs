@@ -1,20 +1,9 @@
-//! The build pass (`build/`) is general: run here exactly as `build.rs` runs
+//! The generator (`codegen/`) is general: run here exactly as `build.rs` runs
 //! it, over every bundled version of bunq's description, it shows that what
 //! bunq adds reaches the user with no handwritten change and that what bunq
 //! removes breaks only the code that called it.
 
-#[path = "../build/codegen.rs"]
-mod codegen;
-#[allow(dead_code)]
-#[path = "../build/handles.rs"]
-mod handles;
-#[allow(dead_code)]
-#[path = "../build/select.rs"]
-mod select;
-#[allow(dead_code)]
-#[path = "../build/shapes.rs"]
-mod shapes;
-
+use bunq_oauth_codegen::{generate as codegen, handles, select, shapes};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -28,7 +28,7 @@
 //! the operation, never an empty value.
 //!
 //! The types in [`types`] are progenitor's, from bunq's schemas, with the
-//! crate's rules (`build/codegen.rs`): every field optional (bunq's read
+//! crate's rules (`codegen/src/generate.rs`): every field optional (bunq's read
 //! schemas declare none required), unknown fields ignored, no closed enums
 //! (bunq's allowed values are strings), `created`/`updated` as
 //! [`Timestamp`], amounts as [`Amount`] (decimal text), secrets as

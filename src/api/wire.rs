@@ -1,7 +1,7 @@
 //! What bunq sent, beside what the types decoded.
 //!
 //! bunq's spec is an export with mistakes, so the generated types are built
-//! to tolerate the wire (`build/codegen.rs`) and to lose nothing silently:
+//! to tolerate the wire (`codegen/src/generate.rs`) and to lose nothing silently:
 //! every object an operation answers keeps its JSON exactly as bunq sent it
 //! ([`Received::wire_json`]), and [`Received::unknown_fields`] names the
 //! fields the type did not decode. [`UnknownFields`] makes a client log or

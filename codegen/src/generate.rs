@@ -1013,7 +1013,7 @@ fn mark_non_exhaustive(file: &mut syn::File, exhaustive: &BTreeSet<String>) {
 pub struct Generated {
     /// progenitor's source: the types and the raw request builders.
     pub progenitor: String,
-    /// The typed handles (`build/handles.rs`).
+    /// The typed handles (`codegen/src/handles.rs`).
     pub handles: String,
     /// One row per generated operation.
     pub rows: Vec<crate::handles::Row>,

@@ -1,20 +1,8 @@
-//! The response-shape rules (`build/shapes.rs`) over every bundled version of
+//! The response-shape rules (`codegen/src/shapes.rs`) over every bundled version of
 //! bunq's whole description, checked against how bunq's own SDKs decode each
 //! answer (`spec/sdk-decoding.json`).
 
-#[allow(dead_code)]
-#[path = "../build/codegen.rs"]
-mod codegen;
-#[allow(dead_code)]
-#[path = "../build/handles.rs"]
-mod handles;
-#[allow(dead_code)]
-#[path = "../build/select.rs"]
-mod select;
-#[allow(dead_code)]
-#[path = "../build/shapes.rs"]
-mod shapes;
-
+use bunq_oauth_codegen::{generate as codegen, shapes};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -23,20 +11,20 @@ use shapes::Shape;
 fn spec(name: &str) -> openapiv3::OpenAPI {
     codegen::load_spec(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("spec")
+            .join("../spec")
             .join(name),
     )
     .expect("the bundled spec parses")
 }
 
 fn exceptions() -> Vec<shapes::Exception> {
-    shapes::load_exceptions(include_str!("../spec/shape-exceptions.json")).unwrap()
+    shapes::load_exceptions(include_str!("../../spec/shape-exceptions.json")).unwrap()
 }
 
 /// How bunq's SDKs decode each operation: (method, path) → shape.
 fn sdk() -> BTreeMap<(String, String), Option<Shape>> {
     let rows: Vec<serde_json::Value> =
-        serde_json::from_str(include_str!("../spec/sdk-decoding.json")).unwrap();
+        serde_json::from_str(include_str!("../../spec/sdk-decoding.json")).unwrap();
     rows.iter()
         .map(|row| {
             let shape = match row["sdk_kind"].as_str() {

@@ -3,7 +3,7 @@
 //! retries, signing, verification) and unwrapping the answer by its shape.
 //!
 //! Everything here is derived from the spec, the response shapes
-//! (`build/shapes.rs`) and progenitor's generated methods; no operation is
+//! (`codegen/src/shapes.rs`) and progenitor's generated methods; no operation is
 //! named. The output is Rust source that `src/api/mod.rs` includes.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -868,7 +868,7 @@ fn has_id(spec: &OpenAPI, name: &str) -> bool {
         Some(ReferenceOr::Item(schema)) => !schema
             .schema_data
             .extensions
-            .contains_key(crate::codegen::ADDED_MARK),
+            .contains_key(crate::generate::ADDED_MARK),
         Some(ReferenceOr::Reference { .. }) => true,
         None => false,
     }
