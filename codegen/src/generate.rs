@@ -1030,6 +1030,10 @@ pub fn generate_all(
     wire: &WireFacts,
 ) -> Result<Generated, String> {
     let mut document = load_document(spec_path)?;
+    // What this build reaches must exist, before any pass looks at it.
+    let mut reached = document.clone();
+    crate::select::select(&mut reached, selection)?;
+    crate::select::check_refs(&reached)?;
     write_side_rules(&mut document);
     // What bunq answers with, over its whole description: the same for
     // every selection, so a feature that adds operations changes no type.

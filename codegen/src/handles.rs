@@ -559,7 +559,7 @@ fn resource_name(operation_id: &str) -> Option<(String, Vec<String>)> {
     if kind.is_empty() {
         return None;
     }
-    let rest = operation_id.strip_prefix(kind)?.strip_prefix('_')?;
+    let rest = operation_id.get(kind.len()..)?.strip_prefix('_')?;
     let (name, parents) = match rest.split_once("_for_") {
         Some((name, parents)) => (name, parents.split('_').map(str::to_owned).collect()),
         None => (rest, Vec::new()),
@@ -568,13 +568,16 @@ fn resource_name(operation_id: &str) -> Option<(String, Vec<String>)> {
         .then(|| (name.to_owned(), parents))
 }
 
+/// The kind an operation id starts with, in bunq's spelling of today
+/// (`CREATE_…`); descriptions before 2020-08 spell it `Create_…`.
 fn operation_kind(operation_id: &str) -> &'static str {
     ["List_all", "CREATE", "READ", "UPDATE", "DELETE"]
         .into_iter()
         .find(|k| {
             operation_id
-                .strip_prefix(k)
-                .is_some_and(|rest| rest.starts_with('_'))
+                .get(..k.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(k))
+                && operation_id[k.len()..].starts_with('_')
         })
         .unwrap_or("")
 }
