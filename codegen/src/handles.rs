@@ -224,7 +224,51 @@ pub fn generate(
         write_union(&mut out, name, variants);
     }
     write_table(&mut out, &rows);
+    write_every_shape_decoder(&mut out, parts.iter().flatten());
     Ok(Output { source: out, rows })
+}
+
+/// How many types of each response shape `decode_with_every_shape` runs.
+const TYPES_PER_SHAPE: usize = 2;
+
+/// `decode_with_every_shape`: a body through the decoders of this build's
+/// first operations of each response shape, as the operations decode. For
+/// the hostile-input tests; written here because which types exist depends
+/// on the description the crate is built from.
+fn write_every_shape_decoder<'a>(out: &mut String, parts: impl Iterator<Item = &'a OpParts>) {
+    let mut calls: Vec<String> = Vec::new();
+    let mut per_shape: BTreeMap<String, usize> = BTreeMap::new();
+    for part in parts {
+        let call = match (&part.op.shape, &part.item_type) {
+            (Shape::List, Some(item)) => format!("decode_list::<{item}>"),
+            (Shape::ListOfUnion, Some(item)) => format!("decode_union_list::<{item}>"),
+            (Shape::One, _) => format!("decode_one::<{}>", part.returns),
+            (Shape::Union, _) => format!("decode_union::<{}>", part.returns),
+            (Shape::MultiItem, _) => format!(
+                "decode_items::<{}>",
+                part.returns
+                    .trim_start_matches("Vec<")
+                    .trim_end_matches('>')
+            ),
+            (Shape::Id, _) => "decode_id".to_owned(),
+            (Shape::Uuid, _) => "decode_uuid".to_owned(),
+            _ => continue,
+        };
+        let shape = format!("{:?}", part.op.shape);
+        let taken = per_shape.entry(shape).or_default();
+        if *taken < TYPES_PER_SHAPE && !calls.contains(&call) {
+            *taken += 1;
+            calls.push(call);
+        }
+    }
+    let lines: String = calls
+        .iter()
+        .map(|call| format!("        crate::envelope::{call}(\"every shape\", reply).is_ok(),\n"))
+        .collect();
+    let _ = write!(
+        out,
+        "/// Runs `body` through the generated decoders of every response shape (the\n/// first operations of each), as the operations do: for the hostile-input\n/// tests and `examples/hostile_bodies.rs`. Returns how many decoded it.\n#[doc(hidden)]\npub fn decode_with_every_shape(body: &[u8]) -> usize {{\n    let reply = &crate::transport::Reply {{\n        body: ::bytes::Bytes::copy_from_slice(body),\n        unknown_fields: crate::api::UnknownFields::Refuse,\n    }};\n    [\n{lines}    ]\n    .iter()\n    .filter(|ok| **ok)\n    .count()\n}}\n"
+    );
 }
 
 /// A resource's methods: name, arguments, return type.

@@ -38,6 +38,76 @@ pub enum Operations {
     All,
 }
 
+/// The operations the crate's handwritten layer calls, and what calls them.
+/// Everything else it reaches through the generated handles, which follow
+/// the description; a description without one of these cannot build the
+/// crate, and the build says which.
+pub const REQUIRED_OPERATIONS: [(&str, &str, &str); 12] = [
+    ("post", "/installation", "ApiContext::create"),
+    ("post", "/device-server", "ApiContext::create"),
+    (
+        "post",
+        "/session-server",
+        "ApiContext::create and session renewal",
+    ),
+    (
+        "get",
+        "/user/{userID}/monetary-account",
+        "Session::monetary_accounts",
+    ),
+    (
+        "post",
+        "/user/{userID}/oauth-client",
+        "Session::oauth_clients",
+    ),
+    (
+        "get",
+        "/user/{userID}/oauth-client",
+        "Session::oauth_clients",
+    ),
+    (
+        "get",
+        "/user/{userID}/oauth-client/{itemId}",
+        "Session::oauth_clients",
+    ),
+    (
+        "put",
+        "/user/{userID}/oauth-client/{itemId}",
+        "Session::oauth_clients",
+    ),
+    ("post", CALLBACK_URLS, "Session::callback_urls"),
+    ("get", CALLBACK_URLS, "Session::callback_urls"),
+    ("get", CALLBACK_URL, "Session::callback_urls"),
+    ("delete", CALLBACK_URL, "Session::callback_urls"),
+];
+
+const CALLBACK_URLS: &str = "/user/{userID}/oauth-client/{oauth-clientID}/callback-url";
+const CALLBACK_URL: &str = "/user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}";
+
+/// Stops when the description lacks an operation of
+/// [`REQUIRED_OPERATIONS`], naming each missing one and what needs it.
+pub fn check_required_operations(document: &serde_json::Value) -> Result<(), String> {
+    let missing: Vec<String> = REQUIRED_OPERATIONS
+        .iter()
+        .filter(|(method, path, _)| {
+            document
+                .get("paths")
+                .and_then(|paths| paths.get(*path))
+                .and_then(|item| item.get(*method))
+                .is_none()
+        })
+        .map(|(method, path, user)| format!("\n  {} {path}, used by {user}", method.to_uppercase()))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the description lacks operations the crate's handwritten layer calls:{}",
+            missing.concat()
+        ))
+    }
+}
+
 /// Generates `bunq-oauth`'s API from the description at `spec_path`, with the
 /// project's rule files from `spec_dir` (`features.json`,
 /// `shape-exceptions.json`, `sdk-models.json`, `wire-corrections.json`).
@@ -50,6 +120,7 @@ pub fn generate_crate_api(
         let path = spec_dir.join(name);
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
+    check_required_operations(&generate::load_document(spec_path)?)?;
     let selection = match operations {
         Operations::All => select::Selection::All,
         Operations::OauthGrant => select::load_feature(&read("features.json")?, "oauth-grant")?,

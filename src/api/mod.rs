@@ -103,27 +103,3 @@ pub fn decode_object<T: Received + serde::de::DeserializeOwned>(json: &str) -> c
     value.set_wire_json(WireJson::copied(raw));
     Ok(value)
 }
-
-/// Runs `body` through the generated decoders of every response shape, as
-/// the operations do: for the hostile-input tests and `examples/hostile_bodies.rs`.
-#[doc(hidden)]
-pub fn decode_with_every_shape(body: &[u8]) -> usize {
-    use crate::envelope as e;
-    let body = &crate::transport::Reply {
-        body: bytes::Bytes::copy_from_slice(body),
-        unknown_fields: UnknownFields::Refuse,
-    };
-    let results = [
-        e::decode_list::<types::PaymentListing>("list", body).is_ok(),
-        e::decode_one::<types::PaymentRead>("one", body).is_ok(),
-        e::decode_one::<types::OauthClientRead>("one", body).is_ok(),
-        e::decode_union::<MonetaryAccount>("union", body).is_ok(),
-        e::decode_union_list::<MonetaryAccount>("union list", body).is_ok(),
-        e::decode_union_list::<User>("union list", body).is_ok(),
-        e::decode_items::<SessionServerItem>("items", body).is_ok(),
-        e::decode_items::<InstallationItem>("items", body).is_ok(),
-        e::decode_id("id", body).is_ok(),
-        e::decode_uuid("uuid", body).is_ok(),
-    ];
-    results.iter().filter(|ok| **ok).count()
-}
