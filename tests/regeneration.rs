@@ -274,6 +274,55 @@ fn every_bundled_version_generates_in_full() {
     }
 }
 
+/// Identical schemas compile once, but every operation's signature names
+/// its own schema (the others are type aliases of it): listing installations
+/// never returns another resource's type. Only a handle shared by many
+/// parents names the one type they all compile to.
+#[test]
+fn every_operation_names_its_own_schemas() {
+    let generated = generate(&path(NEWEST), &select::Selection::All);
+    let doc = codegen::load_document(&path(NEWEST)).unwrap();
+    // The schema bunq's description names for an operation's answer.
+    let own_schema = |method: &str, path: &str| -> Option<String> {
+        let pointer = format!(
+            "/paths/{}/{}/responses/200/content/application~1json/schema/$ref",
+            path.replace('~', "~0").replace('/', "~1"),
+            method.to_lowercase()
+        );
+        let reference = doc.pointer(&pointer)?.as_str()?;
+        Some(reference.strip_prefix("#/components/schemas/")?.to_owned())
+    };
+    let mut checked = 0;
+    for row in &generated.rows {
+        // A handle shared by many parents (bunq's notes) names the one type
+        // their identical schemas compile to.
+        if !matches!(row.shape, shapes::Shape::One | shapes::Shape::List)
+            || row.call.contains("Parent::")
+        {
+            continue;
+        }
+        // Where bunq answers otherwise than its spec says, the exception
+        // names the schema (spec/shape-exceptions.json).
+        let excepted = exceptions()
+            .iter()
+            .any(|e| e.method == row.method && e.path == row.path);
+        let Some(schema) = own_schema(&row.method, &row.path).filter(|_| !excepted) else {
+            continue;
+        };
+        let name = heck::ToUpperCamelCase::to_upper_camel_case(schema.as_str());
+        assert!(
+            row.returns.contains(&format!("types::{name}>"))
+                || row.returns == format!("types::{name}"),
+            "{} {} returns {}, its own schema is {schema}",
+            row.method,
+            row.path,
+            row.returns
+        );
+        checked += 1;
+    }
+    assert!(checked > 60, "only {checked} operations checked");
+}
+
 /// bunq's description of 2021-10-20 (morning) refers to 95 schemas it does
 /// not define: the build stops with one message naming each and where it is
 /// used, for the default operations and for all of them, and never panics.

@@ -1049,6 +1049,9 @@ pub fn generate_all(
     common_fields_rule(&mut document, &answers);
     type_rules(&mut document, &answered);
     let request = request_schemas(&document);
+    // The handles name each operation's own schemas (merged ones stay
+    // usable as type aliases), never another resource's.
+    let named = to_openapi(document.clone())?;
     let aliases = merge_identical_schemas(&mut document);
     let canonical = |name: String| aliases.get(&name).cloned().unwrap_or(name);
     let exhaustive = request.into_iter().map(canonical).collect();
@@ -1059,7 +1062,7 @@ pub fn generate_all(
     // progenitor sees the raw-response document, but every kept schema is
     // still in its components, so each gets its type.
     let progenitor = generate(&raw, &exhaustive, &aliases, &answers)?;
-    let handles = crate::handles::generate(&typed, &shapes, &progenitor)?;
+    let handles = crate::handles::generate(&named, &shapes, &progenitor, &aliases)?;
     Ok(Generated {
         progenitor,
         handles: handles.source,

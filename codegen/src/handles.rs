@@ -53,7 +53,14 @@ pub fn generate(
     spec: &OpenAPI,
     shapes: &[OperationShape],
     progenitor_source: &str,
+    aliases: &BTreeMap<String, String>,
 ) -> Result<Output, String> {
+    // Identical schemas compile once: the others are aliases of it, by Rust name.
+    let aliases: BTreeMap<String, String> = aliases
+        .iter()
+        .map(|(alias, target)| (pascal(alias), pascal(target)))
+        .collect();
+    let canonical = |text: &str| canonical_types(text, &aliases);
     let methods = progenitor_methods(progenitor_source)?;
     let type_names = generated_type_names(progenitor_source)?;
 
@@ -119,6 +126,8 @@ pub fn generate(
     }
     let mut shared: Vec<Vec<usize>> = Vec::new();
     for group in by_name.into_values() {
+        // Compared by what they compile to: each parent's own schema names
+        // may be aliases of one type.
         let signature = |i: usize| -> Signature {
             parts[i]
                 .iter()
@@ -126,7 +135,7 @@ pub fn generate(
                     (
                         p.method_name.clone(),
                         p.sig_args.join(","),
-                        p.returns.clone(),
+                        canonical(&p.returns),
                     )
                 })
                 .collect()
@@ -153,6 +162,14 @@ pub fn generate(
         }
     }
     let in_shared: BTreeSet<usize> = shared.iter().flatten().copied().collect();
+    // A handle shared by many parents names the one type they all answer with.
+    for &i in &in_shared {
+        for part in &mut parts[i] {
+            part.returns = canonical(&part.returns);
+            part.decode = canonical(&part.decode);
+            part.item_type = part.item_type.as_deref().map(canonical);
+        }
+    }
     // The shared handle takes the plain name; a parent left out of it keeps
     // a name with its own parent in front.
     let shared_names: BTreeSet<String> = shared
@@ -226,6 +243,24 @@ pub fn generate(
     write_table(&mut out, &rows);
     write_every_shape_decoder(&mut out, parts.iter().flatten());
     Ok(Output { source: out, rows })
+}
+
+/// `text` with every `types::Alias` replaced by the type it aliases.
+fn canonical_types(text: &str, aliases: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("types::") {
+        let (before, after) = rest.split_at(start + "types::".len());
+        out.push_str(before);
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..end];
+        out.push_str(aliases.get(name).map_or(name, String::as_str));
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How many types of each response shape `decode_with_every_shape` runs.
