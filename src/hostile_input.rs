@@ -15,7 +15,7 @@ use crate::redact::redact_json_text;
 use crate::secret::CsrfState;
 use crate::signing::KeyPair;
 
-/// The corpus: real bodies from `tests/fixtures/` (seed 004 and friends).
+/// The corpus: real bodies from `tests/fixtures/` (bunq's documented answers; see `tests/fixtures/README.md`).
 const SEEDS: &[&str] = &[
     include_str!("../tests/fixtures/oauth_client_create.json"),
     include_str!("../tests/fixtures/oauth_client_read.json"),

@@ -1,6 +1,6 @@
 //! bunq's nouns as this crate returns them.
 //!
-//! Built from the bodies bunq really sends (seed 004), which carry more than the
+//! Built from the bodies bunq really sends (bunq's user-provisioning guide), which carry more than the
 //! OpenAPI schemas declare (`id`, `created`, `updated` on callback URLs).
 
 use std::fmt;

@@ -389,7 +389,7 @@ impl State {
 }
 
 impl OauthClientRec {
-    /// `{"OauthClient":{…}}` as in seed 004, callback URLs oldest first.
+    /// `{"OauthClient":{…}}` as in bunq's user-provisioning guide, callback URLs oldest first.
     pub(super) fn json(&self) -> Value {
         let urls: Vec<Value> = self
             .callback_urls
@@ -423,7 +423,7 @@ impl CallbackRec {
     }
 }
 
-/// One fixed `MonetaryAccountBank`, shaped like seed 003.
+/// One fixed `MonetaryAccountBank`, shaped like the one in bunq's PSD2/OAuth example.
 struct AccountSeed {
     id: u64,
     user: u64,

@@ -145,7 +145,7 @@ const MAX_COUNT: u64 = 200;
 /// from the oldest item on the page, `newer_url` from the newest; either is
 /// `null` when there is nothing beyond. `future_url` is set only on a
 /// `newer_id` page that reaches the newest item (for polling); bunq's own
-/// answers (seed 003) leave it `null` on a plain first page.
+/// answers (bunq's PSD2/OAuth example) leave it `null` on a plain first page.
 pub(super) fn paginate(
     path: &str,
     query: &Query,
