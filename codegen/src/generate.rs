@@ -13,6 +13,8 @@ use openapiv3::{
 };
 use serde_json::{Value, json};
 
+use crate::shapes::ADDED_MARK;
+
 /// Reads an OpenAPI document, as YAML (`.yaml`, `.yml`) or JSON (anything else).
 pub fn load_spec(path: &Path) -> Result<OpenAPI, String> {
     to_openapi(load_document(path)?)
@@ -66,11 +68,6 @@ pub const REPLACED_SCHEMAS: [(&str, &str); 4] = [
     ("BunqNumber", "crate::api::Number"),
     ("Amount", "crate::api::Amount"),
 ];
-
-/// The extension that marks a property the build added for the wire (from
-/// bunq's SDK models, `spec/wire-corrections.json`, or the fields every
-/// bunq object carries), with where it came from.
-pub const ADDED_MARK: &str = "x-bunq-oauth-added";
 
 /// The fields every object bunq answers with carries, whether or not the
 /// spec's read schema lists them: `id`, `created`, `updated`.

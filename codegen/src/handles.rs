@@ -950,7 +950,7 @@ fn has_id(spec: &OpenAPI, name: &str) -> bool {
         Some(ReferenceOr::Item(schema)) => !schema
             .schema_data
             .extensions
-            .contains_key(crate::generate::ADDED_MARK),
+            .contains_key(crate::shapes::ADDED_MARK),
         Some(ReferenceOr::Reference { .. }) => true,
         None => false,
     }

@@ -16,6 +16,12 @@ use std::collections::BTreeMap;
 
 use openapiv3::{OpenAPI, Operation, ReferenceOr, Schema, SchemaKind, Type};
 
+/// The extension that marks a property the build added for the wire (from
+/// bunq's SDK models, `spec/wire-corrections.json`, or the fields every
+/// bunq object carries), with where it came from. The shape checks never
+/// require such a property.
+pub const ADDED_MARK: &str = "x-bunq-oauth-added";
+
 /// How an operation's answer is unwrapped.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
