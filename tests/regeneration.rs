@@ -274,6 +274,31 @@ fn every_bundled_version_generates_in_full() {
     }
 }
 
+/// `docs/generated/handles.rs` is what the default build generates for the
+/// typed handles, so a newcomer can read it without building. Regenerate it
+/// with `BUNQ_OAUTH_BLESS=1 cargo test --test regeneration`.
+#[test]
+fn the_browsable_sample_of_the_handles_is_current() {
+    let generated = generate(&path(NEWEST), &grant());
+    let sample = format!(
+        "// What `build.rs` generates for the typed handles with the default features\n\
+         // (`$OUT_DIR/bunq_handles.rs`, included by `src/api/mod.rs`). Kept for reading;\n\
+         // `tests/regeneration.rs` checks it is current.\n\n{}",
+        bunq_oauth_codegen::pretty(&generated.handles).unwrap()
+    );
+    let file = path("docs/generated/handles.rs");
+    if std::env::var_os("BUNQ_OAUTH_BLESS").is_some() {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, &sample).unwrap();
+    }
+    let kept = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        kept == sample,
+        "docs/generated/handles.rs is not what the build generates: \
+         run `BUNQ_OAUTH_BLESS=1 cargo test --test regeneration` and commit it"
+    );
+}
+
 /// Identical schemas compile once, but every operation's signature names
 /// its own schema (the others are type aliases of it): listing installations
 /// never returns another resource's type. Only a handle shared by many

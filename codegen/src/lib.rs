@@ -38,6 +38,13 @@ pub enum Operations {
     All,
 }
 
+/// Generated source laid out as rustfmt would (for the browsable sample
+/// in `docs/generated/`).
+pub fn pretty(source: &str) -> Result<String, String> {
+    let file = syn::parse_file(source).map_err(|e| format!("generated code: {e}"))?;
+    Ok(prettyplease::unparse(&file))
+}
+
 /// The operations the crate's handwritten layer calls, and what calls them.
 /// Everything else it reaches through the generated handles, which follow
 /// the description; a description without one of these cannot build the

@@ -1,0 +1,2415 @@
+// What `build.rs` generates for the typed handles with the default features
+// (`$OUT_DIR/bunq_handles.rs`, included by `src/api/mod.rs`). Kept for reading;
+// `tests/regeneration.rs` checks it is current.
+
+/// `/device-server`: bunq's DeviceServer operations. Get one from [`Api::device_servers`].
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceServers<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> DeviceServers<'s> {
+    /// `GET /device-server` (`List_all_DeviceServer`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::DeviceServerListing>> {
+        let page = self.list_page_as::<types::DeviceServerListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_DeviceServer",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move { api.list_all_device_server().await },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_DeviceServer", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::DeviceServerListing, "the items of `/device-server`"
+    );
+    /// `POST /device-server` (`CREATE_DeviceServer`): answers the new item's id.
+    pub async fn create(&self, body: &types::DeviceServer) -> crate::Result<i64> {
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.create_device_server(body).await },
+            )
+            .await?;
+        crate::envelope::decode_id("CREATE_DeviceServer", &reply)
+    }
+    /// `GET /device-server/{itemId}` (`READ_DeviceServer`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::DeviceServerRead> {
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.read_device_server(item_id).await },
+            )
+            .await?;
+        let item: types::DeviceServerRead = crate::envelope::decode_one(
+            "READ_DeviceServer",
+            &reply,
+        )?;
+        crate::envelope::require_id("READ_DeviceServer", [item.id.is_some()])?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.read_device_server(item_id).await },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_DeviceServer", &reply)
+    }
+}
+/// `/installation`: bunq's Installation operations. Get one from [`Api::installations`].
+#[derive(Debug, Clone, Copy)]
+pub struct Installations<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> Installations<'s> {
+    /// `GET /installation` (`List_all_Installation`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::InstallationListing>> {
+        let page = self.list_page_as::<types::InstallationListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_Installation",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move { api.list_all_installation().await },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_Installation", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::InstallationListing, "the items of `/installation`"
+    );
+    /// `POST /installation` (`CREATE_Installation`): answers several items of different kinds.
+    pub async fn create(
+        &self,
+        body: &types::Installation,
+    ) -> crate::Result<Vec<InstallationItem>> {
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.create_installation(body).await },
+            )
+            .await?;
+        crate::envelope::decode_items::<InstallationItem>("CREATE_Installation", &reply)
+    }
+    /// `GET /installation/{itemId}` (`READ_Installation`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::InstallationRead> {
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.read_installation(item_id).await },
+            )
+            .await?;
+        let item: types::InstallationRead = crate::envelope::decode_one(
+            "READ_Installation",
+            &reply,
+        )?;
+        crate::envelope::require_id("READ_Installation", [item.id.is_some()])?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.read_installation(item_id).await },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_Installation", &reply)
+    }
+}
+/// `/installation/{installationID}/server-public-key`: bunq's ServerPublicKey operations. Get one from [`Api::server_public_keys`].
+#[derive(Debug, Clone, Copy)]
+pub struct ServerPublicKeys<'s> {
+    session: &'s crate::Session,
+    installation_id: i64,
+}
+impl<'s> ServerPublicKeys<'s> {
+    /// `GET /installation/{installationID}/server-public-key` (`List_all_ServerPublicKey_for_Installation`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<
+        crate::pagination::Page<types::InstallationServerPublicKeyListing>,
+    > {
+        let page = self
+            .list_page_as::<types::InstallationServerPublicKeyListing>(page)
+            .await?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let installation_id = self.installation_id;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_server_public_key_for_installation(installation_id)
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_ServerPublicKey_for_Installation", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::InstallationServerPublicKeyListing,
+        "the items of `/installation/{installationID}/server-public-key`"
+    );
+}
+/// `/session-server`: bunq's SessionServer operations. Get one from [`Api::session_servers`].
+#[derive(Debug, Clone, Copy)]
+pub struct SessionServers<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> SessionServers<'s> {
+    /// `POST /session-server` (`CREATE_SessionServer`): answers several items of different kinds.
+    pub async fn create(
+        &self,
+        body: &types::SessionServer,
+    ) -> crate::Result<Vec<SessionServerItem>> {
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.create_session_server(body).await },
+            )
+            .await?;
+        crate::envelope::decode_items::<
+            SessionServerItem,
+        >("CREATE_SessionServer", &reply)
+    }
+}
+/// `/user`: bunq's User operations. Get one from [`Api::users`].
+#[derive(Debug, Clone, Copy)]
+pub struct Users<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> Users<'s> {
+    /// `GET /user` (`List_all_User`): answers a page of objects of several kinds.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<User>> {
+        let page = self.list_page_as::<User>(page).await?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<T: crate::envelope::UnionItem>(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let reply = self
+            .session
+            .send(page.query(), move |api| async move { api.list_all_user().await })
+            .await?;
+        crate::envelope::decode_union_list("List_all_User", &reply)
+    }
+    crate::pagination::paged_list!('s, User, "the items of `/user`");
+    /// `GET /user/{itemId}` (`READ_User`): answers one object of one of several kinds.
+    pub async fn get(&self, item_id: i64) -> crate::Result<User> {
+        let reply = self
+            .session
+            .send(Vec::new(), move |api| async move { api.read_user(item_id).await })
+            .await?;
+        crate::envelope::decode_union::<User>("READ_User", &reply)
+    }
+}
+/// `/user/{userID}/card`: bunq's Card operations. Get one from [`Api::cards`].
+#[derive(Debug, Clone, Copy)]
+pub struct Cards<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> Cards<'s> {
+    /// `GET /user/{userID}/card` (`List_all_Card_for_User`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::CardListing>> {
+        let page = self.list_page_as::<types::CardListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_Card_for_User",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move { api.list_all_card_for_user(user_id).await },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_Card_for_User", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::CardListing, "the items of `/user/{userID}/card`"
+    );
+    /// `GET /user/{userID}/card/{itemId}` (`READ_Card_for_User`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::CardRead> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.read_card_for_user(user_id, item_id).await },
+            )
+            .await?;
+        let item: types::CardRead = crate::envelope::decode_one(
+            "READ_Card_for_User",
+            &reply,
+        )?;
+        crate::envelope::require_id("READ_Card_for_User", [item.id.is_some()])?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move { api.read_card_for_user(user_id, item_id).await },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_Card_for_User", &reply)
+    }
+    /// `PUT /user/{userID}/card/{itemId}` (`UPDATE_Card_for_User`): answers one object.
+    pub async fn update(
+        &self,
+        item_id: i64,
+        body: &types::Card,
+    ) -> crate::Result<types::CardRead> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_card_for_user(user_id, item_id, body).await
+                },
+            )
+            .await?;
+        let item: types::CardRead = crate::envelope::decode_one(
+            "UPDATE_Card_for_User",
+            &reply,
+        )?;
+        crate::envelope::require_id("UPDATE_Card_for_User", [item.id.is_some()])?;
+        Ok(item)
+    }
+    /// [`Self::update`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn update_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64, body: &types::Card) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_card_for_user(user_id, item_id, body).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one("UPDATE_Card_for_User", &reply)
+    }
+}
+/// `/user/{userID}/monetary-account`: bunq's MonetaryAccount operations. Get one from [`Api::monetary_accounts`].
+#[derive(Debug, Clone, Copy)]
+pub struct MonetaryAccounts<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> MonetaryAccounts<'s> {
+    /// `GET /user/{userID}/monetary-account` (`List_all_MonetaryAccount_for_User`): answers a page of objects of several kinds.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<MonetaryAccount>> {
+        let page = self.list_page_as::<MonetaryAccount>(page).await?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<T: crate::envelope::UnionItem>(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_monetary_account_for_user(user_id).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_union_list("List_all_MonetaryAccount_for_User", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, MonetaryAccount, "the items of `/user/{userID}/monetary-account`"
+    );
+    /// `GET /user/{userID}/monetary-account/{itemId}` (`READ_MonetaryAccount_for_User`): answers one object of one of several kinds.
+    pub async fn get(&self, item_id: i64) -> crate::Result<MonetaryAccount> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_monetary_account_for_user(user_id, item_id).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_union::<
+            MonetaryAccount,
+        >("READ_MonetaryAccount_for_User", &reply)
+    }
+}
+/// `/user/{userID}/monetary-account-bank`: bunq's MonetaryAccountBank operations. Get one from [`Api::monetary_account_banks`].
+#[derive(Debug, Clone, Copy)]
+pub struct MonetaryAccountBanks<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> MonetaryAccountBanks<'s> {
+    /// `GET /user/{userID}/monetary-account-bank` (`List_all_MonetaryAccountBank_for_User`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::MonetaryAccountBankListing>> {
+        let page = self.list_page_as::<types::MonetaryAccountBankListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_MonetaryAccountBank_for_User",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_monetary_account_bank_for_user(user_id).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_MonetaryAccountBank_for_User", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::MonetaryAccountBankListing,
+        "the items of `/user/{userID}/monetary-account-bank`"
+    );
+    /// `POST /user/{userID}/monetary-account-bank` (`CREATE_MonetaryAccountBank_for_User`): answers the new item's id.
+    pub async fn create(&self, body: &types::MonetaryAccountBank) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.create_monetary_account_bank_for_user(user_id, body).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("CREATE_MonetaryAccountBank_for_User", &reply)
+    }
+    /// `GET /user/{userID}/monetary-account-bank/{itemId}` (`READ_MonetaryAccountBank_for_User`): answers one object.
+    pub async fn get(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<types::MonetaryAccountBankRead> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_monetary_account_bank_for_user(user_id, item_id).await
+                },
+            )
+            .await?;
+        let item: types::MonetaryAccountBankRead = crate::envelope::decode_one(
+            "READ_MonetaryAccountBank_for_User",
+            &reply,
+        )?;
+        crate::envelope::require_id(
+            "READ_MonetaryAccountBank_for_User",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_monetary_account_bank_for_user(user_id, item_id).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_MonetaryAccountBank_for_User", &reply)
+    }
+    /// `PUT /user/{userID}/monetary-account-bank/{itemId}` (`UPDATE_MonetaryAccountBank_for_User`): answers the new item's id.
+    pub async fn update(
+        &self,
+        item_id: i64,
+        body: &types::MonetaryAccountBank,
+    ) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_monetary_account_bank_for_user(user_id, item_id, body)
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("UPDATE_MonetaryAccountBank_for_User", &reply)
+    }
+}
+/// `/user/{userID}/monetary-account-savings`: bunq's MonetaryAccountSavings operations. Get one from [`Api::monetary_account_savings`].
+#[derive(Debug, Clone, Copy)]
+pub struct MonetaryAccountSavings<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> MonetaryAccountSavings<'s> {
+    /// `GET /user/{userID}/monetary-account-savings` (`List_all_MonetaryAccountSavings_for_User`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::MonetaryAccountSavingsListing>> {
+        let page = self
+            .list_page_as::<types::MonetaryAccountSavingsListing>(page)
+            .await?;
+        crate::envelope::require_id(
+            "List_all_MonetaryAccountSavings_for_User",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_monetary_account_savings_for_user(user_id).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_MonetaryAccountSavings_for_User", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::MonetaryAccountSavingsListing,
+        "the items of `/user/{userID}/monetary-account-savings`"
+    );
+    /// `POST /user/{userID}/monetary-account-savings` (`CREATE_MonetaryAccountSavings_for_User`): answers the new item's id.
+    pub async fn create(
+        &self,
+        body: &types::MonetaryAccountSavings,
+    ) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.create_monetary_account_savings_for_user(user_id, body).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("CREATE_MonetaryAccountSavings_for_User", &reply)
+    }
+    /// `GET /user/{userID}/monetary-account-savings/{itemId}` (`READ_MonetaryAccountSavings_for_User`): answers one object.
+    pub async fn get(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<types::MonetaryAccountSavingsRead> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_monetary_account_savings_for_user(user_id, item_id).await
+                },
+            )
+            .await?;
+        let item: types::MonetaryAccountSavingsRead = crate::envelope::decode_one(
+            "READ_MonetaryAccountSavings_for_User",
+            &reply,
+        )?;
+        crate::envelope::require_id(
+            "READ_MonetaryAccountSavings_for_User",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_monetary_account_savings_for_user(user_id, item_id).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_MonetaryAccountSavings_for_User", &reply)
+    }
+    /// `PUT /user/{userID}/monetary-account-savings/{itemId}` (`UPDATE_MonetaryAccountSavings_for_User`): answers the new item's id.
+    pub async fn update(
+        &self,
+        item_id: i64,
+        body: &types::MonetaryAccountSavings,
+    ) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_monetary_account_savings_for_user(user_id, item_id, body)
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("UPDATE_MonetaryAccountSavings_for_User", &reply)
+    }
+}
+/// `/user/{userID}/monetary-account/{monetary-accountID}/draft-payment`: bunq's DraftPayment operations. Get one from [`Api::draft_payments`].
+#[derive(Debug, Clone, Copy)]
+pub struct DraftPayments<'s> {
+    session: &'s crate::Session,
+    monetary_account_id: i64,
+}
+impl<'s> DraftPayments<'s> {
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/draft-payment` (`List_all_DraftPayment_for_User_MonetaryAccount`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::DraftPaymentListing>> {
+        let page = self.list_page_as::<types::DraftPaymentListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_DraftPayment_for_User_MonetaryAccount",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_draft_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list(
+            "List_all_DraftPayment_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+    crate::pagination::paged_list!(
+        's, types::DraftPaymentListing,
+        "the items of `/user/{userID}/monetary-account/{monetary-accountID}/draft-payment`"
+    );
+    /// `POST /user/{userID}/monetary-account/{monetary-accountID}/draft-payment` (`CREATE_DraftPayment_for_User_MonetaryAccount`): answers the new item's id.
+    pub async fn create(&self, body: &types::DraftPayment) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.create_draft_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id(
+            "CREATE_DraftPayment_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/draft-payment/{itemId}` (`READ_DraftPayment_for_User_MonetaryAccount`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::DraftPaymentRead> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_draft_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        let item: types::DraftPaymentRead = crate::envelope::decode_one(
+            "READ_DraftPayment_for_User_MonetaryAccount",
+            &reply,
+        )?;
+        crate::envelope::require_id(
+            "READ_DraftPayment_for_User_MonetaryAccount",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_draft_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_DraftPayment_for_User_MonetaryAccount", &reply)
+    }
+    /// `PUT /user/{userID}/monetary-account/{monetary-accountID}/draft-payment/{itemId}` (`UPDATE_DraftPayment_for_User_MonetaryAccount`): answers the new item's id.
+    pub async fn update(
+        &self,
+        item_id: i64,
+        body: &types::DraftPayment,
+    ) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_draft_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id(
+            "UPDATE_DraftPayment_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+}
+/// `/user/{userID}/monetary-account/{monetary-accountID}/payment`: bunq's Payment operations. Get one from [`Api::payments`].
+#[derive(Debug, Clone, Copy)]
+pub struct Payments<'s> {
+    session: &'s crate::Session,
+    monetary_account_id: i64,
+}
+impl<'s> Payments<'s> {
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/payment` (`List_all_Payment_for_User_MonetaryAccount`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::PaymentListing>> {
+        let page = self.list_page_as::<types::PaymentListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_Payment_for_User_MonetaryAccount",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_Payment_for_User_MonetaryAccount", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::PaymentListing,
+        "the items of `/user/{userID}/monetary-account/{monetary-accountID}/payment`"
+    );
+    /// `POST /user/{userID}/monetary-account/{monetary-accountID}/payment` (`CREATE_Payment_for_User_MonetaryAccount`): answers the new item's id.
+    pub async fn create(&self, body: &types::Payment) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.create_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("CREATE_Payment_for_User_MonetaryAccount", &reply)
+    }
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/payment/{itemId}` (`READ_Payment_for_User_MonetaryAccount`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::PaymentRead> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        let item: types::PaymentRead = crate::envelope::decode_one(
+            "READ_Payment_for_User_MonetaryAccount",
+            &reply,
+        )?;
+        crate::envelope::require_id(
+            "READ_Payment_for_User_MonetaryAccount",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_payment_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_Payment_for_User_MonetaryAccount", &reply)
+    }
+}
+/// `/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry`: bunq's RequestInquiry operations. Get one from [`Api::request_inquiries`].
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInquiries<'s> {
+    session: &'s crate::Session,
+    monetary_account_id: i64,
+}
+impl<'s> RequestInquiries<'s> {
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/request-inquiry` (`List_all_RequestInquiry_for_User_MonetaryAccount`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::RequestInquiryListing>> {
+        let page = self.list_page_as::<types::RequestInquiryListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_RequestInquiry_for_User_MonetaryAccount",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_request_inquiry_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list(
+            "List_all_RequestInquiry_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+    crate::pagination::paged_list!(
+        's, types::RequestInquiryListing,
+        "the items of `/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry`"
+    );
+    /// `POST /user/{userID}/monetary-account/{monetary-accountID}/request-inquiry` (`CREATE_RequestInquiry_for_User_MonetaryAccount`): answers the new item's id.
+    pub async fn create(&self, body: &types::RequestInquiry) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.create_request_inquiry_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id(
+            "CREATE_RequestInquiry_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/request-inquiry/{itemId}` (`READ_RequestInquiry_for_User_MonetaryAccount`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::RequestInquiryRead> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_request_inquiry_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        let item: types::RequestInquiryRead = crate::envelope::decode_one(
+            "READ_RequestInquiry_for_User_MonetaryAccount",
+            &reply,
+        )?;
+        crate::envelope::require_id(
+            "READ_RequestInquiry_for_User_MonetaryAccount",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_request_inquiry_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one(
+            "READ_RequestInquiry_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+    /// `PUT /user/{userID}/monetary-account/{monetary-accountID}/request-inquiry/{itemId}` (`UPDATE_RequestInquiry_for_User_MonetaryAccount`): answers one object.
+    pub async fn update(
+        &self,
+        item_id: i64,
+        body: &types::RequestInquiry,
+    ) -> crate::Result<types::RequestInquiryUpdate> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_request_inquiry_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        let item: types::RequestInquiryUpdate = crate::envelope::decode_one(
+            "UPDATE_RequestInquiry_for_User_MonetaryAccount",
+            &reply,
+        )?;
+        crate::envelope::require_id(
+            "UPDATE_RequestInquiry_for_User_MonetaryAccount",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::update`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn update_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64, body: &types::RequestInquiry) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_request_inquiry_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one(
+            "UPDATE_RequestInquiry_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+}
+/// `/user/{userID}/monetary-account/{monetary-accountID}/request-response`: bunq's RequestResponse operations. Get one from [`Api::request_responses`].
+#[derive(Debug, Clone, Copy)]
+pub struct RequestResponses<'s> {
+    session: &'s crate::Session,
+    monetary_account_id: i64,
+}
+impl<'s> RequestResponses<'s> {
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/request-response` (`List_all_RequestResponse_for_User_MonetaryAccount`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::RequestResponseListing>> {
+        let page = self.list_page_as::<types::RequestResponseListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_RequestResponse_for_User_MonetaryAccount",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_request_response_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list(
+            "List_all_RequestResponse_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+    crate::pagination::paged_list!(
+        's, types::RequestResponseListing,
+        "the items of `/user/{userID}/monetary-account/{monetary-accountID}/request-response`"
+    );
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}` (`READ_RequestResponse_for_User_MonetaryAccount`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::RequestResponseRead> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_request_response_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        let item: types::RequestResponseRead = crate::envelope::decode_one(
+            "READ_RequestResponse_for_User_MonetaryAccount",
+            &reply,
+        )?;
+        crate::envelope::require_id(
+            "READ_RequestResponse_for_User_MonetaryAccount",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_request_response_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one(
+            "READ_RequestResponse_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+    /// `PUT /user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}` (`UPDATE_RequestResponse_for_User_MonetaryAccount`): answers one object.
+    pub async fn update(
+        &self,
+        item_id: i64,
+        body: &types::RequestResponse,
+    ) -> crate::Result<types::RequestResponseRead> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_request_response_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        let item: types::RequestResponseRead = crate::envelope::decode_one(
+            "UPDATE_RequestResponse_for_User_MonetaryAccount",
+            &reply,
+        )?;
+        crate::envelope::require_id(
+            "UPDATE_RequestResponse_for_User_MonetaryAccount",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::update`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn update_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64, body: &types::RequestResponse) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let monetary_account_id = self.monetary_account_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_request_response_for_user_monetary_account(
+                            user_id,
+                            monetary_account_id,
+                            item_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one(
+            "UPDATE_RequestResponse_for_User_MonetaryAccount",
+            &reply,
+        )
+    }
+}
+/// `/user/{userID}/oauth-client`: bunq's OauthClient operations. Get one from [`Api::oauth_clients`].
+#[derive(Debug, Clone, Copy)]
+pub struct OauthClients<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> OauthClients<'s> {
+    /// `GET /user/{userID}/oauth-client` (`List_all_OauthClient_for_User`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::OauthClientListing>> {
+        let page = self.list_page_as::<types::OauthClientListing>(page).await?;
+        crate::envelope::require_id(
+            "List_all_OauthClient_for_User",
+            page.items.iter().map(|item| item.id.is_some()),
+        )?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_oauth_client_for_user(user_id).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_OauthClient_for_User", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::OauthClientListing, "the items of `/user/{userID}/oauth-client`"
+    );
+    /// `POST /user/{userID}/oauth-client` (`CREATE_OauthClient_for_User`): answers the new item's id.
+    pub async fn create(&self, body: &types::OauthClient) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.create_oauth_client_for_user(user_id, body).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("CREATE_OauthClient_for_User", &reply)
+    }
+    /// `GET /user/{userID}/oauth-client/{itemId}` (`READ_OauthClient_for_User`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::OauthClientRead> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_oauth_client_for_user(user_id, item_id).await
+                },
+            )
+            .await?;
+        let item: types::OauthClientRead = crate::envelope::decode_one(
+            "READ_OauthClient_for_User",
+            &reply,
+        )?;
+        crate::envelope::require_id("READ_OauthClient_for_User", [item.id.is_some()])?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_oauth_client_for_user(user_id, item_id).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_OauthClient_for_User", &reply)
+    }
+    /// `PUT /user/{userID}/oauth-client/{itemId}` (`UPDATE_OauthClient_for_User`): answers the new item's id.
+    pub async fn update(
+        &self,
+        item_id: i64,
+        body: &types::OauthClient,
+    ) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_oauth_client_for_user(user_id, item_id, body).await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("UPDATE_OauthClient_for_User", &reply)
+    }
+}
+/// `/user/{userID}/oauth-client/{oauth-clientID}/callback-url`: bunq's CallbackUrl operations. Get one from [`Api::callback_urls`].
+#[derive(Debug, Clone, Copy)]
+pub struct CallbackUrls<'s> {
+    session: &'s crate::Session,
+    oauth_client_id: i64,
+}
+impl<'s> CallbackUrls<'s> {
+    /// `GET /user/{userID}/oauth-client/{oauth-clientID}/callback-url` (`List_all_CallbackUrl_for_User_OauthClient`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::OauthCallbackUrlListing>> {
+        let page = self.list_page_as::<types::OauthCallbackUrlListing>(page).await?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let oauth_client_id = self.oauth_client_id;
+        let reply = self
+            .session
+            .send(
+                page.query(),
+                move |api| async move {
+                    api.list_all_callback_url_for_user_oauth_client(
+                            user_id,
+                            oauth_client_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_list("List_all_CallbackUrl_for_User_OauthClient", &reply)
+    }
+    crate::pagination::paged_list!(
+        's, types::OauthCallbackUrlListing,
+        "the items of `/user/{userID}/oauth-client/{oauth-clientID}/callback-url`"
+    );
+    /// `POST /user/{userID}/oauth-client/{oauth-clientID}/callback-url` (`CREATE_CallbackUrl_for_User_OauthClient`): answers the new item's id.
+    pub async fn create(&self, body: &types::OauthCallbackUrl) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let oauth_client_id = self.oauth_client_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.create_callback_url_for_user_oauth_client(
+                            user_id,
+                            oauth_client_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("CREATE_CallbackUrl_for_User_OauthClient", &reply)
+    }
+    /// `GET /user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}` (`READ_CallbackUrl_for_User_OauthClient`): answers one object.
+    pub async fn get(&self, item_id: i64) -> crate::Result<types::OauthCallbackUrlRead> {
+        let user_id = self.session.user_id().path()?;
+        let oauth_client_id = self.oauth_client_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_callback_url_for_user_oauth_client(
+                            user_id,
+                            oauth_client_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        let item: types::OauthCallbackUrlRead = crate::envelope::decode_one(
+            "READ_CallbackUrl_for_User_OauthClient",
+            &reply,
+        )?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<
+        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+    >(&self, item_id: i64) -> crate::Result<T> {
+        let user_id = self.session.user_id().path()?;
+        let oauth_client_id = self.oauth_client_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.read_callback_url_for_user_oauth_client(
+                            user_id,
+                            oauth_client_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_one("READ_CallbackUrl_for_User_OauthClient", &reply)
+    }
+    /// `PUT /user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}` (`UPDATE_CallbackUrl_for_User_OauthClient`): answers the new item's id.
+    pub async fn update(
+        &self,
+        item_id: i64,
+        body: &types::OauthCallbackUrl,
+    ) -> crate::Result<i64> {
+        let user_id = self.session.user_id().path()?;
+        let oauth_client_id = self.oauth_client_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.update_callback_url_for_user_oauth_client(
+                            user_id,
+                            oauth_client_id,
+                            item_id,
+                            body,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        crate::envelope::decode_id("UPDATE_CallbackUrl_for_User_OauthClient", &reply)
+    }
+    /// `DELETE /user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}` (`DELETE_CallbackUrl_for_User_OauthClient`): answers no body.
+    pub async fn delete(&self, item_id: i64) -> crate::Result<()> {
+        let user_id = self.session.user_id().path()?;
+        let oauth_client_id = self.oauth_client_id;
+        let reply = self
+            .session
+            .send(
+                Vec::new(),
+                move |api| async move {
+                    api.delete_callback_url_for_user_oauth_client(
+                            user_id,
+                            oauth_client_id,
+                            item_id,
+                        )
+                        .await
+                },
+            )
+            .await?;
+        let _ = reply;
+        Ok(())
+    }
+}
+impl<'s> Api<'s> {
+    /// `/device-server`: see [`DeviceServers`].
+    pub fn device_servers(&self) -> DeviceServers<'s> {
+        DeviceServers {
+            session: self.session,
+        }
+    }
+    /// `/installation`: see [`Installations`].
+    pub fn installations(&self) -> Installations<'s> {
+        Installations {
+            session: self.session,
+        }
+    }
+    /// `/installation/{installationID}/server-public-key`: see [`ServerPublicKeys`].
+    pub fn server_public_keys(&self, installation_id: i64) -> ServerPublicKeys<'s> {
+        ServerPublicKeys {
+            session: self.session,
+            installation_id,
+        }
+    }
+    /// `/session-server`: see [`SessionServers`].
+    pub fn session_servers(&self) -> SessionServers<'s> {
+        SessionServers {
+            session: self.session,
+        }
+    }
+    /// `/user`: see [`Users`].
+    pub fn users(&self) -> Users<'s> {
+        Users { session: self.session }
+    }
+    /// `/user/{userID}/card`: see [`Cards`].
+    pub fn cards(&self) -> Cards<'s> {
+        Cards { session: self.session }
+    }
+    /// `/user/{userID}/monetary-account`: see [`MonetaryAccounts`].
+    pub fn monetary_accounts(&self) -> MonetaryAccounts<'s> {
+        MonetaryAccounts {
+            session: self.session,
+        }
+    }
+    /// `/user/{userID}/monetary-account-bank`: see [`MonetaryAccountBanks`].
+    pub fn monetary_account_banks(&self) -> MonetaryAccountBanks<'s> {
+        MonetaryAccountBanks {
+            session: self.session,
+        }
+    }
+    /// `/user/{userID}/monetary-account-savings`: see [`MonetaryAccountSavings`].
+    pub fn monetary_account_savings(&self) -> MonetaryAccountSavings<'s> {
+        MonetaryAccountSavings {
+            session: self.session,
+        }
+    }
+    /// `/user/{userID}/monetary-account/{monetary-accountID}/draft-payment`: see [`DraftPayments`].
+    pub fn draft_payments(&self, monetary_account_id: i64) -> DraftPayments<'s> {
+        DraftPayments {
+            session: self.session,
+            monetary_account_id,
+        }
+    }
+    /// `/user/{userID}/monetary-account/{monetary-accountID}/payment`: see [`Payments`].
+    pub fn payments(&self, monetary_account_id: i64) -> Payments<'s> {
+        Payments {
+            session: self.session,
+            monetary_account_id,
+        }
+    }
+    /// `/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry`: see [`RequestInquiries`].
+    pub fn request_inquiries(&self, monetary_account_id: i64) -> RequestInquiries<'s> {
+        RequestInquiries {
+            session: self.session,
+            monetary_account_id,
+        }
+    }
+    /// `/user/{userID}/monetary-account/{monetary-accountID}/request-response`: see [`RequestResponses`].
+    pub fn request_responses(&self, monetary_account_id: i64) -> RequestResponses<'s> {
+        RequestResponses {
+            session: self.session,
+            monetary_account_id,
+        }
+    }
+    /// `/user/{userID}/oauth-client`: see [`OauthClients`].
+    pub fn oauth_clients(&self) -> OauthClients<'s> {
+        OauthClients {
+            session: self.session,
+        }
+    }
+    /// `/user/{userID}/oauth-client/{oauth-clientID}/callback-url`: see [`CallbackUrls`].
+    pub fn callback_urls(&self, oauth_client_id: i64) -> CallbackUrls<'s> {
+        CallbackUrls {
+            session: self.session,
+            oauth_client_id,
+        }
+    }
+}
+/// One of the kinds bunq answers here, by its wrapper key; a kind this
+/// build does not know is kept as [`InstallationItem::Unknown`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum InstallationItem {
+    /// Under the wrapper key `Id`.
+    Id(Box<types::BunqId>),
+    /// Under the wrapper key `ServerPublicKey`.
+    ServerPublicKey(Box<types::InstallationServerPublicKey>),
+    /// Under the wrapper key `Token`.
+    Token(Box<types::InstallationToken>),
+    /// A wrapper key this build does not know, with its JSON.
+    Unknown {
+        /// The wrapper key.
+        key: String,
+        /// The object under it.
+        value: ::serde_json::Value,
+    },
+}
+impl crate::api::wire::Decode for InstallationItem {
+    fn keep_wire(&mut self, wire: crate::api::WireJson) {
+        match self {
+            Self::Id(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::ServerPublicKey(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::Token(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Unknown { .. } => {}
+        }
+    }
+    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        match self {
+            Self::Id(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::ServerPublicKey(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::Token(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
+        }
+    }
+}
+impl crate::envelope::UnionItem for InstallationItem {
+    fn from_item(
+        key: &str,
+        raw: &::serde_json::value::RawValue,
+    ) -> ::std::result::Result<Self, ::serde_json::Error> {
+        match key {
+            "Id" => ::serde_json::from_str(raw.get()).map(Self::Id),
+            "ServerPublicKey" => {
+                ::serde_json::from_str(raw.get()).map(Self::ServerPublicKey)
+            }
+            "Token" => ::serde_json::from_str(raw.get()).map(Self::Token),
+            _ => {
+                ::serde_json::from_str(raw.get())
+                    .map(|value| Self::Unknown {
+                        key: key.to_owned(),
+                        value,
+                    })
+            }
+        }
+    }
+}
+/// One of the kinds bunq answers here, by its wrapper key; a kind this
+/// build does not know is kept as [`MonetaryAccount::Unknown`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum MonetaryAccount {
+    /// Under the wrapper key `MonetaryAccountBank`.
+    MonetaryAccountBank(Box<types::MonetaryAccountBank>),
+    /// Under the wrapper key `MonetaryAccountCard`.
+    MonetaryAccountCard(Box<types::MonetaryAccountCard>),
+    /// Under the wrapper key `MonetaryAccountExternal`.
+    MonetaryAccountExternal(Box<types::MonetaryAccountExternal>),
+    /// Under the wrapper key `MonetaryAccountExternalSavings`.
+    MonetaryAccountExternalSavings(Box<types::MonetaryAccountExternalSavings>),
+    /// Under the wrapper key `MonetaryAccountInvestment`.
+    MonetaryAccountInvestment(Box<types::MonetaryAccountInvestment>),
+    /// Under the wrapper key `MonetaryAccountJoint`.
+    MonetaryAccountJoint(Box<types::MonetaryAccountJoint>),
+    /// Under the wrapper key `MonetaryAccountLight`.
+    MonetaryAccountLight(Box<types::MonetaryAccountLight>),
+    /// Under the wrapper key `MonetaryAccountSavings`.
+    MonetaryAccountSavings(Box<types::MonetaryAccountSavings>),
+    /// Under the wrapper key `MonetaryAccountSwitchService`.
+    MonetaryAccountSwitchService(Box<types::MonetaryAccountSwitchService>),
+    /// A wrapper key this build does not know, with its JSON.
+    Unknown {
+        /// The wrapper key.
+        key: String,
+        /// The object under it.
+        value: ::serde_json::Value,
+    },
+}
+impl crate::api::wire::Decode for MonetaryAccount {
+    fn keep_wire(&mut self, wire: crate::api::WireJson) {
+        match self {
+            Self::MonetaryAccountBank(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::MonetaryAccountCard(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::MonetaryAccountExternal(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::MonetaryAccountExternalSavings(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::MonetaryAccountInvestment(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::MonetaryAccountJoint(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::MonetaryAccountLight(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::MonetaryAccountSavings(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::MonetaryAccountSwitchService(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::Unknown { .. } => {}
+        }
+    }
+    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        match self {
+            Self::MonetaryAccountBank(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::MonetaryAccountCard(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::MonetaryAccountExternal(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::MonetaryAccountExternalSavings(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::MonetaryAccountInvestment(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::MonetaryAccountJoint(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::MonetaryAccountLight(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::MonetaryAccountSavings(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::MonetaryAccountSwitchService(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
+        }
+    }
+}
+impl crate::envelope::UnionItem for MonetaryAccount {
+    fn from_item(
+        key: &str,
+        raw: &::serde_json::value::RawValue,
+    ) -> ::std::result::Result<Self, ::serde_json::Error> {
+        match key {
+            "MonetaryAccountBank" => {
+                ::serde_json::from_str(raw.get()).map(Self::MonetaryAccountBank)
+            }
+            "MonetaryAccountCard" => {
+                ::serde_json::from_str(raw.get()).map(Self::MonetaryAccountCard)
+            }
+            "MonetaryAccountExternal" => {
+                ::serde_json::from_str(raw.get()).map(Self::MonetaryAccountExternal)
+            }
+            "MonetaryAccountExternalSavings" => {
+                ::serde_json::from_str(raw.get())
+                    .map(Self::MonetaryAccountExternalSavings)
+            }
+            "MonetaryAccountInvestment" => {
+                ::serde_json::from_str(raw.get()).map(Self::MonetaryAccountInvestment)
+            }
+            "MonetaryAccountJoint" => {
+                ::serde_json::from_str(raw.get()).map(Self::MonetaryAccountJoint)
+            }
+            "MonetaryAccountLight" => {
+                ::serde_json::from_str(raw.get()).map(Self::MonetaryAccountLight)
+            }
+            "MonetaryAccountSavings" => {
+                ::serde_json::from_str(raw.get()).map(Self::MonetaryAccountSavings)
+            }
+            "MonetaryAccountSwitchService" => {
+                ::serde_json::from_str(raw.get()).map(Self::MonetaryAccountSwitchService)
+            }
+            _ => {
+                ::serde_json::from_str(raw.get())
+                    .map(|value| Self::Unknown {
+                        key: key.to_owned(),
+                        value,
+                    })
+            }
+        }
+    }
+}
+/// One of the kinds bunq answers here, by its wrapper key; a kind this
+/// build does not know is kept as [`SessionServerItem::Unknown`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SessionServerItem {
+    /// Under the wrapper key `Id`.
+    Id(Box<types::BunqId>),
+    /// Under the wrapper key `Token`.
+    Token(Box<types::SessionServerToken>),
+    /// Under the wrapper key `UserApiKey`.
+    UserApiKey(Box<types::UserApiKey>),
+    /// Under the wrapper key `UserCompany`.
+    UserCompany(Box<types::UserCompany>),
+    /// Under the wrapper key `UserPaymentServiceProvider`.
+    UserPaymentServiceProvider(Box<types::UserPaymentServiceProvider>),
+    /// Under the wrapper key `UserPerson`.
+    UserPerson(Box<types::UserPerson>),
+    /// A wrapper key this build does not know, with its JSON.
+    Unknown {
+        /// The wrapper key.
+        key: String,
+        /// The object under it.
+        value: ::serde_json::Value,
+    },
+}
+impl crate::api::wire::Decode for SessionServerItem {
+    fn keep_wire(&mut self, wire: crate::api::WireJson) {
+        match self {
+            Self::Id(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Token(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserApiKey(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserCompany(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserPaymentServiceProvider(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::UserPerson(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Unknown { .. } => {}
+        }
+    }
+    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        match self {
+            Self::Id(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::Token(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::UserApiKey(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::UserCompany(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::UserPaymentServiceProvider(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::UserPerson(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
+        }
+    }
+}
+impl crate::envelope::UnionItem for SessionServerItem {
+    fn from_item(
+        key: &str,
+        raw: &::serde_json::value::RawValue,
+    ) -> ::std::result::Result<Self, ::serde_json::Error> {
+        match key {
+            "Id" => ::serde_json::from_str(raw.get()).map(Self::Id),
+            "Token" => ::serde_json::from_str(raw.get()).map(Self::Token),
+            "UserApiKey" => ::serde_json::from_str(raw.get()).map(Self::UserApiKey),
+            "UserCompany" => ::serde_json::from_str(raw.get()).map(Self::UserCompany),
+            "UserPaymentServiceProvider" => {
+                ::serde_json::from_str(raw.get()).map(Self::UserPaymentServiceProvider)
+            }
+            "UserPerson" => ::serde_json::from_str(raw.get()).map(Self::UserPerson),
+            _ => {
+                ::serde_json::from_str(raw.get())
+                    .map(|value| Self::Unknown {
+                        key: key.to_owned(),
+                        value,
+                    })
+            }
+        }
+    }
+}
+/// One of the kinds bunq answers here, by its wrapper key; a kind this
+/// build does not know is kept as [`User::Unknown`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum User {
+    /// Under the wrapper key `UserApiKey`.
+    UserApiKey(Box<types::UserApiKey>),
+    /// Under the wrapper key `UserCompany`.
+    UserCompany(Box<types::UserCompany>),
+    /// Under the wrapper key `UserPaymentServiceProvider`.
+    UserPaymentServiceProvider(Box<types::UserPaymentServiceProvider>),
+    /// Under the wrapper key `UserPerson`.
+    UserPerson(Box<types::UserPerson>),
+    /// A wrapper key this build does not know, with its JSON.
+    Unknown {
+        /// The wrapper key.
+        key: String,
+        /// The object under it.
+        value: ::serde_json::Value,
+    },
+}
+impl crate::api::wire::Decode for User {
+    fn keep_wire(&mut self, wire: crate::api::WireJson) {
+        match self {
+            Self::UserApiKey(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserCompany(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserPaymentServiceProvider(v) => {
+                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+            }
+            Self::UserPerson(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Unknown { .. } => {}
+        }
+    }
+    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        match self {
+            Self::UserApiKey(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::UserCompany(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::UserPaymentServiceProvider(v) => {
+                crate::api::wire::Decode::unknown_fields(&**v)
+            }
+            Self::UserPerson(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
+        }
+    }
+}
+impl crate::envelope::UnionItem for User {
+    fn from_item(
+        key: &str,
+        raw: &::serde_json::value::RawValue,
+    ) -> ::std::result::Result<Self, ::serde_json::Error> {
+        match key {
+            "UserApiKey" => ::serde_json::from_str(raw.get()).map(Self::UserApiKey),
+            "UserCompany" => ::serde_json::from_str(raw.get()).map(Self::UserCompany),
+            "UserPaymentServiceProvider" => {
+                ::serde_json::from_str(raw.get()).map(Self::UserPaymentServiceProvider)
+            }
+            "UserPerson" => ::serde_json::from_str(raw.get()).map(Self::UserPerson),
+            _ => {
+                ::serde_json::from_str(raw.get())
+                    .map(|value| Self::Unknown {
+                        key: key.to_owned(),
+                        value,
+                    })
+            }
+        }
+    }
+}
+/// Every operation this build generates: method, path, operationId,
+/// shape, how to call it, and what it returns.
+pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        method: "GET",
+        path: "/device-server",
+        operation_id: "List_all_DeviceServer",
+        shape: "List",
+        call: "device_servers().list_page(page)",
+        returns: "crate::pagination::Page<types::DeviceServerListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/device-server",
+        operation_id: "CREATE_DeviceServer",
+        shape: "Id",
+        call: "device_servers().create(body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/device-server/{itemId}",
+        operation_id: "READ_DeviceServer",
+        shape: "One",
+        call: "device_servers().get(item_id)",
+        returns: "types::DeviceServerRead",
+    },
+    Operation {
+        method: "GET",
+        path: "/installation",
+        operation_id: "List_all_Installation",
+        shape: "List",
+        call: "installations().list_page(page)",
+        returns: "crate::pagination::Page<types::InstallationListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/installation",
+        operation_id: "CREATE_Installation",
+        shape: "MultiItem",
+        call: "installations().create(body)",
+        returns: "Vec<InstallationItem>",
+    },
+    Operation {
+        method: "GET",
+        path: "/installation/{itemId}",
+        operation_id: "READ_Installation",
+        shape: "One",
+        call: "installations().get(item_id)",
+        returns: "types::InstallationRead",
+    },
+    Operation {
+        method: "GET",
+        path: "/installation/{installationID}/server-public-key",
+        operation_id: "List_all_ServerPublicKey_for_Installation",
+        shape: "List",
+        call: "server_public_keys(installation_id).list_page(page)",
+        returns: "crate::pagination::Page<types::InstallationServerPublicKeyListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/session-server",
+        operation_id: "CREATE_SessionServer",
+        shape: "MultiItem",
+        call: "session_servers().create(body)",
+        returns: "Vec<SessionServerItem>",
+    },
+    Operation {
+        method: "GET",
+        path: "/user",
+        operation_id: "List_all_User",
+        shape: "ListOfUnion",
+        call: "users().list_page(page)",
+        returns: "crate::pagination::Page<User>",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{itemId}",
+        operation_id: "READ_User",
+        shape: "Union",
+        call: "users().get(item_id)",
+        returns: "User",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/card",
+        operation_id: "List_all_Card_for_User",
+        shape: "List",
+        call: "cards().list_page(page)",
+        returns: "crate::pagination::Page<types::CardListing>",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/card/{itemId}",
+        operation_id: "READ_Card_for_User",
+        shape: "One",
+        call: "cards().get(item_id)",
+        returns: "types::CardRead",
+    },
+    Operation {
+        method: "PUT",
+        path: "/user/{userID}/card/{itemId}",
+        operation_id: "UPDATE_Card_for_User",
+        shape: "One",
+        call: "cards().update(item_id, body)",
+        returns: "types::CardRead",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account",
+        operation_id: "List_all_MonetaryAccount_for_User",
+        shape: "ListOfUnion",
+        call: "monetary_accounts().list_page(page)",
+        returns: "crate::pagination::Page<MonetaryAccount>",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{itemId}",
+        operation_id: "READ_MonetaryAccount_for_User",
+        shape: "Union",
+        call: "monetary_accounts().get(item_id)",
+        returns: "MonetaryAccount",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account-bank",
+        operation_id: "List_all_MonetaryAccountBank_for_User",
+        shape: "List",
+        call: "monetary_account_banks().list_page(page)",
+        returns: "crate::pagination::Page<types::MonetaryAccountBankListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/monetary-account-bank",
+        operation_id: "CREATE_MonetaryAccountBank_for_User",
+        shape: "Id",
+        call: "monetary_account_banks().create(body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account-bank/{itemId}",
+        operation_id: "READ_MonetaryAccountBank_for_User",
+        shape: "One",
+        call: "monetary_account_banks().get(item_id)",
+        returns: "types::MonetaryAccountBankRead",
+    },
+    Operation {
+        method: "PUT",
+        path: "/user/{userID}/monetary-account-bank/{itemId}",
+        operation_id: "UPDATE_MonetaryAccountBank_for_User",
+        shape: "Id",
+        call: "monetary_account_banks().update(item_id, body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account-savings",
+        operation_id: "List_all_MonetaryAccountSavings_for_User",
+        shape: "List",
+        call: "monetary_account_savings().list_page(page)",
+        returns: "crate::pagination::Page<types::MonetaryAccountSavingsListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/monetary-account-savings",
+        operation_id: "CREATE_MonetaryAccountSavings_for_User",
+        shape: "Id",
+        call: "monetary_account_savings().create(body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account-savings/{itemId}",
+        operation_id: "READ_MonetaryAccountSavings_for_User",
+        shape: "One",
+        call: "monetary_account_savings().get(item_id)",
+        returns: "types::MonetaryAccountSavingsRead",
+    },
+    Operation {
+        method: "PUT",
+        path: "/user/{userID}/monetary-account-savings/{itemId}",
+        operation_id: "UPDATE_MonetaryAccountSavings_for_User",
+        shape: "Id",
+        call: "monetary_account_savings().update(item_id, body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment",
+        operation_id: "List_all_DraftPayment_for_User_MonetaryAccount",
+        shape: "List",
+        call: "draft_payments(monetary_account_id).list_page(page)",
+        returns: "crate::pagination::Page<types::DraftPaymentListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment",
+        operation_id: "CREATE_DraftPayment_for_User_MonetaryAccount",
+        shape: "Id",
+        call: "draft_payments(monetary_account_id).create(body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment/{itemId}",
+        operation_id: "READ_DraftPayment_for_User_MonetaryAccount",
+        shape: "One",
+        call: "draft_payments(monetary_account_id).get(item_id)",
+        returns: "types::DraftPaymentRead",
+    },
+    Operation {
+        method: "PUT",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment/{itemId}",
+        operation_id: "UPDATE_DraftPayment_for_User_MonetaryAccount",
+        shape: "Id",
+        call: "draft_payments(monetary_account_id).update(item_id, body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/payment",
+        operation_id: "List_all_Payment_for_User_MonetaryAccount",
+        shape: "List",
+        call: "payments(monetary_account_id).list_page(page)",
+        returns: "crate::pagination::Page<types::PaymentListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/payment",
+        operation_id: "CREATE_Payment_for_User_MonetaryAccount",
+        shape: "Id",
+        call: "payments(monetary_account_id).create(body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/payment/{itemId}",
+        operation_id: "READ_Payment_for_User_MonetaryAccount",
+        shape: "One",
+        call: "payments(monetary_account_id).get(item_id)",
+        returns: "types::PaymentRead",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry",
+        operation_id: "List_all_RequestInquiry_for_User_MonetaryAccount",
+        shape: "List",
+        call: "request_inquiries(monetary_account_id).list_page(page)",
+        returns: "crate::pagination::Page<types::RequestInquiryListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry",
+        operation_id: "CREATE_RequestInquiry_for_User_MonetaryAccount",
+        shape: "Id",
+        call: "request_inquiries(monetary_account_id).create(body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry/{itemId}",
+        operation_id: "READ_RequestInquiry_for_User_MonetaryAccount",
+        shape: "One",
+        call: "request_inquiries(monetary_account_id).get(item_id)",
+        returns: "types::RequestInquiryRead",
+    },
+    Operation {
+        method: "PUT",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry/{itemId}",
+        operation_id: "UPDATE_RequestInquiry_for_User_MonetaryAccount",
+        shape: "One",
+        call: "request_inquiries(monetary_account_id).update(item_id, body)",
+        returns: "types::RequestInquiryUpdate",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/request-response",
+        operation_id: "List_all_RequestResponse_for_User_MonetaryAccount",
+        shape: "List",
+        call: "request_responses(monetary_account_id).list_page(page)",
+        returns: "crate::pagination::Page<types::RequestResponseListing>",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}",
+        operation_id: "READ_RequestResponse_for_User_MonetaryAccount",
+        shape: "One",
+        call: "request_responses(monetary_account_id).get(item_id)",
+        returns: "types::RequestResponseRead",
+    },
+    Operation {
+        method: "PUT",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}",
+        operation_id: "UPDATE_RequestResponse_for_User_MonetaryAccount",
+        shape: "One",
+        call: "request_responses(monetary_account_id).update(item_id, body)",
+        returns: "types::RequestResponseRead",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/oauth-client",
+        operation_id: "List_all_OauthClient_for_User",
+        shape: "List",
+        call: "oauth_clients().list_page(page)",
+        returns: "crate::pagination::Page<types::OauthClientListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/oauth-client",
+        operation_id: "CREATE_OauthClient_for_User",
+        shape: "Id",
+        call: "oauth_clients().create(body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/oauth-client/{itemId}",
+        operation_id: "READ_OauthClient_for_User",
+        shape: "One",
+        call: "oauth_clients().get(item_id)",
+        returns: "types::OauthClientRead",
+    },
+    Operation {
+        method: "PUT",
+        path: "/user/{userID}/oauth-client/{itemId}",
+        operation_id: "UPDATE_OauthClient_for_User",
+        shape: "Id",
+        call: "oauth_clients().update(item_id, body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url",
+        operation_id: "List_all_CallbackUrl_for_User_OauthClient",
+        shape: "List",
+        call: "callback_urls(oauth_client_id).list_page(page)",
+        returns: "crate::pagination::Page<types::OauthCallbackUrlListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url",
+        operation_id: "CREATE_CallbackUrl_for_User_OauthClient",
+        shape: "Id",
+        call: "callback_urls(oauth_client_id).create(body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}",
+        operation_id: "READ_CallbackUrl_for_User_OauthClient",
+        shape: "One",
+        call: "callback_urls(oauth_client_id).get(item_id)",
+        returns: "types::OauthCallbackUrlRead",
+    },
+    Operation {
+        method: "PUT",
+        path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}",
+        operation_id: "UPDATE_CallbackUrl_for_User_OauthClient",
+        shape: "Id",
+        call: "callback_urls(oauth_client_id).update(item_id, body)",
+        returns: "i64",
+    },
+    Operation {
+        method: "DELETE",
+        path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}",
+        operation_id: "DELETE_CallbackUrl_for_User_OauthClient",
+        shape: "Empty",
+        call: "callback_urls(oauth_client_id).delete(item_id)",
+        returns: "()",
+    },
+];
+/// Runs `body` through the generated decoders of every response shape (the
+/// first operations of each), as the operations do: for the hostile-input
+/// tests and `examples/hostile_bodies.rs`. Returns how many decoded it.
+#[doc(hidden)]
+pub fn decode_with_every_shape(body: &[u8]) -> usize {
+    let reply = &crate::transport::Reply {
+        body: ::bytes::Bytes::copy_from_slice(body),
+        unknown_fields: crate::api::UnknownFields::Refuse,
+    };
+    [
+        crate::envelope::decode_list::<types::DeviceServerListing>("every shape", reply)
+            .is_ok(),
+        crate::envelope::decode_id("every shape", reply).is_ok(),
+        crate::envelope::decode_one::<types::DeviceServerRead>("every shape", reply)
+            .is_ok(),
+        crate::envelope::decode_list::<types::InstallationListing>("every shape", reply)
+            .is_ok(),
+        crate::envelope::decode_items::<InstallationItem>("every shape", reply).is_ok(),
+        crate::envelope::decode_one::<types::InstallationRead>("every shape", reply)
+            .is_ok(),
+        crate::envelope::decode_items::<SessionServerItem>("every shape", reply).is_ok(),
+        crate::envelope::decode_union_list::<User>("every shape", reply).is_ok(),
+        crate::envelope::decode_union::<User>("every shape", reply).is_ok(),
+        crate::envelope::decode_union_list::<MonetaryAccount>("every shape", reply)
+            .is_ok(),
+        crate::envelope::decode_union::<MonetaryAccount>("every shape", reply).is_ok(),
+    ]
+        .iter()
+        .filter(|ok| **ok)
+        .count()
+}
