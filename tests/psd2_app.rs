@@ -606,6 +606,17 @@ async fn a_users_pages_are_theirs_alone() {
     fake.clear_faults();
 }
 
+/// The app on a fresh SQLite store against a fresh fake, with `settings`
+/// (environment variables) on top of the tests' configuration.
+async fn app_with(settings: &[(&str, &str)]) -> (FakeBunq, tempfile::TempDir, App) {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = app_command(&fake, &sqlite_url(&dir), &new_key());
+    command.envs(settings.iter().copied());
+    let app = App::start(command).await;
+    (fake, dir, app)
+}
+
 /// A TCP connection to `address` from the loopback address `source`
 /// (127.0.0.0/8 is all loopback on Linux), as from another client.
 async fn connect_from(source: [u8; 4], address: &str) -> tokio::net::TcpStream {
@@ -681,9 +692,7 @@ async fn keep_alive_health(stream: &mut tokio::net::TcpStream) -> Option<String>
 async fn slow_clients_and_auth_floods_are_bounded() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let fake = FakeBunq::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let app = App::start(app_command(&fake, &sqlite_url(&dir), &new_key())).await;
+    let (_fake, _dir, app) = app_with(&[]).await;
     let address = app.base.trim_start_matches("http://").to_owned();
 
     let mut silent = Vec::new();
@@ -742,14 +751,12 @@ async fn slow_clients_and_auth_floods_are_bounded() {
 async fn connections_are_bounded_per_address_and_in_time() {
     use tokio::io::AsyncWriteExt;
 
-    let fake = FakeBunq::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = app_command(&fake, &sqlite_url(&dir), &new_key());
-    command
-        .env("PSD2_APP_CONNECTIONS_PER_ADDRESS", "4")
-        .env("PSD2_APP_WRITE_TIMEOUT_SECS", "1")
-        .env("PSD2_APP_HEADER_TIMEOUT_SECS", "30");
-    let app = App::start(command).await;
+    let (fake, _dir, app) = app_with(&[
+        ("PSD2_APP_CONNECTIONS_PER_ADDRESS", "4"),
+        ("PSD2_APP_WRITE_TIMEOUT_SECS", "1"),
+        ("PSD2_APP_HEADER_TIMEOUT_SECS", "30"),
+    ])
+    .await;
     let address = app.base.trim_start_matches("http://").to_owned();
 
     // Four half-sent requests from one address: a fifth connection from it
@@ -833,14 +840,12 @@ async fn connections_are_bounded_per_address_and_in_time() {
 /// does not parse stops the app.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_limits_count_forwarded_addresses() {
-    let fake = FakeBunq::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = app_command(&fake, &sqlite_url(&dir), &new_key());
-    command
-        .env("PSD2_APP_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")
-        .env("PSD2_APP_AUTH_PER_MINUTE", "3")
-        .env("PSD2_APP_TRACKED_ADDRESSES", "5");
-    let app = App::start(command).await;
+    let (fake, dir, app) = app_with(&[
+        ("PSD2_APP_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+        ("PSD2_APP_AUTH_PER_MINUTE", "3"),
+        ("PSD2_APP_TRACKED_ADDRESSES", "5"),
+    ])
+    .await;
     app.setup().await;
     let auth = |forwarded: &'static str| {
         let url = app.url("/auth");

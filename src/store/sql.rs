@@ -640,13 +640,18 @@ impl Inner {
         tx.commit().await.map_err(db)
     }
 
-    async fn add_pending_state(&self, digest: String, expires_at: DateTime<Utc>) -> Result<()> {
-        let now = Utc::now().timestamp();
-        sqlx::query("DELETE FROM bunq_oauth_pending_states WHERE expires_at <= $1")
-            .bind(now)
+    /// Drops the expired rows of `table` (pending states, revoked tokens).
+    async fn purge_expired(&self, table: &str) -> Result<()> {
+        sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
+            .bind(Utc::now().timestamp())
             .execute(&self.pool)
             .await
             .map_err(db)?;
+        Ok(())
+    }
+
+    async fn add_pending_state(&self, digest: String, expires_at: DateTime<Utc>) -> Result<()> {
+        self.purge_expired("bunq_oauth_pending_states").await?;
         sqlx::query(
             "INSERT INTO bunq_oauth_pending_states (digest, expires_at) VALUES ($1, $2) \
              ON CONFLICT (digest) DO UPDATE SET expires_at = excluded.expires_at",
@@ -681,11 +686,7 @@ impl Inner {
     }
 
     async fn revoke_token(&self, digest: String, expires_at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("DELETE FROM bunq_oauth_revoked_tokens WHERE expires_at <= $1")
-            .bind(Utc::now().timestamp())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        self.purge_expired("bunq_oauth_revoked_tokens").await?;
         // Revoked twice: kept until the later expiry.
         sqlx::query(
             "INSERT INTO bunq_oauth_revoked_tokens (digest, expires_at) VALUES ($1, $2) \
