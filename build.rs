@@ -4,9 +4,10 @@
 //! `spec/bunq-api-full.json` (bunq's whole published description) is read
 //! unless `BUNQ_OAUTH_SPEC` names another document (YAML or JSON). The
 //! operations an OAuth grant covers (`spec/features.json`) are generated, or
-//! all of them with the `full-api` feature. The types and raw request builders
-//! go to `$OUT_DIR/bunq_api.rs` (included by `src/generated.rs`), the typed
-//! handles to `$OUT_DIR/bunq_handles.rs` (included by `src/api/mod.rs`).
+//! all of them with the `full-api` feature. progenitor's types go to
+//! `$OUT_DIR/bunq_types.rs` and the request builders to `bunq_calls.rs`
+//! (both included by `src/generated.rs`), the typed handles to
+//! `bunq_handles.rs` (included by `src/api/mod.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -41,7 +42,8 @@ fn run(spec_path: &Path, operations: Operations) -> Result<(), String> {
     let generated = generate_crate_api(spec_path, Path::new("spec"), operations)?;
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     for (name, text) in [
-        ("bunq_api.rs", &generated.progenitor),
+        ("bunq_types.rs", &generated.types),
+        ("bunq_calls.rs", &generated.calls),
         ("bunq_handles.rs", &generated.handles),
     ] {
         let path = out_dir.join(name);

@@ -59,7 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 5. Act as the user: the access token is their API key.
     let user = Session::new(
         &client,
-        bunq_oauth::oauth::connect(&client, &token, "my app").await?,
+        bunq_oauth::ApiContext::for_access_token(&client, &token, "my app").await?,
     )?;
     println!("connected as UserApiKey {}", user.user_id());
     for account in user.monetary_accounts().list().await?.items {

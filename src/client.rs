@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::api::UnknownFields;
+use crate::wire::UnknownFields;
 
 /// [`ClientBuilder::max_list_pages`]'s default.
 const DEFAULT_MAX_LIST_PAGES: u32 = 5_000;

@@ -20,15 +20,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::api::{SecretText, types};
 use crate::client::Client;
-use crate::envelope::Envelope;
+use crate::envelope::{decode_id, decode_keyed, decode_user};
 use crate::error::{Error, Result};
+use crate::generated::{calls, types};
 use crate::models::{User, UserId};
 use crate::private_file::write_private_file;
-use crate::secret::{ApiKey, InstallationToken, SessionToken};
+use crate::secret::{AccessToken, ApiKey, InstallationToken, SessionToken};
 use crate::signing::{KeyPair, PublicKey};
 use crate::transport::CallOptions;
+use crate::values::SecretText;
 
 /// The version of the context file format this crate writes and reads.
 pub const CONTEXT_FILE_VERSION: u32 = 1;
@@ -136,15 +137,12 @@ impl ApiContextBuilder {
             ..Default::default()
         };
         let reply = client
-            .send(options, |api| async move {
-                api.create_installation(&body).await
-            })
+            .send(&calls::create_installation(&body)?, &options)
             .await?;
-        let envelope = Envelope::parse(&reply.body)?;
-        let installation_token = InstallationToken::new(envelope.one::<TokenItem>("Token")?.token);
-        let server_pem = envelope
-            .one::<ServerPublicKeyItem>("ServerPublicKey")?
-            .server_public_key;
+        let installation_token =
+            InstallationToken::new(decode_keyed::<TokenItem>(&reply, "Token")?.token);
+        let server_pem =
+            decode_keyed::<ServerPublicKeyItem>(&reply, "ServerPublicKey")?.server_public_key;
         let server_key = PublicKey::from_pem(&server_pem)?;
 
         // 2. device-server: with the installation token, signed, verified.
@@ -160,11 +158,10 @@ impl ApiContextBuilder {
             ..Default::default()
         };
         let reply = client
-            .send(options, |api| async move {
-                api.create_device_server(&body).await
-            })
+            .send(&calls::create_device_server(&body)?, &options)
             .await?;
-        let device_id = Envelope::parse(&reply.body)?.id()?;
+        let device_id = u64::try_from(decode_id(&reply)?)
+            .map_err(|_| Error::unexpected("a device id of 0 or more", "a negative one"))?;
 
         let fixed = Arc::new(Installation {
             api_url: client.api_url().to_owned(),
@@ -219,13 +216,10 @@ pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Resul
     };
     tracing::debug!("opening a bunq session (POST /session-server)");
     let reply = client
-        .send(options, |api| async move {
-            api.create_session_server(&body).await
-        })
+        .send(&calls::create_session_server(&body)?, &options)
         .await?;
-    let envelope = Envelope::parse(&reply.body)?;
-    let token = SessionToken::new(envelope.one::<TokenItem>("Token")?.token);
-    let (user, user_json) = envelope.user()?;
+    let token = SessionToken::new(decode_keyed::<TokenItem>(&reply, "Token")?.token);
+    let (user, user_json) = decode_user(&reply)?;
     let timeout = session_timeout(user.session_timeout());
     Ok(SessionState {
         token,
@@ -244,6 +238,29 @@ impl ApiContext {
             api_key,
             description: "bunq-oauth".to_owned(),
             permitted_ips: None,
+        }
+    }
+
+    /// Opens an API context for an OAuth access token (installation,
+    /// device-server with `permitted_ips: ["*"]`, session-server) and checks
+    /// that bunq's session user is a [`UserApiKey`](crate::UserApiKey): use
+    /// its id as `{userID}`.
+    pub async fn for_access_token(
+        client: &Client,
+        token: &AccessToken,
+        description: &str,
+    ) -> Result<ApiContext> {
+        let context = ApiContext::builder(ApiKey::new(token.expose_secret()))
+            .description(description)
+            .permitted_ips(["*"])
+            .create(client)
+            .await?;
+        match context.user() {
+            User::ApiKey(_) => Ok(context),
+            other => Err(Error::unexpected(
+                "a UserApiKey session for an OAuth access token",
+                other.type_name(),
+            )),
         }
     }
 

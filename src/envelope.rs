@@ -13,11 +13,18 @@ use serde_json::value::RawValue;
 
 use bytes::Bytes;
 
-use crate::api::wire::Decode;
-use crate::api::{UnknownFields, WireJson};
 use crate::error::{ApiError, Error, Result, excerpt};
 use crate::pagination::{Page, Pagination};
-use crate::transport::Reply;
+use crate::wire::{Decode, UnknownFields, WireJson};
+
+/// A success answer: the exact body bytes, the operation it answers, and
+/// what the client does with fields the types do not know.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) operation: &'static str,
+    pub(crate) body: Bytes,
+    pub(crate) unknown_fields: crate::wire::UnknownFields,
+}
 
 /// A parsed success envelope whose items are still raw JSON.
 #[derive(Debug)]
@@ -79,42 +86,12 @@ impl<'a> Envelope<'a> {
     }
 
     /// The id of a create or update answer: `{"Response":[{"Id":{"id":N}}]}`.
-    pub(crate) fn id(&self) -> Result<u64> {
+    fn id(&self) -> Result<i64> {
         #[derive(Deserialize)]
         struct BunqId {
-            id: u64,
+            id: i64,
         }
         self.one::<BunqId>("Id").map(|b| b.id)
-    }
-
-    /// Every item, each of which must be of type `key`, and the pagination.
-    pub(crate) fn list<T: DeserializeOwned>(&self, key: &str) -> Result<Page<T>> {
-        let page = self.list_where(|k| k == key, || format!("only {key} items"))?;
-        Ok(Page::new(
-            page.items.into_iter().map(|(_, item)| item).collect(),
-            page.pagination,
-        ))
-    }
-
-    fn list_where<T: DeserializeOwned>(
-        &self,
-        accepts: impl Fn(&str) -> bool,
-        expected: impl Fn() -> String,
-    ) -> Result<Page<(String, T)>> {
-        let mut items = Vec::with_capacity(self.items.len());
-        for (index, (k, _)) in self.items.iter().enumerate() {
-            if !accepts(k) {
-                return Err(Error::unexpected(
-                    expected(),
-                    format!("{k} at Response[{index}]"),
-                ));
-            }
-            items.push((k.clone(), self.decode_item(index)?));
-        }
-        Ok(Page::new(
-            items,
-            self.pagination.clone().unwrap_or_default(),
-        ))
     }
 
     /// The user item of a session-server answer (`UserPerson`, `UserCompany`,
@@ -216,25 +193,19 @@ pub(crate) trait UnionItem: Decode + Sized {
 // its JSON, and the client's `UnknownFields` policy is applied to it.
 
 /// Exactly one item, decoded as `T`.
-pub(crate) fn decode_one<T: DeserializeOwned + Decode>(
-    operation: &str,
-    reply: &Reply,
-) -> Result<T> {
+pub(crate) fn decode_one<T: DeserializeOwned + Decode>(reply: &Reply) -> Result<T> {
     let envelope = Envelope::parse(&reply.body)?;
-    envelope.exactly_one(operation)?;
-    let mut unknown = Unknown::new(operation, reply);
+    envelope.exactly_one(reply.operation)?;
+    let mut unknown = Unknown::new(reply);
     let item = envelope.received(0, &mut unknown)?;
     unknown.finish()?;
     Ok(item)
 }
 
 /// A page of items, each decoded as `T`.
-pub(crate) fn decode_list<T: DeserializeOwned + Decode>(
-    operation: &str,
-    reply: &Reply,
-) -> Result<Page<T>> {
+pub(crate) fn decode_list<T: DeserializeOwned + Decode>(reply: &Reply) -> Result<Page<T>> {
     let envelope = Envelope::parse(&reply.body)?;
-    let mut unknown = Unknown::new(operation, reply);
+    let mut unknown = Unknown::new(reply);
     let items = (0..envelope.items.len())
         .map(|index| envelope.received(index, &mut unknown))
         .collect::<Result<Vec<T>>>()?;
@@ -246,19 +217,19 @@ pub(crate) fn decode_list<T: DeserializeOwned + Decode>(
 }
 
 /// Exactly one item of one of several kinds.
-pub(crate) fn decode_union<T: UnionItem>(operation: &str, reply: &Reply) -> Result<T> {
+pub(crate) fn decode_union<T: UnionItem>(reply: &Reply) -> Result<T> {
     let envelope = Envelope::parse(&reply.body)?;
-    envelope.exactly_one(operation)?;
-    let mut unknown = Unknown::new(operation, reply);
+    envelope.exactly_one(reply.operation)?;
+    let mut unknown = Unknown::new(reply);
     let item = envelope.received_union(0, &mut unknown)?;
     unknown.finish()?;
     Ok(item)
 }
 
 /// A page of items of several kinds.
-pub(crate) fn decode_union_list<T: UnionItem>(operation: &str, reply: &Reply) -> Result<Page<T>> {
+pub(crate) fn decode_union_list<T: UnionItem>(reply: &Reply) -> Result<Page<T>> {
     let envelope = Envelope::parse(&reply.body)?;
-    let items = decode_unions(operation, reply, &envelope)?;
+    let items = decode_unions(reply, &envelope)?;
     Ok(Page::new(
         items,
         envelope.pagination.clone().unwrap_or_default(),
@@ -267,23 +238,19 @@ pub(crate) fn decode_union_list<T: UnionItem>(operation: &str, reply: &Reply) ->
 
 /// Several items of different kinds in one answer (installation,
 /// session-server); at least one.
-pub(crate) fn decode_items<T: UnionItem>(operation: &str, reply: &Reply) -> Result<Vec<T>> {
+pub(crate) fn decode_items<T: UnionItem>(reply: &Reply) -> Result<Vec<T>> {
     let envelope = Envelope::parse(&reply.body)?;
     if envelope.items.is_empty() {
         return Err(Error::unexpected(
-            format!("{operation}: at least one item"),
+            format!("{}: at least one item", reply.operation),
             envelope.describe_items(),
         ));
     }
-    decode_unions(operation, reply, &envelope)
+    decode_unions(reply, &envelope)
 }
 
-fn decode_unions<T: UnionItem>(
-    operation: &str,
-    reply: &Reply,
-    envelope: &Envelope<'_>,
-) -> Result<Vec<T>> {
-    let mut unknown = Unknown::new(operation, reply);
+fn decode_unions<T: UnionItem>(reply: &Reply, envelope: &Envelope<'_>) -> Result<Vec<T>> {
+    let mut unknown = Unknown::new(reply);
     let items = (0..envelope.items.len())
         .map(|index| envelope.received_union(index, &mut unknown))
         .collect::<Result<Vec<T>>>()?;
@@ -292,25 +259,33 @@ fn decode_unions<T: UnionItem>(
 }
 
 /// The id of a create or update: exactly one item, `{"Id":{"id":N}}`.
-pub(crate) fn decode_id(operation: &str, reply: &Reply) -> Result<i64> {
-    #[derive(Deserialize)]
-    struct BunqId {
-        id: i64,
-    }
+pub(crate) fn decode_id(reply: &Reply) -> Result<i64> {
     let envelope = Envelope::parse(&reply.body)?;
-    envelope.exactly_one(operation)?;
-    envelope.one::<BunqId>("Id").map(|b| b.id)
+    envelope.exactly_one(reply.operation)?;
+    envelope.id()
+}
+
+/// The first item under the wrapper key `key`, which must be present: for
+/// the handshake, which reads one part of a several-item answer (the
+/// `Token` of installation and session-server).
+pub(crate) fn decode_keyed<T: DeserializeOwned>(reply: &Reply, key: &str) -> Result<T> {
+    Envelope::parse(&reply.body)?.one(key)
+}
+
+/// The user of a session-server answer, decoded and as bunq sent it.
+pub(crate) fn decode_user(reply: &Reply) -> Result<(crate::models::User, Box<RawValue>)> {
+    Envelope::parse(&reply.body)?.user()
 }
 
 /// The UUID of a create: exactly one item, `{"Uuid":{"uuid":"…"}}`.
 #[cfg_attr(not(feature = "full-api"), allow(dead_code))] // no default operation answers one
-pub(crate) fn decode_uuid(operation: &str, reply: &Reply) -> Result<String> {
+pub(crate) fn decode_uuid(reply: &Reply) -> Result<String> {
     #[derive(Deserialize)]
     struct BunqUuid {
         uuid: String,
     }
     let envelope = Envelope::parse(&reply.body)?;
-    envelope.exactly_one(operation)?;
+    envelope.exactly_one(reply.operation)?;
     envelope.one::<BunqUuid>("Uuid").map(|b| b.uuid)
 }
 
@@ -325,9 +300,9 @@ struct Unknown<'a> {
 }
 
 impl<'a> Unknown<'a> {
-    fn new(operation: &'a str, reply: &'a Reply) -> Self {
+    fn new(reply: &'a Reply) -> Self {
         Unknown {
-            operation,
+            operation: reply.operation,
             body: &reply.body,
             policy: reply.unknown_fields,
             fields: Vec::new(),
@@ -543,7 +518,7 @@ mod tests {
         #[derive(Debug, Deserialize)]
         #[allow(dead_code)]
         struct Geo {
-            latitude: crate::api::Number,
+            latitude: crate::values::Number,
             label: String,
         }
         let body = br#"{"latitude":52.387862883215,"label":3}"#;

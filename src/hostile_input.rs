@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 
-use crate::envelope::{Envelope, api_error};
+use crate::envelope::{api_error, decode_id, decode_keyed, decode_list, decode_one, decode_user};
 use crate::error::excerpt;
 use crate::models::{OauthCallbackUrl, OauthClient, User, parse_timestamp};
 use crate::pagination::PageRequest;
@@ -69,13 +69,17 @@ fn any_body() -> impl Strategy<Value = Vec<u8>> {
 
 /// Runs a body through every decoder of the response path.
 fn decode_everything(body: &[u8]) {
-    if let Ok(envelope) = Envelope::parse(body) {
-        let _ = envelope.id();
-        let _ = envelope.one::<OauthClient>("OauthClient");
-        let _ = envelope.list::<OauthCallbackUrl>("OauthCallbackUrl");
-        let _ = envelope.list::<OauthClient>("OauthClient");
-        let _ = envelope.user();
-    }
+    let reply = crate::envelope::Reply {
+        operation: "hostile",
+        body: bytes::Bytes::copy_from_slice(body),
+        unknown_fields: crate::wire::UnknownFields::Refuse,
+    };
+    let _ = decode_id(&reply);
+    let _ = decode_keyed::<serde_json::Value>(&reply, "Token");
+    let _ = decode_one::<OauthClient>(&reply);
+    let _ = decode_list::<OauthCallbackUrl>(&reply);
+    let _ = decode_list::<OauthClient>(&reply);
+    let _ = decode_user(&reply);
     crate::api::decode_with_every_shape(body);
     let _ = serde_json::from_slice::<User>(body);
     let error = api_error(500, None, body);

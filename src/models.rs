@@ -362,8 +362,8 @@ fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result
 
 // The handwritten models keep no JSON: the generated types of the same
 // operations (`session.api()`) do.
-impl crate::api::wire::Decode for OauthClient {}
-impl crate::api::wire::Decode for OauthCallbackUrl {}
+impl crate::wire::Decode for OauthClient {}
+impl crate::wire::Decode for OauthCallbackUrl {}
 
 #[cfg(test)]
 mod tests {

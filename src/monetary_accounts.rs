@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use crate::api::Amount;
+use crate::values::Amount;
 use serde_json::value::RawValue;
 
 use crate::envelope::UnionItem;
@@ -55,7 +55,7 @@ struct Wire {
 }
 
 // The flat summary keeps no JSON: `api().monetary_accounts()` does.
-impl crate::api::wire::Decode for MonetaryAccount {}
+impl crate::wire::Decode for MonetaryAccount {}
 
 impl UnionItem for MonetaryAccount {
     /// Every kind of account (`MonetaryAccountBank`, `…Savings`, …) has the

@@ -8,7 +8,6 @@
 //! client's `min_session_interval`, since bunq allows one session-server call
 //! per 30 seconds.
 
-use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -18,12 +17,12 @@ use chrono::Utc;
 use crate::client::Client;
 use crate::context::{ApiContext, open_session};
 use crate::error::{ApiError, Error, Result};
-use crate::generated;
 use crate::models::{User, UserId};
 use crate::secret::SessionToken;
 use crate::signing::PublicKey;
 use crate::store::{ContextKey, ContextStore};
-use crate::transport::{CallOptions, RawResult, Reply};
+use crate::envelope::Reply;
+use crate::transport::{Call, CallOptions};
 
 /// Renew when less than this much of the session is left.
 const RENEW_MARGIN: chrono::Duration = chrono::Duration::seconds(30);
@@ -197,34 +196,17 @@ impl Session {
         &self.inner.client
     }
 
-    /// Sends one generated operation with this session's credentials.
-    pub(crate) async fn send<F, Fut>(
-        &self,
-        query: Vec<(&'static str, String)>,
-        op: F,
-    ) -> Result<Reply>
-    where
-        F: Fn(generated::Client) -> Fut,
-        Fut: Future<Output = RawResult>,
-    {
-        let client = &self.inner.client;
-        self.call(query, |options| client.send(options, &op)).await
-    }
-
-    /// Runs one call with this session's credentials. Two refusals that
+    /// Sends one call with this session's credentials. Two refusals that
     /// bunq makes before handling a request (so nothing was done) are
     /// answered once: "session no longer valid" renews the session, and
     /// "signature required" makes the installation sign every request from
     /// then on.
-    async fn call<F, Fut>(&self, query: Vec<(&'static str, String)>, attempt: F) -> Result<Reply>
-    where
-        F: Fn(CallOptions) -> Fut,
-        Fut: Future<Output = Result<Reply>>,
-    {
-        let first = self.options(&query).await?;
+    pub(crate) async fn send(&self, call: Call) -> Result<Reply> {
+        let client = &self.inner.client;
+        let first = self.options().await?;
         let stale = first.token.clone();
         let signed_everything = first.sign_everything;
-        let result = attempt(first).await;
+        let result = client.send(&call, &first).await;
         let result = match (&result, &self.inner.credentials, stale) {
             (Err(Error::Api(api)), Credentials::Context(renewing), Some(stale))
                 if session_invalid(api) =>
@@ -233,20 +215,20 @@ impl Session {
                     status = api.status,
                     "bunq says the session is no longer valid; renewing once"
                 );
-                renewing.renew(&self.inner.client, Some(&stale)).await?;
-                attempt(self.options(&query).await?).await
+                renewing.renew(client, Some(&stale)).await?;
+                client.send(&call, &self.options().await?).await
             }
             (Err(Error::Api(api)), Credentials::Context(renewing), _)
                 if signature_required(api) && !signed_everything =>
             {
                 let installation = renewing.lock().fixed.id();
-                if self.inner.client.sign_everything(installation) {
+                if client.sign_everything(installation) {
                     tracing::warn!(
                         status = api.status,
                         "bunq requires a signature on every request: this installation signs all of them from now on"
                     );
                 }
-                attempt(self.options(&query).await?).await
+                client.send(&call, &self.options().await?).await
             }
             _ => result,
         };
@@ -256,13 +238,12 @@ impl Session {
 
     /// The token, key and server key for the next attempt; renews first if
     /// the session is about to expire.
-    async fn options(&self, query: &[(&'static str, String)]) -> Result<CallOptions> {
+    async fn options(&self) -> Result<CallOptions> {
         match &self.inner.credentials {
             Credentials::Token {
                 token, server_key, ..
             } => Ok(CallOptions {
                 token: Some(token.clone()),
-                query: query.to_vec(),
                 server_key: server_key.clone(),
                 ..Default::default()
             }),
@@ -275,7 +256,6 @@ impl Session {
                 let context = renewing.lock();
                 Ok(CallOptions {
                     token: Some(context.session.token.clone()),
-                    query: query.to_vec(),
                     signer: Some(context.fixed.key_pair.clone()),
                     server_key: Some(context.fixed.server_key.clone()),
                     unverifiable: false,

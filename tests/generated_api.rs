@@ -306,7 +306,7 @@ fn the_operation_table_lists_every_generated_operation() {
         .find(|op| op.operation_id == "CREATE_DraftPayment_for_User_MonetaryAccount")
         .unwrap();
     assert_eq!(create.method, "POST");
-    assert_eq!(create.shape, "Id");
+    assert_eq!(create.shape, bunq_oauth::api::Shape::Id);
     assert_eq!(
         create.call,
         "draft_payments(monetary_account_id).create(body)"

@@ -43,7 +43,7 @@ async fn connected(config: FakeConfig) -> (FakeBunq, Session) {
     let token = config.exchange_code(&client, &code).await.unwrap();
     let user = Session::new(
         &client,
-        bunq_oauth::oauth::connect(&client, &token, "grant test")
+        bunq_oauth::ApiContext::for_access_token(&client, &token, "grant test")
             .await
             .unwrap(),
     )

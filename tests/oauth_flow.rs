@@ -402,7 +402,7 @@ async fn connect_opens_a_context_whose_user_is_the_user_api_key() {
         .environment(common::environment_at(&server))
         .build()
         .unwrap();
-    let context = bunq_oauth::oauth::connect(
+    let context = bunq_oauth::ApiContext::for_access_token(
         &client,
         &bunq_oauth::AccessToken::new("access-token-1"),
         "my app",

@@ -96,7 +96,7 @@ async fn the_whole_onboarding_runs_and_logs_no_secret() {
 
     let user = Session::new(
         &client,
-        bunq_oauth::oauth::connect(&client, &token, "onboarding test")
+        bunq_oauth::ApiContext::for_access_token(&client, &token, "onboarding test")
             .await
             .unwrap(),
     )

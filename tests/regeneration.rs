@@ -117,11 +117,11 @@ fn the_default_build_generates_what_an_oauth_grant_covers() {
     }
     // No header parameter reaches a signature; every answer is raw bytes
     // decoded by the handles.
-    assert!(!generated.progenitor.contains("x_bunq_client"));
+    assert!(!generated.types.contains("x_bunq_client"));
     assert!(!generated.handles.contains("user_agent"));
     // Only reached schemas are generated: nothing of bunq's other 434
     // operations (a whitelist, an invoice, …).
-    let fields = struct_fields(&generated.progenitor);
+    let fields = struct_fields(&generated.types);
     assert!(fields.contains_key("PaymentRead"));
     assert!(!fields.contains_key("InvoiceRead"));
     assert!(!fields.contains_key("WhitelistSddRead"));
@@ -131,16 +131,16 @@ fn the_default_build_generates_what_an_oauth_grant_covers() {
 fn the_type_rules_hold_in_the_generated_code() {
     let generated = generate(&path(NEWEST), &grant());
     let source: String = generated
-        .progenitor
+        .types
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
     // Timestamps, secrets and amounts are the crate's types.
-    assert!(source.contains("pubcreated:::std::option::Option<crate::api::Timestamp>"));
-    assert!(source.contains("pubsecret:::std::option::Option<crate::api::SecretText>"));
-    assert!(source.contains("pubamount:::std::option::Option<crate::api::Amount>"));
+    assert!(source.contains("pubcreated:::std::option::Option<crate::values::Timestamp>"));
+    assert!(source.contains("pubsecret:::std::option::Option<crate::values::SecretText>"));
+    assert!(source.contains("pubamount:::std::option::Option<crate::values::Amount>"));
     // No closed enums from bunq's schemas, no float anywhere.
-    let file = syn::parse_file(&generated.progenitor).unwrap();
+    let file = syn::parse_file(&generated.types).unwrap();
     for item in file.items {
         if let syn::Item::Mod(module) = item
             && module.ident == "types"
@@ -178,10 +178,7 @@ fn what_bunq_added_in_2025_reaches_the_user() {
     // give the old build some of the fields the new spec adds.
     let old = generate_from_spec_alone(&path(V2024), &grant());
     let new = generate_from_spec_alone(&path(NEWEST), &grant());
-    let (old_fields, new_fields) = (
-        struct_fields(&old.progenitor),
-        struct_fields(&new.progenitor),
-    );
+    let (old_fields, new_fields) = (struct_fields(&old.types), struct_fields(&new.types));
     let properties = |doc: &Value, name: &str| -> BTreeSet<String> {
         doc.pointer(&format!("/components/schemas/{name}/properties"))
             .and_then(Value::as_object)
@@ -274,29 +271,44 @@ fn every_bundled_version_generates_in_full() {
     }
 }
 
-/// `docs/generated/handles.rs` is what the default build generates for the
-/// typed handles, so a newcomer can read it without building. Regenerate it
-/// with `BUNQ_OAUTH_BLESS=1 cargo test --test regeneration`.
+/// `docs/generated/` holds what the default build generates for the
+/// request builders and the typed handles, so a newcomer can read them
+/// without building. Regenerate with `BUNQ_OAUTH_BLESS=1 cargo test --test
+/// regeneration`.
 #[test]
 fn the_browsable_sample_of_the_handles_is_current() {
     let generated = generate(&path(NEWEST), &grant());
-    let sample = format!(
-        "// What `build.rs` generates for the typed handles with the default features\n\
-         // (`$OUT_DIR/bunq_handles.rs`, included by `src/api/mod.rs`). Kept for reading;\n\
-         // `tests/regeneration.rs` checks it is current.\n\n{}",
-        bunq_oauth_codegen::pretty(&generated.handles).unwrap()
-    );
-    let file = path("docs/generated/handles.rs");
-    if std::env::var_os("BUNQ_OAUTH_BLESS").is_some() {
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(&file, &sample).unwrap();
+    for (name, what, included_by, text) in [
+        (
+            "calls.rs",
+            "the request builders",
+            "`src/generated.rs`",
+            &generated.calls,
+        ),
+        (
+            "handles.rs",
+            "the typed handles",
+            "`src/api/mod.rs`",
+            &generated.handles,
+        ),
+    ] {
+        let sample = format!(
+            "// What `build.rs` generates for {what} with the default features\n\
+             // (`$OUT_DIR/bunq_{name}`, included by {included_by}). Kept for reading;\n\
+             // `tests/regeneration.rs` checks it is current.\n\n{text}"
+        );
+        let file = path(&format!("docs/generated/{name}"));
+        if std::env::var_os("BUNQ_OAUTH_BLESS").is_some() {
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, &sample).unwrap();
+        }
+        let kept = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            kept == sample,
+            "docs/generated/{name} is not what the build generates: \
+             run `BUNQ_OAUTH_BLESS=1 cargo test --test regeneration` and commit it"
+        );
     }
-    let kept = std::fs::read_to_string(&file).unwrap_or_default();
-    assert!(
-        kept == sample,
-        "docs/generated/handles.rs is not what the build generates: \
-         run `BUNQ_OAUTH_BLESS=1 cargo test --test regeneration` and commit it"
-    );
 }
 
 /// Identical schemas compile once, but every operation's signature names
@@ -434,7 +446,7 @@ fn an_extra_operation_and_field_are_generated() {
         .find(|r| r.operation_id == "DELETE_Payment_for_User_MonetaryAccount")
         .expect("the new operation has a row");
     assert_eq!(row.call, "payments(monetary_account_id).delete(item_id)");
-    assert!(struct_fields(&generated.progenitor)["PaymentRead"].contains("carbon_footprint"));
+    assert!(struct_fields(&generated.types)["PaymentRead"].contains("carbon_footprint"));
 }
 
 /// The crate's environments are the servers bunq's description names.
@@ -468,7 +480,7 @@ fn environments_are_the_spec_servers() {
 #[test]
 fn every_field_bunqs_sdks_read_reaches_the_answer_types() {
     let generated = generate(&path(NEWEST), &grant());
-    let file = syn::parse_file(&generated.progenitor).expect("generated code parses");
+    let file = syn::parse_file(&generated.types).expect("generated code parses");
     let mut types: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for item in file.items {
         let syn::Item::Mod(module) = item else {

@@ -246,7 +246,7 @@ async fn connected_user(fake: &FakeBunq, client: &Client) -> ApiContext {
         .exchange_code(client, &authorize(&config, client).await)
         .await
         .unwrap();
-    bunq_oauth::oauth::connect(client, &token, "store test user")
+    bunq_oauth::ApiContext::for_access_token(client, &token, "store test user")
         .await
         .unwrap()
 }

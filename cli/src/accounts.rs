@@ -152,7 +152,7 @@ pub async fn authorize(
     let user_context = out
         .wait(
             "connecting as the user (installation, device, session)",
-            bunq_oauth::oauth::connect(&target.client, &token, "bunq-oauth CLI"),
+            bunq_oauth::ApiContext::for_access_token(&target.client, &token, "bunq-oauth CLI"),
         )
         .await?;
     let path = match args.save {

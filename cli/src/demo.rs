@@ -156,7 +156,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
             async {
                 Ok(Session::new(
                     &client,
-                    bunq_oauth::oauth::connect(&client, &token, "bunq-oauth demo").await?,
+                    bunq_oauth::ApiContext::for_access_token(&client, &token, "bunq-oauth demo").await?,
                 )?)
             },
         )

@@ -123,7 +123,7 @@ fn operations(out: &Output) -> Result<(), CliError> {
                     "method": op.method,
                     "path": op.path,
                     "operation_id": op.operation_id,
-                    "shape": op.shape,
+                    "shape": format!("{:?}", op.shape),
                     "call": op.call,
                     "returns": op.returns,
                 })
@@ -137,7 +137,7 @@ fn operations(out: &Output) -> Result<(), CliError> {
             vec![
                 op.method.to_owned(),
                 op.path.to_owned(),
-                op.shape.to_owned(),
+                format!("{:?}", op.shape),
                 format!("api().{}", op.call),
                 op.returns.to_owned(),
             ]

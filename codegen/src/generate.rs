@@ -41,7 +41,7 @@ pub fn to_openapi(document: Value) -> Result<OpenAPI, String> {
 }
 
 /// String properties, by name, that hold a secret: generated as
-/// `crate::api::SecretText`, whose `Debug` prints no value.
+/// `crate::values::SecretText`, whose `Debug` prints no value.
 pub const SECRET_PROPERTIES: [&str; 11] = [
     "secret",
     "token",
@@ -57,16 +57,16 @@ pub const SECRET_PROPERTIES: [&str; 11] = [
 ];
 
 /// String properties, by name, that hold bunq's timestamps
-/// (`2025-08-13 14:45:20.123456`, UTC): generated as `crate::api::Timestamp`.
+/// (`2025-08-13 14:45:20.123456`, UTC): generated as `crate::values::Timestamp`.
 pub const TIMESTAMP_PROPERTIES: [&str; 2] = ["created", "updated"];
 
 /// The schemas the type rules add, and the crate types that stand for them
 /// (with `Amount`, bunq's own schema, kept as decimal text).
 pub const REPLACED_SCHEMAS: [(&str, &str); 4] = [
-    ("BunqTimestamp", "crate::api::Timestamp"),
-    ("BunqSecretText", "crate::api::SecretText"),
-    ("BunqNumber", "crate::api::Number"),
-    ("Amount", "crate::api::Amount"),
+    ("BunqTimestamp", "crate::values::Timestamp"),
+    ("BunqSecretText", "crate::values::SecretText"),
+    ("BunqNumber", "crate::values::Number"),
+    ("Amount", "crate::values::Amount"),
 ];
 
 /// The fields every object bunq answers with carries, whether or not the
@@ -93,7 +93,7 @@ pub fn is_identifier(name: &str) -> bool {
 /// - **Timestamps** ([`TIMESTAMP_PROPERTIES`]) refer to `BunqTimestamp`.
 /// - **Secrets** ([`SECRET_PROPERTIES`]) refer to `BunqSecretText`.
 /// - **Numbers that are not identifiers** ([`is_identifier`]) refer to
-///   `BunqNumber` (`crate::api::Number`, exact decimal text): bunq declares
+///   `BunqNumber` (`crate::values::Number`, exact decimal text): bunq declares
 ///   `integer` where it sends fractions (a geolocation's latitude), and a
 ///   float would round what it keeps.
 ///
@@ -621,36 +621,34 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
-/// Runs progenitor over an adjusted document and returns formatted Rust source.
-///
-/// Methods are positional and merged onto one `Client` (bunq's tags differ
-/// between its partial and full documents); hooks are `Expected`, with
-/// `crate::transport::CallContext` as the per-call value the hooks read.
+/// Runs progenitor over an adjusted document and returns its `types`
+/// module, with the crate's rules applied. The request builders progenitor
+/// also writes are dropped: `handles.rs` builds each operation's request
+/// from the spec (`calls`), sent on the crate's one request path.
 pub fn generate(
     spec: &OpenAPI,
     exhaustive: &BTreeSet<String>,
     aliases: &BTreeMap<String, String>,
     answers: &BTreeSet<String>,
-) -> Result<String, String> {
+) -> Result<syn::File, String> {
     let mut settings = progenitor::GenerationSettings::default();
     for (schema, rust_type) in REPLACED_SCHEMAS {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
-        .with_tag(progenitor::TagStyle::Merged)
-        .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type(
-            "crate::transport::CallContext"
-                .parse::<proc_macro2::TokenStream>()
-                .map_err(|e| e.to_string())?,
-        );
+        .with_tag(progenitor::TagStyle::Merged);
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator
         .generate_tokens(spec)
         .map_err(|e| format!("progenitor: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    file.items
+        .retain(|item| matches!(item, syn::Item::Mod(module) if module.ident == "types"));
+    if file.items.is_empty() {
+        return Err("progenitor generated no `types` module".into());
+    }
     mark_non_exhaustive(&mut file, exhaustive);
     tolerate_lists(&mut file);
     tolerate_list_wrappers(&mut file, answers);
@@ -658,11 +656,11 @@ pub fn generate(
     keep_wire_json(&mut file, answers, exhaustive)?;
     declare_aliases(&mut file, aliases)?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut PlainDocs, &mut file);
-    Ok(prettyplease::unparse(&file))
+    Ok(file)
 }
 
 /// Every list field decodes `null` as empty and one object as a list of
-/// one (`crate::api::wire::list_or_one`): bunq sends both where its spec
+/// one (`crate::wire::list_or_one`): bunq sends both where its spec
 /// says array.
 fn tolerate_lists(file: &mut syn::File) {
     for item in types_items(file).into_iter().flatten() {
@@ -670,7 +668,7 @@ fn tolerate_lists(file: &mut syn::File) {
         for field in s.fields.iter_mut() {
             if generic_of(&field.ty, "Vec").is_some() {
                 field.attrs.push(syn::parse_quote!(
-                    #[serde(deserialize_with = "crate::api::wire::list_or_one")]
+                    #[serde(deserialize_with = "crate::wire::list_or_one")]
                 ));
             }
         }
@@ -710,7 +708,7 @@ fn tolerate_list_wrappers(file: &mut syn::File, answers: &BTreeSet<String>) {
         wrappers.insert(
             name.to_string(),
             syn::parse_quote!(
-                impl crate::api::wire::ListWrapper for #name {
+                impl crate::wire::ListWrapper for #name {
                     type Item = #inner;
                     fn from_list(items: ::std::vec::Vec<#inner>) -> Self {
                         Self { #field_name: items }
@@ -729,7 +727,7 @@ fn tolerate_list_wrappers(file: &mut syn::File, answers: &BTreeSet<String>) {
             });
             if let Some(wrapper) = wrapper.filter(|w| wrappers.contains_key(w)) {
                 field.attrs.push(syn::parse_quote!(
-                    #[serde(default, deserialize_with = "crate::api::wire::wrapper_or_list")]
+                    #[serde(default, deserialize_with = "crate::wire::wrapper_or_list")]
                 ));
                 used.insert(wrapper);
             }
@@ -861,7 +859,7 @@ fn generic_of<'a>(ty: &'a syn::Type, outer: &str) -> Option<&'a syn::Type> {
 
 /// Each type bunq answers objects with (`answers`, by schema name) keeps
 /// the JSON it was decoded from: a `wire_json` field (skipped by serde) and
-/// `crate::api::Received` (which gives the decoders' `Decode`). The field is private in answer types, which are
+/// `crate::wire::Received` (which gives the decoders' `Decode`). The field is private in answer types, which are
 /// `#[non_exhaustive]`; in a type that is also a request body it is public,
 /// so callers can still write the body (`..Default::default()`).
 fn keep_wire_json(
@@ -898,23 +896,23 @@ fn keep_wire_json(
         fields.named.push(if request {
             syn::parse_quote!(
                 /// The JSON bunq sent, when this value was decoded from an
-                /// answer (see `crate::api::Received`); `None` in a body you build.
+                /// answer (see `crate::wire::Received`); `None` in a body you build.
                 #[serde(skip)]
-                pub wire_json: ::std::option::Option<crate::api::WireJson>
+                pub wire_json: ::std::option::Option<crate::wire::WireJson>
             )
         } else {
             syn::parse_quote!(
                 #[serde(skip)]
-                wire_json: ::std::option::Option<crate::api::WireJson>
+                wire_json: ::std::option::Option<crate::wire::WireJson>
             )
         });
         let name = &s.ident;
         impls.push(syn::parse_quote!(
-            impl crate::api::Received for #name {
-                fn wire_json(&self) -> ::std::option::Option<&crate::api::WireJson> {
+            impl crate::wire::Received for #name {
+                fn wire_json(&self) -> ::std::option::Option<&crate::wire::WireJson> {
                     self.wire_json.as_ref()
                 }
-                fn set_wire_json(&mut self, wire: crate::api::WireJson) {
+                fn set_wire_json(&mut self, wire: crate::wire::WireJson) {
                     self.wire_json = ::std::option::Option::Some(wire);
                 }
             }
@@ -928,7 +926,7 @@ fn keep_wire_json(
             _ => continue,
         };
         if keeping.contains(&name.to_string()) {
-            impls.push(syn::parse_quote!(impl crate::api::wire::Decode for #name {}));
+            impls.push(syn::parse_quote!(impl crate::wire::Decode for #name {}));
         }
     }
     items.extend(impls);
@@ -1008,8 +1006,10 @@ fn mark_non_exhaustive(file: &mut syn::File, exhaustive: &BTreeSet<String>) {
 
 /// What one build generates.
 pub struct Generated {
-    /// progenitor's source: the types and the raw request builders.
-    pub progenitor: String,
+    /// progenitor's `types` module, with the crate's rules.
+    pub types: String,
+    /// The request builders, one per operation (`codegen/src/handles.rs`).
+    pub calls: String,
     /// The typed handles (`codegen/src/handles.rs`).
     pub handles: String,
     /// One row per generated operation.
@@ -1058,11 +1058,13 @@ pub fn generate_all(
     apply_rules(&mut raw);
     // progenitor sees the raw-response document, but every kept schema is
     // still in its components, so each gets its type.
-    let progenitor = generate(&raw, &exhaustive, &aliases, &answers)?;
-    let handles = crate::handles::generate(&named, &shapes, &progenitor, &aliases)?;
+    let types = generate(&raw, &exhaustive, &aliases, &answers)?;
+    let type_names = crate::handles::generated_type_names(&types);
+    let handles = crate::handles::generate(&named, &shapes, &type_names, &aliases)?;
     Ok(Generated {
-        progenitor,
-        handles: handles.source,
+        types: prettyplease::unparse(&types),
+        calls: crate::pretty(&handles.calls)?,
+        handles: crate::pretty(&handles.source)?,
         rows: handles.rows,
     })
 }

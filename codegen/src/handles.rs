@@ -1,15 +1,26 @@
 //! The typed operations: one handle per resource path, one method per
-//! operation, each sending through the session (bunq's headers, pacing,
-//! retries, signing, verification) and unwrapping the answer by its shape.
+//! operation, each building its request ([`calls`](#calls)), sending it
+//! through the session (bunq's headers, pacing, retries, signing,
+//! verification) and unwrapping the answer by its shape.
 //!
-//! Everything here is derived from the spec, the response shapes
-//! (`codegen/src/shapes.rs`) and progenitor's generated methods; no operation is
-//! named. The output is Rust source that `src/api/mod.rs` includes.
+//! Everything here is derived from the spec and the response shapes
+//! (`codegen/src/shapes.rs`); no operation is named. Two modules of Rust
+//! come out, emitted with `quote!`:
+//!
+//! - **calls** (`$OUT_DIR/bunq_calls.rs`): one function per operation,
+//!   named after its `operationId` (`CREATE_Installation` →
+//!   `create_installation`), taking the path parameters and the body and
+//!   returning the request;
+//! - **handles** (`$OUT_DIR/bunq_handles.rs`): the resource handles, their
+//!   accessors on `Api`, the enums of answers with several kinds, and the
+//!   table of operations.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
-use openapiv3::{OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
+use heck::ToSnakeCase;
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr, Schema, SchemaKind, Type};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
 
 use crate::shapes::{OperationShape, Shape};
 
@@ -30,29 +41,164 @@ pub struct Row {
     pub returns: String,
 }
 
-/// A progenitor method: its name and its arguments (name, type as source).
-#[derive(Debug, Clone)]
-struct Method {
-    name: String,
-    args: Vec<(String, String)>,
-}
-
 /// The generated source and the coverage rows.
 pub struct Output {
-    /// Rust source for `src/api/mod.rs`.
+    /// The request builders, one per operation (the `calls` module).
+    pub calls: String,
+    /// The handles, included by `src/api/mod.rs`.
     pub source: String,
     /// One row per generated operation.
     pub rows: Vec<Row>,
 }
 
-/// Generates the handles for every operation in `shapes`.
+/// Where a path parameter's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `{userID}` first in a `/user/…` path: the session's user.
+    User,
+    /// The handle's own ids (`payments(monetary_account_id)`).
+    Field,
+    /// The item a method acts on (`get(item_id)`).
+    Item,
+}
+
+/// One path parameter of an operation.
+#[derive(Debug, Clone)]
+struct Param {
+    /// As Rust names it: `monetary_account_id`.
+    name: String,
+    /// `{monetary-accountID}` as the path writes it.
+    template: String,
+    /// `i64` or `&str`.
+    rust: String,
+    role: Role,
+}
+
+impl Param {
+    /// Its type where a handle holds it.
+    fn field_type(&self) -> String {
+        self.rust.replace('&', "&'s ")
+    }
+}
+
+/// How an answer is decoded.
+#[derive(Debug, Clone)]
+enum Decode {
+    Empty,
+    Bytes,
+    Id,
+    Uuid,
+    /// One object of the type `returns`.
+    One,
+    /// A page of `item` objects.
+    List,
+    /// One object of one of several kinds (`returns` is the enum).
+    Union,
+    /// A page of the enum `item`.
+    ListOfUnion,
+    /// Several items of the enum in `Vec<…>`.
+    Items(String),
+}
+
+/// One operation, ready to emit.
+#[derive(Debug, Clone)]
+struct OpParts {
+    op: OperationShape,
+    /// `list_page`, `get`, `create`, …
+    method_name: String,
+    /// The request builder in `calls`: the `operationId` in snake case.
+    call_fn: String,
+    /// The path parameters in path order.
+    params: Vec<Param>,
+    /// The body type (`types::PaymentCreate`), if the operation takes one.
+    body: Option<String>,
+    returns: String,
+    item_type: Option<String>,
+    decode: Decode,
+    /// Every decoded object must carry an `id` (the spec gives it one).
+    id_check: bool,
+}
+
+impl OpParts {
+    fn is_list(&self) -> bool {
+        matches!(self.decode, Decode::List | Decode::ListOfUnion)
+    }
+
+    fn uses_user(&self) -> bool {
+        self.params.iter().any(|p| p.role == Role::User)
+    }
+
+    /// The handle's fields: `(name, type)`.
+    fn fields(&self) -> Vec<(String, String)> {
+        self.params
+            .iter()
+            .filter(|p| p.role == Role::Field)
+            .map(|p| (p.name.clone(), p.field_type()))
+            .collect()
+    }
+
+    /// The method's arguments as text: `page: …`, `item_id: i64`, `body: &types::X`.
+    fn sig_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if self.is_list() {
+            args.push("page: crate::pagination::PageRequest".to_owned());
+        }
+        for p in self.params.iter().filter(|p| p.role == Role::Item) {
+            args.push(format!("{}: {}", p.name, p.rust));
+        }
+        if let Some(body) = &self.body {
+            args.push(format!("body: &{body}"));
+        }
+        args
+    }
+
+    fn row(&self, handle_call: &str) -> Row {
+        Row {
+            method: self.op.method.clone(),
+            path: self.op.path.clone(),
+            operation_id: self.op.operation_id.clone(),
+            shape: self.op.shape.clone(),
+            call: format!(
+                "{handle_call}.{}({})",
+                self.method_name,
+                self.sig_args()
+                    .iter()
+                    .map(|a| a.split(':').next().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            returns: self.returns.clone(),
+        }
+    }
+
+    /// The expression that builds this operation's request, with each
+    /// field read from `field(name)`; a `?` where the body must be written.
+    fn call_expr(&self, field: impl Fn(&str) -> TokenStream) -> TokenStream {
+        let function = ident(&self.call_fn);
+        let args = self.params.iter().map(|p| match p.role {
+            Role::User => quote!(user_id),
+            Role::Field => field(&p.name),
+            Role::Item => {
+                let name = ident(&p.name);
+                quote!(#name)
+            }
+        });
+        let body = self.body.as_ref().map(|_| quote!(body));
+        let args = args.chain(body);
+        let question = self.body.as_ref().map(|_| quote!(?));
+        quote!(calls::#function(#(#args),*)#question)
+    }
+}
+
+/// Generates the calls and handles for every operation in `shapes`.
 ///
-/// `spec` is the document before the raw-response rule (it still has the
-/// response schemas); `progenitor_source` is progenitor's output for it.
+/// `spec` is the document with each operation's own schema names (before
+/// identical schemas are merged; `aliases` maps each merged name to the one
+/// that is compiled); `type_names` are the types progenitor generated.
 pub fn generate(
     spec: &OpenAPI,
     shapes: &[OperationShape],
-    progenitor_source: &str,
+    type_names: &BTreeSet<String>,
     aliases: &BTreeMap<String, String>,
 ) -> Result<Output, String> {
     // Identical schemas compile once: the others are aliases of it, by Rust name.
@@ -61,8 +207,6 @@ pub fn generate(
         .map(|(alias, target)| (pascal(alias), pascal(target)))
         .collect();
     let canonical = |text: &str| canonical_types(text, &aliases);
-    let methods = progenitor_methods(progenitor_source)?;
-    let type_names = generated_type_names(progenitor_source)?;
 
     // Resources, in the spec's order, each with its operations.
     let mut resources: Vec<Resource> = Vec::new();
@@ -91,27 +235,17 @@ pub fn generate(
     }
     name_handles(&mut resources);
 
-    let mut out = String::new();
-    let mut rows = Vec::new();
     let mut unions: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut accessors = String::new();
-
     // Every operation's parts, per resource.
     let mut parts: Vec<Vec<OpParts>> = Vec::new();
     for resource in &resources {
         let mut ops = Vec::new();
         for op in &resource.ops {
-            ops.push(op_parts(
-                spec,
-                resource,
-                op,
-                &methods,
-                &type_names,
-                &mut unions,
-            )?);
+            ops.push(op_parts(spec, resource, op, type_names, &mut unions)?);
         }
         parts.push(ops);
     }
+    let calls = write_calls(parts.iter().flatten())?;
 
     // Resources of one name under many parents (bunq's notes: `note-text`
     // and `note-attachment` under 20 kinds of object each) become one
@@ -134,7 +268,7 @@ pub fn generate(
                 .map(|p| {
                     (
                         p.method_name.clone(),
-                        p.sig_args.join(","),
+                        canonical(&p.sig_args().join(",")),
                         canonical(&p.returns),
                     )
                 })
@@ -145,13 +279,14 @@ pub fn generate(
         // such set shares a handle; any other parent keeps its own.
         let plain = |i: usize| {
             parts[i].iter().all(|p| {
-                p.uses_user == parts[i][0].uses_user && p.fields.iter().all(|(_, t)| t == "i64")
+                p.uses_user() == parts[i][0].uses_user()
+                    && p.fields().iter().all(|(_, t)| t == "i64")
             })
         };
         let mut by_signature: BTreeMap<(Signature, bool), Vec<usize>> = BTreeMap::new();
         for &i in group.iter().filter(|&&i| plain(i) && !parts[i].is_empty()) {
             by_signature
-                .entry((signature(i), parts[i][0].uses_user))
+                .entry((signature(i), parts[i][0].uses_user()))
                 .or_default()
                 .push(i);
         }
@@ -162,12 +297,16 @@ pub fn generate(
         }
     }
     let in_shared: BTreeSet<usize> = shared.iter().flatten().copied().collect();
-    // A handle shared by many parents names the one type they all answer with.
+    // A handle shared by many parents names the one type they all take and
+    // answer with.
     for &i in &in_shared {
         for part in &mut parts[i] {
             part.returns = canonical(&part.returns);
-            part.decode = canonical(&part.decode);
+            part.body = part.body.as_deref().map(canonical);
             part.item_type = part.item_type.as_deref().map(canonical);
+            if let Decode::Items(item) = &part.decode {
+                part.decode = Decode::Items(canonical(item));
+            }
         }
     }
     // The shared handle takes the plain name; a parent left out of it keeps
@@ -183,66 +322,38 @@ pub fn generate(
         }
     }
 
+    let mut items: Vec<TokenStream> = Vec::new();
+    let mut accessors: Vec<TokenStream> = Vec::new();
+    let mut rows = Vec::new();
     for (index, resource) in resources.iter().enumerate() {
         if in_shared.contains(&index) {
             continue;
         }
-        let fields = parts[index]
-            .first()
-            .map(|p| p.fields.clone())
-            .unwrap_or_default();
-        let mut body = String::new();
-        for part in &parts[index] {
-            let send = part.send("self.session", &part.plain_args());
-            write_method(&mut body, part, &send);
-            rows.push(part.row(&format!(
-                "{}({})",
-                snake(&resource.handle),
-                fields.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
-            )));
-        }
-        let handle = &resource.handle;
-        let field_decls: String = fields
-            .iter()
-            .map(|(n, t)| format!("    {n}: {t},\n"))
-            .collect();
-        let params: Vec<String> = fields.iter().map(|(n, t)| format!("{n}: {t}")).collect();
-        let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-        let _ = write!(
-            out,
-            "/// `{path}`: bunq's {name} operations. Get one from [`Api::{accessor}`].\n#[derive(Debug, Clone, Copy)]\npub struct {handle}<'s> {{\n    session: &'s crate::Session,\n{field_decls}}}\n\nimpl<'s> {handle}<'s> {{\n{body}}}\n\n",
-            path = resource.path,
-            name = resource.name,
-            accessor = snake(handle),
-        );
-        let _ = write!(
-            accessors,
-            "    /// `{path}`: see [`{handle}`].\n    pub fn {accessor}(&self, {params}) -> {handle}<'s> {{\n        {handle} {{ session: self.session, {names} }}\n    }}\n\n",
-            path = resource.path,
-            accessor = snake(handle),
-            params = params.join(", "),
-            names = names.join(", "),
-        );
+        let (handle, accessor) = write_handle(resource, &parts[index], &mut rows)?;
+        items.push(handle);
+        accessors.push(accessor);
     }
-
     for group in &shared {
-        write_shared(
-            &mut out,
-            &mut accessors,
-            &mut rows,
-            &resources,
-            &parts,
-            group,
-        );
+        let (handle, accessor) = write_shared(&resources, &parts, group, &mut rows)?;
+        items.push(handle);
+        accessors.push(accessor);
     }
-
-    let _ = write!(out, "impl<'s> Api<'s> {{\n{accessors}}}\n\n");
+    items.push(quote! {
+        impl<'s> Api<'s> {
+            #(#accessors)*
+        }
+    });
     for (name, variants) in &unions {
-        write_union(&mut out, name, variants);
+        items.push(write_union(name, variants)?);
     }
-    write_table(&mut out, &rows);
-    write_every_shape_decoder(&mut out, parts.iter().flatten());
-    Ok(Output { source: out, rows })
+    items.push(write_table(&rows));
+    items.push(write_every_shape_decoder(parts.iter().flatten())?);
+    let source = quote!(#(#items)*).to_string();
+    Ok(Output {
+        calls,
+        source,
+        rows,
+    })
 }
 
 /// `text` with every `types::Alias` replaced by the type it aliases.
@@ -263,6 +374,75 @@ fn canonical_types(text: &str, aliases: &BTreeMap<String, String>) -> String {
     out
 }
 
+/// An identifier from generated text.
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// A Rust type from its text (`types::PaymentRead`, `Vec<UserItem>`).
+fn ty(text: &str) -> Result<TokenStream, String> {
+    syn::parse_str::<syn::Type>(text)
+        .map(|t| quote!(#t))
+        .map_err(|e| format!("generated type `{text}` does not parse: {e}"))
+}
+
+/// The `calls` module's functions: per operation, its request from the
+/// path parameters and the body. The path's format string keeps the spec's
+/// literal parts; each parameter is one percent-encoded segment.
+fn write_calls<'a>(parts: impl Iterator<Item = &'a OpParts>) -> Result<String, String> {
+    let mut functions = Vec::new();
+    let mut seen = BTreeSet::new();
+    for part in parts {
+        if !seen.insert(part.call_fn.clone()) {
+            return Err(format!(
+                "two operations make the function `{}` (operationIds differing only in case)",
+                part.call_fn
+            ));
+        }
+        let op = &part.op;
+        let doc = format!(" `{} {}` (`{}`).", op.method, op.path, op.operation_id);
+        let function = ident(&part.call_fn);
+        let mut template = op.path.clone();
+        for p in &part.params {
+            template = template.replace(&format!("{{{}}}", p.template), "{}");
+        }
+        let names: Vec<Ident> = part.params.iter().map(|p| ident(&p.name)).collect();
+        let types = part
+            .params
+            .iter()
+            .map(|p| ty(&p.rust))
+            .collect::<Result<Vec<_>, _>>()?;
+        let operation = &op.operation_id;
+        let method = ident(&op.method.to_uppercase());
+        let path = if names.is_empty() {
+            quote!(#template.to_owned())
+        } else {
+            quote!(format!(#template, #(segment(#names)),*))
+        };
+        let request = quote! {
+            Call::new(#operation, ::reqwest::Method::#method, #path)
+        };
+        functions.push(match &part.body {
+            Some(body) => {
+                let body = ty(body)?;
+                quote! {
+                    #[doc = #doc]
+                    pub(crate) fn #function(#(#names: #types,)* body: &#body) -> crate::Result<Call> {
+                        #request.json(body)
+                    }
+                }
+            }
+            None => quote! {
+                #[doc = #doc]
+                pub(crate) fn #function(#(#names: #types),*) -> Call {
+                    #request
+                }
+            },
+        });
+    }
+    Ok(quote!(#(#functions)*).to_string())
+}
+
 /// How many types of each response shape `decode_with_every_shape` runs.
 const TYPES_PER_SHAPE: usize = 2;
 
@@ -270,23 +450,20 @@ const TYPES_PER_SHAPE: usize = 2;
 /// first operations of each response shape, as the operations decode. For
 /// the hostile-input tests; written here because which types exist depends
 /// on the description the crate is built from.
-fn write_every_shape_decoder<'a>(out: &mut String, parts: impl Iterator<Item = &'a OpParts>) {
+fn write_every_shape_decoder<'a>(
+    parts: impl Iterator<Item = &'a OpParts>,
+) -> Result<TokenStream, String> {
     let mut calls: Vec<String> = Vec::new();
     let mut per_shape: BTreeMap<String, usize> = BTreeMap::new();
     for part in parts {
-        let call = match (&part.op.shape, &part.item_type) {
-            (Shape::List, Some(item)) => format!("decode_list::<{item}>"),
-            (Shape::ListOfUnion, Some(item)) => format!("decode_union_list::<{item}>"),
-            (Shape::One, _) => format!("decode_one::<{}>", part.returns),
-            (Shape::Union, _) => format!("decode_union::<{}>", part.returns),
-            (Shape::MultiItem, _) => format!(
-                "decode_items::<{}>",
-                part.returns
-                    .trim_start_matches("Vec<")
-                    .trim_end_matches('>')
-            ),
-            (Shape::Id, _) => "decode_id".to_owned(),
-            (Shape::Uuid, _) => "decode_uuid".to_owned(),
+        let call = match (&part.decode, &part.item_type) {
+            (Decode::List, Some(item)) => format!("decode_list::<{item}>"),
+            (Decode::ListOfUnion, Some(item)) => format!("decode_union_list::<{item}>"),
+            (Decode::One, _) => format!("decode_one::<{}>", part.returns),
+            (Decode::Union, _) => format!("decode_union::<{}>", part.returns),
+            (Decode::Items(item), _) => format!("decode_items::<{item}>"),
+            (Decode::Id, _) => "decode_id".to_owned(),
+            (Decode::Uuid, _) => "decode_uuid".to_owned(),
             _ => continue,
         };
         let shape = format!("{:?}", part.op.shape);
@@ -296,14 +473,27 @@ fn write_every_shape_decoder<'a>(out: &mut String, parts: impl Iterator<Item = &
             calls.push(call);
         }
     }
-    let lines: String = calls
+    let calls = calls
         .iter()
-        .map(|call| format!("        crate::envelope::{call}(\"every shape\", reply).is_ok(),\n"))
-        .collect();
-    let _ = write!(
-        out,
-        "/// Runs `body` through the generated decoders of every response shape (the\n/// first operations of each), as the operations do: for the hostile-input\n/// tests and `examples/hostile_bodies.rs`. Returns how many decoded it.\n#[doc(hidden)]\npub fn decode_with_every_shape(body: &[u8]) -> usize {{\n    let reply = &crate::transport::Reply {{\n        body: ::bytes::Bytes::copy_from_slice(body),\n        unknown_fields: crate::api::UnknownFields::Refuse,\n    }};\n    [\n{lines}    ]\n    .iter()\n    .filter(|ok| **ok)\n    .count()\n}}\n"
-    );
+        .map(|call| {
+            syn::parse_str::<syn::Expr>(&format!("crate::envelope::{call}"))
+                .map_err(|e| format!("`{call}` does not parse: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(quote! {
+        /// Runs `body` through the generated decoders of every response shape (the
+        /// first operations of each), as the operations do: for the hostile-input
+        /// tests and `examples/hostile_bodies.rs`. Returns how many decoded it.
+        #[doc(hidden)]
+        pub fn decode_with_every_shape(body: &[u8]) -> usize {
+            let reply = &crate::envelope::Reply {
+                operation: "every shape",
+                body: ::bytes::Bytes::copy_from_slice(body),
+                unknown_fields: crate::wire::UnknownFields::Refuse,
+            };
+            [#(#calls(reply).is_ok()),*].iter().filter(|ok| **ok).count()
+        }
+    })
 }
 
 /// A resource's methods: name, arguments, return type.
@@ -312,65 +502,81 @@ type Signature = BTreeSet<(String, String, String)>;
 /// How many parents a resource name needs before it gets one shared handle.
 const SHARED_AT_LEAST: usize = 3;
 
-/// One operation, ready to emit.
-#[derive(Debug, Clone)]
-struct OpParts {
-    op: OperationShape,
-    /// `list_page`, `get`, `create`, …
-    method_name: String,
-    /// The method's arguments (`page: …`, `item_id: i64`, `body: &types::X`).
-    sig_args: Vec<String>,
-    /// progenitor's method and its arguments: `user_id`, `self.<field>`, or a method argument.
-    progenitor: String,
-    call_args: Vec<String>,
-    /// The handle's fields (path parameters other than the user and the item).
-    fields: Vec<(String, String)>,
-    returns: String,
-    decode: String,
-    item_type: Option<String>,
-    is_list: bool,
-    uses_user: bool,
+/// The operation `method path` of the spec.
+fn operation<'a>(spec: &'a OpenAPI, method: &str, path: &str) -> Option<&'a Operation> {
+    let ReferenceOr::Item(item) = spec.paths.paths.get(path)? else {
+        return None;
+    };
+    match method {
+        "GET" => item.get.as_ref(),
+        "POST" => item.post.as_ref(),
+        "PUT" => item.put.as_ref(),
+        "DELETE" => item.delete.as_ref(),
+        "PATCH" => item.patch.as_ref(),
+        _ => None,
+    }
 }
 
-impl OpParts {
-    fn plain_args(&self) -> Vec<String> {
-        self.call_args
-            .iter()
-            .map(|a| a.strip_prefix("self.").unwrap_or(a).to_owned())
-            .collect()
-    }
-
-    /// The code that sends the call and binds `reply`.
-    fn send(&self, session: &str, args: &[String]) -> String {
-        let query = if self.is_list {
-            "page.query()"
-        } else {
-            "Vec::new()"
-        };
-        format!(
-            "{session}\n            .send({query}, move |api| async move {{\n                api.{}({}).await\n            }})\n            .await?",
-            self.progenitor,
-            args.join(", ")
+/// The Rust type of the path parameter `name` of `method path`: `i64` for
+/// an integer, `&str` otherwise.
+fn path_param_type(spec: &OpenAPI, method: &str, path: &str, name: &str) -> Result<String, String> {
+    let item = match spec.paths.paths.get(path) {
+        Some(ReferenceOr::Item(item)) => Some(item),
+        _ => None,
+    };
+    let declared = item
+        .into_iter()
+        .flat_map(|item| item.parameters.iter())
+        .chain(
+            operation(spec, method, path)
+                .into_iter()
+                .flat_map(|op| op.parameters.iter()),
         )
-    }
-
-    fn row(&self, handle_call: &str) -> Row {
-        Row {
-            method: self.op.method.clone(),
-            path: self.op.path.clone(),
-            operation_id: self.op.operation_id.clone(),
-            shape: self.op.shape.clone(),
-            call: format!(
-                "{handle_call}.{}({})",
-                self.method_name,
-                self.sig_args
-                    .iter()
-                    .map(|a| a.split(':').next().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            returns: self.returns.clone(),
+        .filter_map(|p| match p {
+            ReferenceOr::Item(p) => Some(p),
+            ReferenceOr::Reference { reference } => spec
+                .components
+                .as_ref()?
+                .parameters
+                .get(reference.rsplit('/').next()?)?
+                .as_item(),
+        })
+        .find_map(|p| match p {
+            Parameter::Path { parameter_data, .. } if parameter_data.name == name => {
+                Some(parameter_data)
+            }
+            _ => None,
+        })
+        .ok_or_else(|| format!("{method} {path}: the path parameter `{name}` is not declared"))?;
+    let integer = match &declared.format {
+        openapiv3::ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) => {
+            matches!(schema.schema_kind, SchemaKind::Type(Type::Integer(_)))
         }
+        _ => false,
+    };
+    Ok(if integer { "i64" } else { "&str" }.to_owned())
+}
+
+/// The schema name of the operation's JSON body, if it has one.
+fn body_schema(spec: &OpenAPI, method: &str, path: &str) -> Result<Option<String>, String> {
+    let Some(body) = operation(spec, method, path).and_then(|op| op.request_body.as_ref()) else {
+        return Ok(None);
+    };
+    let ReferenceOr::Item(body) = body else {
+        return Err(format!("{method} {path}: the request body is a reference"));
+    };
+    match body
+        .content
+        .get("application/json")
+        .and_then(|m| m.schema.as_ref())
+    {
+        Some(ReferenceOr::Reference { reference }) => {
+            Ok(reference.rsplit('/').next().map(str::to_owned))
+        }
+        Some(ReferenceOr::Item(_)) => Err(format!(
+            "{method} {path}: the request body is an inline schema, not a named one"
+        )),
+        None => Err(format!("{method} {path}: the request body is not JSON")),
     }
 }
 
@@ -378,18 +584,9 @@ fn op_parts(
     spec: &OpenAPI,
     resource: &Resource,
     op: &OperationShape,
-    methods: &BTreeMap<(String, String), Method>,
     type_names: &BTreeSet<String>,
     unions: &mut BTreeMap<String, BTreeMap<String, String>>,
 ) -> Result<OpParts, String> {
-    let method = methods
-        .get(&(op.method.clone(), op.path.clone()))
-        .ok_or_else(|| {
-            format!(
-                "{} {}: progenitor generated no method for it",
-                op.method, op.path
-            )
-        })?;
     let count = |kind: &str| {
         resource
             .ops
@@ -397,31 +594,35 @@ fn op_parts(
             .filter(|o| operation_kind(&o.operation_id) == kind)
             .count()
     };
-    let item_param = op.path.ends_with("/{itemId}");
-    let from_user = op.path.starts_with("/user/{userID}");
-    // Split progenitor's arguments: the user (from the session), the item
-    // and the body (the method's), and the rest (the handle's).
-    let mut call_args = Vec::new();
-    let mut method_args = Vec::new();
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for (index, (name, ty)) in method.args.iter().enumerate() {
-        let is_last_path_arg =
-            item_param && method.args[index + 1..].iter().all(|(n, _)| n == "body");
-        if name == "body" {
-            method_args.push(format!("body: {}", ty.replace("'a ", "")));
-            call_args.push("body".to_owned());
-        } else if index == 0 && from_user && name == "user_id" {
-            call_args.push("user_id".to_owned());
-        } else if is_last_path_arg {
-            method_args.push(format!("{name}: {}", ty.replace("'a ", "")));
-            call_args.push(name.clone());
+    // The path parameters, in path order: the user (from the session), the
+    // item (the method's) and the rest (the handle's).
+    let templates: Vec<&str> = op
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+        .collect();
+    let mut params = Vec::new();
+    for (index, template) in templates.iter().enumerate() {
+        let role = if index == 0 && op.path.starts_with("/user/{userID}") {
+            Role::User
+        } else if index + 1 == templates.len() && op.path.ends_with("/{itemId}") {
+            Role::Item
         } else {
-            fields.push((name.clone(), ty.replace("'a ", "'s ")));
-            call_args.push(format!("self.{name}"));
-        }
+            Role::Field
+        };
+        params.push(Param {
+            name: template.to_snake_case(),
+            template: (*template).to_owned(),
+            rust: path_param_type(spec, &op.method, &op.path, template)?,
+            role,
+        });
     }
-    let (returns, decode, item_type) = returns_and_decode(spec, op, type_names, unions)?;
-    let is_list = matches!(op.shape, Shape::List | Shape::ListOfUnion);
+    let body = match body_schema(spec, &op.method, &op.path)? {
+        Some(name) => Some(typed(op, &name, type_names)?),
+        None => None,
+    };
+    let (returns, decode, item_type, id_check) = returns_and_decode(spec, op, type_names, unions)?;
+    let is_list = matches!(decode, Decode::List | Decode::ListOfUnion);
     let method_name = match operation_kind(&op.operation_id) {
         "List_all" if is_list && count("List_all") == 1 => "list_page",
         "List_all" if is_list => {
@@ -437,100 +638,218 @@ fn op_parts(
         "DELETE" => "delete",
         other => return Err(format!("{}: unknown kind {other}", op.operation_id)),
     };
-    let mut sig_args = method_args;
-    if is_list {
-        sig_args.insert(0, "page: crate::pagination::PageRequest".to_owned());
-    }
-    let uses_user = from_user && call_args.first().is_some_and(|a| a == "user_id");
     Ok(OpParts {
         op: op.clone(),
         method_name: method_name.to_owned(),
-        sig_args,
-        progenitor: method.name.clone(),
-        call_args,
-        fields,
+        call_fn: op.operation_id.to_snake_case(),
+        params,
+        body,
         returns,
-        decode: decode.replace("{operation}", &op.operation_id),
         item_type,
-        is_list,
-        uses_user,
+        decode,
+        id_check,
     })
 }
 
-/// Writes one operation's method(s); `send` binds `reply`, and may read
-/// `user_id` and the handle's fields, which the method binds first.
-fn write_method(body: &mut String, part: &OpParts, send: &str) {
-    let op = &part.op;
-    let doc = format!(
-        "    /// `{} {}` (`{}`): {}.\n",
+/// The operation's doc line.
+fn doc_line(op: &OperationShape) -> String {
+    format!(
+        " `{} {}` (`{}`): {}.",
         op.method,
         op.path,
         op.operation_id,
         describe(&op.shape)
-    );
-    let user_line = if part.uses_user {
-        "        let user_id = self.session.user_id().path()?;\n"
-    } else {
-        ""
-    };
-    let copies: String = part
-        .call_args
-        .iter()
-        .filter_map(|a| a.strip_prefix("self."))
-        .map(|f| format!("        let {f} = self.{f};\n"))
-        .collect();
-    let send = format!("{user_line}{copies}        let reply = {send};\n");
-    let operation = &op.operation_id;
-    let args = part.sig_args.join(", ");
-    let returns = &part.returns;
-    let method_name = &part.method_name;
-    if part.is_list {
-        let item = part.item_type.clone().unwrap_or_default();
-        let (bound, decoder) = if op.shape == Shape::List {
-            (
-                "::serde::de::DeserializeOwned + crate::api::wire::Decode",
-                "decode_list",
-            )
-        } else {
-            ("crate::envelope::UnionItem", "decode_union_list")
-        };
-        let check = part.decode.replace("{items}", "page.items.iter()");
-        let _ = write!(
-            body,
-            "{doc}    pub async fn list_page(&self, {args}) -> crate::Result<{returns}> {{\n        let page = self.list_page_as::<{item}>(page).await?;\n{check}        Ok(page)\n    }}\n\n    /// [`Self::list_page`], each item decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn list_page_as<T: {bound}>(&self, {args}) -> crate::Result<crate::pagination::Page<T>> {{\n{send}        crate::envelope::{decoder}(\"{operation}\", &reply)\n    }}\n\n    crate::pagination::paged_list!('s, {item}, \"the items of `{}`\");\n\n",
-            op.path,
-        );
-    } else if op.shape == Shape::One {
-        // `get_as::<T>`: the same call decoded as the crate's own model
-        // (the OAuth client with its typed status, …).
-        let _ = write!(
-            body,
-            "{doc}    pub async fn {method_name}(&self, {args}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n    /// [`Self::{method_name}`], decoded as `T`.\n    #[allow(dead_code)]\n    pub(crate) async fn {method_name}_as<T: ::serde::de::DeserializeOwned + crate::api::wire::Decode>(&self, {args}) -> crate::Result<T> {{\n{send}        crate::envelope::decode_one(\"{operation}\", &reply)\n    }}\n\n",
-            decode = part.decode,
-        );
-    } else {
-        let _ = write!(
-            body,
-            "{doc}    pub async fn {method_name}(&self, {args}) -> crate::Result<{returns}> {{\n{send}{decode}\n    }}\n\n",
-            decode = part.decode,
-        );
+    )
+}
+
+/// One operation's method(s). `call` builds the request; it may read
+/// `user_id`, which the method binds first when the path needs it.
+fn write_method(part: &OpParts, call: TokenStream) -> Result<TokenStream, String> {
+    let doc = doc_line(&part.op);
+    let operation = &part.op.operation_id;
+    let method_name = ident(&part.method_name);
+    let returns = ty(&part.returns)?;
+    let mut args = Vec::new();
+    for p in part.params.iter().filter(|p| p.role == Role::Item) {
+        let name = ident(&p.name);
+        let rust = ty(&p.rust)?;
+        args.push(quote!(#name: #rust));
     }
+    if let Some(body) = &part.body {
+        let body = ty(body)?;
+        args.push(quote!(body: &#body));
+    }
+    let arg_names: Vec<Ident> = part
+        .params
+        .iter()
+        .filter(|p| p.role == Role::Item)
+        .map(|p| ident(&p.name))
+        .chain(part.body.as_ref().map(|_| ident("body")))
+        .collect();
+    let user = part
+        .uses_user()
+        .then(|| quote!(let user_id = self.session.user_id().path()?;));
+    let send = quote! {
+        #user
+        let reply = self.session.send(#call).await?;
+    };
+    let id_check = |items: TokenStream| {
+        part.id_check
+            .then(|| quote!(crate::envelope::require_id(#operation, #items)?;))
+    };
+    Ok(match &part.decode {
+        Decode::List | Decode::ListOfUnion if !args.is_empty() => {
+            return Err(format!(
+                "{} {}: a list that takes an item id or a body",
+                part.op.method, part.op.path
+            ));
+        }
+        Decode::List | Decode::ListOfUnion => {
+            let item = ty(part.item_type.as_deref().unwrap_or_default())?;
+            let (bound, decoder) = if matches!(part.decode, Decode::List) {
+                (
+                    quote!(::serde::de::DeserializeOwned + crate::wire::Decode),
+                    quote!(decode_list),
+                )
+            } else {
+                (
+                    quote!(crate::envelope::UnionItem),
+                    quote!(decode_union_list),
+                )
+            };
+            let check = id_check(quote!(page.items.iter().map(|item| item.id.is_some())));
+            let call_with_page = quote!(#call.with_query(page.query()));
+            let what = format!("the items of `{}`", part.op.path);
+            let user = &user;
+            quote! {
+                #[doc = #doc]
+                pub async fn list_page(&self, page: crate::pagination::PageRequest) -> crate::Result<#returns> {
+                    let page = self.list_page_as::<#item>(page).await?;
+                    #check
+                    Ok(page)
+                }
+
+                /// [`Self::list_page`], each item decoded as `T`.
+                #[allow(dead_code)]
+                pub(crate) async fn list_page_as<T: #bound>(&self, page: crate::pagination::PageRequest) -> crate::Result<crate::pagination::Page<T>> {
+                    #user
+                    let reply = self.session.send(#call_with_page).await?;
+                    crate::envelope::#decoder(&reply)
+                }
+
+                crate::pagination::paged_list!('s, #item, #what);
+            }
+        }
+        Decode::One => {
+            let check = id_check(quote!([item.id.is_some()]));
+            let as_name = format_ident!("{}_as", part.method_name);
+            let doc_as = format!(" [`Self::{}`], decoded as `T`.", part.method_name);
+            quote! {
+                #[doc = #doc]
+                pub async fn #method_name(&self, #(#args),*) -> crate::Result<#returns> {
+                    let item: #returns = self.#as_name(#(#arg_names),*).await?;
+                    #check
+                    Ok(item)
+                }
+
+                #[doc = #doc_as]
+                #[allow(dead_code)]
+                pub(crate) async fn #as_name<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(&self, #(#args),*) -> crate::Result<T> {
+                    #send
+                    crate::envelope::decode_one(&reply)
+                }
+            }
+        }
+        other => {
+            let decode = match other {
+                Decode::Empty => quote!(let _ = reply; Ok(())),
+                Decode::Bytes => quote!(Ok(reply.body)),
+                Decode::Id => quote!(crate::envelope::decode_id(&reply)),
+                Decode::Uuid => quote!(crate::envelope::decode_uuid(&reply)),
+                Decode::Union => quote!(crate::envelope::decode_union(&reply)),
+                _ => quote!(crate::envelope::decode_items(&reply)),
+            };
+            quote! {
+                #[doc = #doc]
+                pub async fn #method_name(&self, #(#args),*) -> crate::Result<#returns> {
+                    #send
+                    #decode
+                }
+            }
+        }
+    })
+}
+
+/// A handle of its own: the struct, its methods, and its accessor on `Api`.
+fn write_handle(
+    resource: &Resource,
+    parts: &[OpParts],
+    rows: &mut Vec<Row>,
+) -> Result<(TokenStream, TokenStream), String> {
+    let fields = parts.first().map(OpParts::fields).unwrap_or_default();
+    let names: Vec<Ident> = fields.iter().map(|(n, _)| ident(n)).collect();
+    let types = fields
+        .iter()
+        .map(|(_, t)| ty(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut methods = Vec::new();
+    for part in parts {
+        let call = part.call_expr(|name| {
+            let name = ident(name);
+            quote!(self.#name)
+        });
+        methods.push(write_method(part, call)?);
+        rows.push(part.row(&format!(
+            "{}({})",
+            snake(&resource.handle),
+            fields
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let handle = ident(&resource.handle);
+    let accessor = ident(&snake(&resource.handle));
+    let doc = format!(
+        " `{}`: bunq's {} operations. Get one from [`Api::{accessor}`].",
+        resource.path, resource.name
+    );
+    let accessor_doc = format!(" `{}`: see [`{handle}`].", resource.path);
+    Ok((
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #handle<'s> {
+                session: &'s crate::Session,
+                #(#names: #types,)*
+            }
+
+            impl<'s> #handle<'s> {
+                #(#methods)*
+            }
+        },
+        quote! {
+            #[doc = #accessor_doc]
+            pub fn #accessor(&self, #(#names: #types),*) -> #handle<'s> {
+                #handle { session: self.session, #(#names),* }
+            }
+        },
+    ))
 }
 
 /// One handle for a resource name under many parents: `NoteTexts<'s>`
 /// holding a `NoteTextParent` (one variant per parent, with its ids); each
-/// method sends the parent's own operation.
+/// method builds the parent's own request.
 fn write_shared(
-    out: &mut String,
-    accessors: &mut String,
-    rows: &mut Vec<Row>,
     resources: &[Resource],
     parts: &[Vec<OpParts>],
     group: &[usize],
-) {
+    rows: &mut Vec<Row>,
+) -> Result<(TokenStream, TokenStream), String> {
     let first = &resources[group[0]];
-    let handle = plural(&first.name);
-    let parent_enum = format!("{}Parent", first.name);
+    let handle_name = plural(&first.name);
+    let parent_name = format!("{}Parent", first.name);
     // Variant names: the nearest parents that tell the paths apart.
     let mut variants: Vec<String> = Vec::new();
     for &i in group {
@@ -552,27 +871,25 @@ fn write_shared(
         };
         variants.push(name);
     }
-    let mut decl = String::new();
+    let parent = ident(&parent_name);
+    let mut declarations = Vec::new();
     for (&i, variant) in group.iter().zip(&variants) {
-        let fields = parts[i]
-            .first()
-            .map(|p| p.fields.clone())
-            .unwrap_or_default();
-        let fields: String = fields
+        let fields = parts[i].first().map(OpParts::fields).unwrap_or_default();
+        let docs = fields
             .iter()
-            .map(|(n, t)| format!("        /// `{{{n}}}` in the path.\n        {n}: {t},\n"))
-            .collect();
-        let _ = write!(
-            decl,
-            "    /// `{}`.\n    {variant} {{\n{fields}    }},\n",
-            resources[i].path
-        );
+            .map(|(n, _)| format!(" `{{{n}}}` in the path."));
+        let names = fields.iter().map(|(n, _)| ident(n));
+        let types = fields
+            .iter()
+            .map(|(_, t)| ty(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let doc = format!(" `{}`.", resources[i].path);
+        let variant = ident(variant);
+        declarations.push(quote! {
+            #[doc = #doc]
+            #variant { #(#[doc = #docs] #names: #types,)* }
+        });
     }
-    let _ = write!(
-        out,
-        "/// The object a [`{handle}`] handle belongs to: one variant per kind of\n/// parent, with the ids its path needs.\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum {parent_enum} {{\n{decl}}}\n\n"
-    );
-    let mut body = String::new();
     // Each parent's own operation for a method (the same set, by name).
     let own = |i: usize, method: &str| -> &OpParts {
         parts[i]
@@ -580,48 +897,396 @@ fn write_shared(
             .find(|p| p.method_name == method)
             .unwrap_or(&parts[i][0])
     };
+    let mut methods = Vec::new();
     for part in &parts[group[0]] {
-        // A `match` on the parent, each arm sending that parent's operation.
-        let mut arms = String::new();
+        // A `match` on the parent, each arm that parent's request.
+        let mut arms = Vec::new();
         for (&i, variant) in group.iter().zip(&variants) {
             let own = own(i, &part.method_name);
-            let names: Vec<String> = own.fields.iter().map(|(n, _)| n.clone()).collect();
-            let send = own.send("self\n                .session", &own.plain_args());
-            let _ = writeln!(
-                arms,
-                "            {parent_enum}::{variant} {{ {} }} => {send},",
-                names.join(", ")
-            );
-        }
-        let mut generic = part.clone();
-        // The arms bind the ids; only the user comes from the session.
-        generic.call_args.retain(|a| !a.starts_with("self."));
-        let send = format!("match self.parent {{\n{arms}        }}");
-        write_method(&mut body, &generic, &send);
-        for &i in group {
-            let own = own(i, &part.method_name);
-            let names: Vec<&str> = own.fields.iter().map(|(n, _)| n.as_str()).collect();
-            let variant = &variants[group.iter().position(|&g| g == i).unwrap_or(0)];
+            let names: Vec<Ident> = own.fields().iter().map(|(n, _)| ident(n)).collect();
+            let call = own.call_expr(|name| {
+                let name = ident(name);
+                quote!(#name)
+            });
+            let variant = ident(variant);
+            arms.push(quote!(#parent::#variant { #(#names),* } => #call));
             rows.push(own.row(&format!(
-                "{}({parent_enum}::{variant} {{ {} }})",
-                snake(&handle),
-                names.join(", ")
+                "{}({parent_name}::{} {{ {} }})",
+                snake(&handle_name),
+                variant,
+                own.fields()
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
+        methods.push(write_method(
+            part,
+            quote!(match self.parent { #(#arms,)* }),
+        )?);
     }
-    let _ = write!(
-        out,
-        "/// bunq's {name} operations on any of the {count} kinds of object that have\n/// them ([`{parent_enum}`]). Get one from [`Api::{accessor}`].\n#[derive(Debug, Clone, Copy)]\npub struct {handle}<'s> {{\n    session: &'s crate::Session,\n    parent: {parent_enum},\n}}\n\nimpl<'s> {handle}<'s> {{\n{body}}}\n\n",
-        name = first.name,
-        count = group.len(),
-        accessor = snake(&handle),
+    let handle = ident(&handle_name);
+    let accessor = ident(&snake(&handle_name));
+    let parent_doc = format!(
+        " The object a [`{handle_name}`] handle belongs to: one variant per kind of\n parent, with the ids its path needs."
     );
-    let _ = write!(
-        accessors,
-        "    /// bunq's {name} operations on `parent`: see [`{handle}`].\n    pub fn {accessor}(&self, parent: {parent_enum}) -> {handle}<'s> {{\n        {handle} {{ session: self.session, parent }}\n    }}\n\n",
-        name = first.name,
-        accessor = snake(&handle),
+    let doc = format!(
+        " bunq's {} operations on any of the {} kinds of object that have\n them ([`{parent_name}`]). Get one from [`Api::{accessor}`].",
+        first.name,
+        group.len()
     );
+    let accessor_doc = format!(
+        " bunq's {} operations on `parent`: see [`{handle_name}`].",
+        first.name
+    );
+    Ok((
+        quote! {
+            #[doc = #parent_doc]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub enum #parent {
+                #(#declarations,)*
+            }
+
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy)]
+            pub struct #handle<'s> {
+                session: &'s crate::Session,
+                parent: #parent,
+            }
+
+            impl<'s> #handle<'s> {
+                #(#methods)*
+            }
+        },
+        quote! {
+            #[doc = #accessor_doc]
+            pub fn #accessor(&self, parent: #parent) -> #handle<'s> {
+                #handle { session: self.session, parent }
+            }
+        },
+    ))
+}
+
+/// An enum of the kinds an answer may have, by wrapper key, with an
+/// `Unknown` variant for a key this build does not know.
+fn write_union(name: &str, variants: &BTreeMap<String, String>) -> Result<TokenStream, String> {
+    let name_ident = ident(name);
+    let keys: Vec<&String> = variants.keys().collect();
+    let idents: Vec<Ident> = keys.iter().map(|k| ident(&pascal(k))).collect();
+    let types = variants
+        .values()
+        .map(|t| ty(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let docs = keys
+        .iter()
+        .map(|k| format!(" Under the wrapper key `{k}`."));
+    let doc = format!(
+        " One of the kinds bunq answers here, by its wrapper key; a kind this\n build does not know is kept as [`{name}::Unknown`]."
+    );
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone)]
+        #[non_exhaustive]
+        pub enum #name_ident {
+            // Boxed: bunq's objects are large and differ in size (a user is
+            // kilobytes, an id one number).
+            #(#[doc = #docs] #idents(Box<#types>),)*
+            /// A wrapper key this build does not know, with its JSON.
+            Unknown {
+                /// The wrapper key.
+                key: String,
+                /// The object under it.
+                value: ::serde_json::Value,
+            },
+        }
+
+        impl crate::wire::Decode for #name_ident {
+            fn keep_wire(&mut self, wire: crate::wire::WireJson) {
+                match self {
+                    #(Self::#idents(v) => crate::wire::Decode::keep_wire(&mut **v, wire),)*
+                    Self::Unknown { .. } => {}
+                }
+            }
+
+            fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+                match self {
+                    #(Self::#idents(v) => crate::wire::Decode::unknown_fields(&**v),)*
+                    // A kind this build does not know is unknown whole.
+                    Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
+                }
+            }
+        }
+
+        impl crate::envelope::UnionItem for #name_ident {
+            fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {
+                match key {
+                    #(#keys => ::serde_json::from_str(raw.get()).map(Self::#idents),)*
+                    _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown { key: key.to_owned(), value }),
+                }
+            }
+        }
+    })
+}
+
+fn write_table(rows: &[Row]) -> TokenStream {
+    let entries = rows.iter().map(|row| {
+        let (method, path, operation_id, call, returns) = (
+            &row.method,
+            &row.path,
+            &row.operation_id,
+            &row.call,
+            &row.returns,
+        );
+        let shape = ident(&format!("{:?}", row.shape));
+        quote! {
+            Operation {
+                method: #method,
+                path: #path,
+                operation_id: #operation_id,
+                shape: Shape::#shape,
+                call: #call,
+                returns: #returns,
+            }
+        }
+    });
+    quote! {
+        /// Every operation this build generates: method, path, operationId,
+        /// shape, how to call it, and what it returns.
+        pub const OPERATIONS: &[Operation] = &[#(#entries),*];
+    }
+}
+
+/// progenitor's type naming (heck's UpperCamelCase, as typify does).
+fn pascal(name: &str) -> String {
+    heck::ToUpperCamelCase::to_upper_camel_case(name)
+}
+
+/// `types::X` for the schema `name`, which progenitor must have generated.
+fn typed(op: &OperationShape, name: &str, type_names: &BTreeSet<String>) -> Result<String, String> {
+    let rust = pascal(name);
+    if type_names.contains(&rust) {
+        Ok(format!("types::{rust}"))
+    } else {
+        Err(format!(
+            "{} {}: progenitor generated no type `{rust}` for schema `{name}`",
+            op.method, op.path
+        ))
+    }
+}
+
+/// The names of the structs, enums and aliases in progenitor's `types` module.
+pub fn generated_type_names(file: &syn::File) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for item in &file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
+        }
+        for item in module.content.iter().flat_map(|(_, items)| items) {
+            match item {
+                syn::Item::Struct(s) => {
+                    names.insert(s.ident.to_string());
+                }
+                syn::Item::Enum(e) => {
+                    names.insert(e.ident.to_string());
+                }
+                syn::Item::Type(t) => {
+                    names.insert(t.ident.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    names
+}
+
+/// The return type, how the answer is decoded, the item type of a list,
+/// and whether every object must carry an `id`.
+fn returns_and_decode(
+    spec: &OpenAPI,
+    op: &OperationShape,
+    type_names: &BTreeSet<String>,
+    unions: &mut BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<(String, Decode, Option<String>, bool), String> {
+    let schema = || {
+        op.schema
+            .clone()
+            .or_else(|| item_schema_name(spec, &op.method, &op.path))
+            .ok_or_else(|| format!("{} {}: no response schema", op.method, op.path))
+    };
+    Ok(match op.shape {
+        Shape::Empty => ("()".into(), Decode::Empty, None, false),
+        Shape::Bytes => ("::bytes::Bytes".into(), Decode::Bytes, None, false),
+        Shape::Id => ("i64".into(), Decode::Id, None, false),
+        Shape::Uuid => ("String".into(), Decode::Uuid, None, false),
+        Shape::One => {
+            let name = schema()?;
+            let rust = typed(op, &name, type_names)?;
+            (rust, Decode::One, None, has_id(spec, &name))
+        }
+        Shape::List => {
+            let name = schema()?;
+            let rust = typed(op, &name, type_names)?;
+            (
+                format!("crate::pagination::Page<{rust}>"),
+                Decode::List,
+                Some(rust),
+                has_id(spec, &name),
+            )
+        }
+        Shape::Union | Shape::ListOfUnion | Shape::MultiItem => {
+            let name = schema()?;
+            let variants = union_variants(spec, &name, type_names)?;
+            let base = name
+                .strip_suffix("Listing")
+                .or_else(|| name.strip_suffix("Read"))
+                .or_else(|| name.strip_suffix("Create"))
+                .unwrap_or(&name);
+            let enum_name = if op.shape == Shape::MultiItem {
+                format!("{}Item", pascal(base))
+            } else {
+                pascal(base)
+            };
+            unions
+                .entry(enum_name.clone())
+                .or_default()
+                .extend(variants);
+            match op.shape {
+                Shape::Union => (enum_name, Decode::Union, None, false),
+                Shape::ListOfUnion => (
+                    format!("crate::pagination::Page<{enum_name}>"),
+                    Decode::ListOfUnion,
+                    Some(enum_name),
+                    false,
+                ),
+                _ => (
+                    format!("Vec<{enum_name}>"),
+                    Decode::Items(enum_name),
+                    None,
+                    false,
+                ),
+            }
+        }
+    })
+}
+
+/// The schemas bunq answers objects with: each operation's one object or
+/// page item and, where an answer has several kinds, each kind's schema.
+/// These are the types that keep the JSON they were decoded from.
+pub fn answer_schemas(spec: &OpenAPI, shapes: &[OperationShape]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for op in shapes {
+        let Some(name) = op
+            .schema
+            .clone()
+            .or_else(|| item_schema_name(spec, &op.method, &op.path))
+        else {
+            continue;
+        };
+        match op.shape {
+            Shape::One | Shape::List => {
+                out.insert(name);
+            }
+            Shape::Union | Shape::ListOfUnion | Shape::MultiItem => {
+                if let Some(SchemaKind::Type(Type::Object(object))) =
+                    component(spec, &name).map(|s| &s.schema_kind)
+                {
+                    for property in object.properties.values() {
+                        if let ReferenceOr::Reference { reference } = property
+                            && let Some(target) = reference.strip_prefix("#/components/schemas/")
+                        {
+                            out.insert(target.to_owned());
+                        }
+                    }
+                }
+            }
+            Shape::Empty | Shape::Bytes | Shape::Id | Shape::Uuid => {}
+        }
+    }
+    out
+}
+
+/// The item schema of the success answer: the array's items, or the schema.
+fn item_schema_name(spec: &OpenAPI, method: &str, path: &str) -> Option<String> {
+    let operation = operation(spec, method, path)?;
+    let response = [200u16, 201].iter().find_map(|code| {
+        operation
+            .responses
+            .responses
+            .get(&openapiv3::StatusCode::Code(*code))
+    })?;
+    let ReferenceOr::Item(response) = response else {
+        return None;
+    };
+    let schema = response.content.values().find_map(|m| m.schema.clone())?;
+    match schema {
+        ReferenceOr::Reference { reference } => Some(reference.rsplit('/').next()?.to_owned()),
+        ReferenceOr::Item(Schema {
+            schema_kind: SchemaKind::Type(Type::Array(array)),
+            ..
+        }) => match array.items? {
+            ReferenceOr::Reference { reference } => Some(reference.rsplit('/').next()?.to_owned()),
+            ReferenceOr::Item(_) => None,
+        },
+        ReferenceOr::Item(_) => None,
+    }
+}
+
+fn component<'a>(spec: &'a OpenAPI, name: &str) -> Option<&'a Schema> {
+    match spec.components.as_ref()?.schemas.get(name)? {
+        ReferenceOr::Item(schema) => Some(schema),
+        ReferenceOr::Reference { .. } => None,
+    }
+}
+
+/// Whether the spec itself gives the schema an `id` (one the build added
+/// for the wire, `x-bunq-oauth-added`, is optional: bunq may not send it).
+fn has_id(spec: &OpenAPI, name: &str) -> bool {
+    let Some(SchemaKind::Type(Type::Object(object))) =
+        component(spec, name).map(|s| &s.schema_kind)
+    else {
+        return false;
+    };
+    match object.properties.get("id") {
+        Some(ReferenceOr::Item(schema)) => !schema
+            .schema_data
+            .extensions
+            .contains_key(crate::shapes::ADDED_MARK),
+        Some(ReferenceOr::Reference { .. }) => true,
+        None => false,
+    }
+}
+
+/// A union schema's wrapper keys and the Rust type of each.
+fn union_variants(
+    spec: &OpenAPI,
+    name: &str,
+    type_names: &BTreeSet<String>,
+) -> Result<BTreeMap<String, String>, String> {
+    let Some(SchemaKind::Type(Type::Object(object))) =
+        component(spec, name).map(|s| &s.schema_kind)
+    else {
+        return Err(format!("union schema `{name}` is not an object"));
+    };
+    let mut variants = BTreeMap::new();
+    for (key, property) in &object.properties {
+        let rust = match property {
+            ReferenceOr::Reference { reference } => {
+                let target = pascal(reference.rsplit('/').next().unwrap_or_default());
+                if type_names.contains(&target) {
+                    format!("types::{target}")
+                } else {
+                    "::serde_json::Value".to_owned()
+                }
+            }
+            ReferenceOr::Item(_) => "::serde_json::Value".to_owned(),
+        };
+        variants.insert(key.clone(), rust);
+    }
+    Ok(variants)
 }
 
 struct Resource {
@@ -735,396 +1400,4 @@ fn describe(shape: &Shape) -> &'static str {
         Shape::ListOfUnion => "answers a page of objects of several kinds",
         Shape::MultiItem => "answers several items of different kinds",
     }
-}
-
-/// The return type and the decoding code for one operation. For list
-/// shapes, also the item type (the decode text is then the id check over
-/// `{items}`).
-fn returns_and_decode(
-    spec: &OpenAPI,
-    op: &OperationShape,
-    type_names: &BTreeSet<String>,
-    unions: &mut BTreeMap<String, BTreeMap<String, String>>,
-) -> Result<(String, String, Option<String>), String> {
-    let schema = || {
-        op.schema
-            .clone()
-            .or_else(|| item_schema_name(spec, &op.method, &op.path))
-            .ok_or_else(|| format!("{} {}: no response schema", op.method, op.path))
-    };
-    let typed = |name: &str| -> Result<String, String> {
-        let rust = pascal(name);
-        if type_names.contains(&rust) {
-            Ok(format!("types::{rust}"))
-        } else {
-            Err(format!(
-                "{} {}: progenitor generated no type `{rust}` for schema `{name}`",
-                op.method, op.path
-            ))
-        }
-    };
-    Ok(match op.shape {
-        Shape::Empty => (
-            "()".into(),
-            "        let _ = reply;\n        Ok(())".into(),
-            None,
-        ),
-        Shape::Bytes => (
-            "::bytes::Bytes".into(),
-            "        Ok(reply.body)".into(),
-            None,
-        ),
-        Shape::Id => (
-            "i64".into(),
-            "        crate::envelope::decode_id(\"{operation}\", &reply)".into(),
-            None,
-        ),
-        Shape::Uuid => (
-            "String".into(),
-            "        crate::envelope::decode_uuid(\"{operation}\", &reply)".into(),
-            None,
-        ),
-        Shape::One => {
-            let name = schema()?;
-            let rust = typed(&name)?;
-            let check = if has_id(spec, &name) {
-                "        crate::envelope::require_id(\"{operation}\", [item.id.is_some()])?;\n"
-            } else {
-                ""
-            };
-            (
-                rust.clone(),
-                format!(
-                    "        let item: {rust} = crate::envelope::decode_one(\"{{operation}}\", &reply)?;\n{check}        Ok(item)"
-                ),
-                None,
-            )
-        }
-        Shape::List => {
-            let name = schema()?;
-            let rust = typed(&name)?;
-            let check = if has_id(spec, &name) {
-                format!(
-                    "        crate::envelope::require_id(\"{}\", {{items}}.map(|item| item.id.is_some()))?;\n",
-                    op.operation_id
-                )
-            } else {
-                String::new()
-            };
-            (
-                format!("crate::pagination::Page<{rust}>"),
-                check,
-                Some(rust),
-            )
-        }
-        Shape::Union | Shape::ListOfUnion | Shape::MultiItem => {
-            let name = schema()?;
-            let variants = union_variants(spec, &name, type_names)?;
-            let base = name
-                .strip_suffix("Listing")
-                .or_else(|| name.strip_suffix("Read"))
-                .or_else(|| name.strip_suffix("Create"))
-                .unwrap_or(&name);
-            let enum_name = if op.shape == Shape::MultiItem {
-                format!("{}Item", pascal(base))
-            } else {
-                pascal(base)
-            };
-            unions
-                .entry(enum_name.clone())
-                .or_default()
-                .extend(variants);
-            match op.shape {
-                Shape::Union => (
-                    enum_name.clone(),
-                    format!(
-                        "        crate::envelope::decode_union::<{enum_name}>(\"{{operation}}\", &reply)"
-                    ),
-                    None,
-                ),
-                Shape::ListOfUnion => (
-                    format!("crate::pagination::Page<{enum_name}>"),
-                    String::new(),
-                    Some(enum_name),
-                ),
-                _ => (
-                    format!("Vec<{enum_name}>"),
-                    format!(
-                        "        crate::envelope::decode_items::<{enum_name}>(\"{{operation}}\", &reply)"
-                    ),
-                    None,
-                ),
-            }
-        }
-    })
-}
-
-/// The schemas bunq answers objects with: each operation's one object or
-/// page item and, where an answer has several kinds, each kind's schema.
-/// These are the types that keep the JSON they were decoded from.
-pub fn answer_schemas(spec: &OpenAPI, shapes: &[OperationShape]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for op in shapes {
-        let Some(name) = op
-            .schema
-            .clone()
-            .or_else(|| item_schema_name(spec, &op.method, &op.path))
-        else {
-            continue;
-        };
-        match op.shape {
-            Shape::One | Shape::List => {
-                out.insert(name);
-            }
-            Shape::Union | Shape::ListOfUnion | Shape::MultiItem => {
-                if let Some(SchemaKind::Type(Type::Object(object))) =
-                    component(spec, &name).map(|s| &s.schema_kind)
-                {
-                    for property in object.properties.values() {
-                        if let ReferenceOr::Reference { reference } = property
-                            && let Some(target) = reference.strip_prefix("#/components/schemas/")
-                        {
-                            out.insert(target.to_owned());
-                        }
-                    }
-                }
-            }
-            Shape::Empty | Shape::Bytes | Shape::Id | Shape::Uuid => {}
-        }
-    }
-    out
-}
-
-/// The item schema of the success answer: the array's items, or the schema.
-fn item_schema_name(spec: &OpenAPI, method: &str, path: &str) -> Option<String> {
-    let ReferenceOr::Item(item) = spec.paths.paths.get(path)? else {
-        return None;
-    };
-    let operation = match method {
-        "GET" => item.get.as_ref(),
-        "POST" => item.post.as_ref(),
-        "PUT" => item.put.as_ref(),
-        "DELETE" => item.delete.as_ref(),
-        "PATCH" => item.patch.as_ref(),
-        _ => None,
-    }?;
-    let response = [200u16, 201].iter().find_map(|code| {
-        operation
-            .responses
-            .responses
-            .get(&openapiv3::StatusCode::Code(*code))
-    })?;
-    let ReferenceOr::Item(response) = response else {
-        return None;
-    };
-    let schema = response.content.values().find_map(|m| m.schema.clone())?;
-    match schema {
-        ReferenceOr::Reference { reference } => Some(reference.rsplit('/').next()?.to_owned()),
-        ReferenceOr::Item(Schema {
-            schema_kind: SchemaKind::Type(Type::Array(array)),
-            ..
-        }) => match array.items? {
-            ReferenceOr::Reference { reference } => Some(reference.rsplit('/').next()?.to_owned()),
-            ReferenceOr::Item(_) => None,
-        },
-        ReferenceOr::Item(_) => None,
-    }
-}
-
-fn component<'a>(spec: &'a OpenAPI, name: &str) -> Option<&'a Schema> {
-    match spec.components.as_ref()?.schemas.get(name)? {
-        ReferenceOr::Item(schema) => Some(schema),
-        ReferenceOr::Reference { .. } => None,
-    }
-}
-
-/// Whether the spec itself gives the schema an `id` (one the build added
-/// for the wire, `x-bunq-oauth-added`, is optional: bunq may not send it).
-fn has_id(spec: &OpenAPI, name: &str) -> bool {
-    let Some(SchemaKind::Type(Type::Object(object))) =
-        component(spec, name).map(|s| &s.schema_kind)
-    else {
-        return false;
-    };
-    match object.properties.get("id") {
-        Some(ReferenceOr::Item(schema)) => !schema
-            .schema_data
-            .extensions
-            .contains_key(crate::shapes::ADDED_MARK),
-        Some(ReferenceOr::Reference { .. }) => true,
-        None => false,
-    }
-}
-
-/// A union schema's wrapper keys and the Rust type of each.
-fn union_variants(
-    spec: &OpenAPI,
-    name: &str,
-    type_names: &BTreeSet<String>,
-) -> Result<BTreeMap<String, String>, String> {
-    let Some(SchemaKind::Type(Type::Object(object))) =
-        component(spec, name).map(|s| &s.schema_kind)
-    else {
-        return Err(format!("union schema `{name}` is not an object"));
-    };
-    let mut variants = BTreeMap::new();
-    for (key, property) in &object.properties {
-        let rust = match property {
-            ReferenceOr::Reference { reference } => {
-                let target = pascal(reference.rsplit('/').next().unwrap_or_default());
-                if type_names.contains(&target) {
-                    format!("types::{target}")
-                } else {
-                    "::serde_json::Value".to_owned()
-                }
-            }
-            ReferenceOr::Item(_) => "::serde_json::Value".to_owned(),
-        };
-        variants.insert(key.clone(), rust);
-    }
-    Ok(variants)
-}
-
-fn write_union(out: &mut String, name: &str, variants: &BTreeMap<String, String>) {
-    let mut decl = String::new();
-    let mut arms = String::new();
-    let mut keep_arms = String::new();
-    let mut unknown_arms = String::new();
-    for (key, rust) in variants {
-        let variant = pascal(key);
-        // Boxed: bunq's objects are large and differ in size (a user is
-        // kilobytes, an id one number).
-        let _ = writeln!(
-            decl,
-            "    /// Under the wrapper key `{key}`.\n    {variant}(Box<{rust}>),"
-        );
-        let _ = writeln!(
-            arms,
-            "            \"{key}\" => ::serde_json::from_str(raw.get()).map(Self::{variant}),"
-        );
-        let _ = writeln!(
-            keep_arms,
-            "            Self::{variant}(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),"
-        );
-        let _ = writeln!(
-            unknown_arms,
-            "            Self::{variant}(v) => crate::api::wire::Decode::unknown_fields(&**v),"
-        );
-    }
-    let _ = write!(
-        out,
-        "/// One of the kinds bunq answers here, by its wrapper key; a kind this\n/// build does not know is kept as [`{name}::Unknown`].\n#[derive(Debug, Clone)]\n#[non_exhaustive]\npub enum {name} {{\n{decl}    /// A wrapper key this build does not know, with its JSON.\n    Unknown {{\n        /// The wrapper key.\n        key: String,\n        /// The object under it.\n        value: ::serde_json::Value,\n    }},\n}}\n\nimpl crate::api::wire::Decode for {name} {{\n    fn keep_wire(&mut self, wire: crate::api::WireJson) {{\n        match self {{\n{keep_arms}            Self::Unknown {{ .. }} => {{}}\n        }}\n    }}\n\n    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {{\n        match self {{\n{unknown_arms}            // A kind this build does not know is unknown whole.\n            Self::Unknown {{ key, .. }} => ::std::vec![::std::format!(\"/{{key}}\")],\n        }}\n    }}\n}}\n\nimpl crate::envelope::UnionItem for {name} {{\n    fn from_item(key: &str, raw: &::serde_json::value::RawValue) -> ::std::result::Result<Self, ::serde_json::Error> {{\n        match key {{\n{arms}            _ => ::serde_json::from_str(raw.get()).map(|value| Self::Unknown {{ key: key.to_owned(), value }}),\n        }}\n    }}\n}}\n\n"
-    );
-}
-
-fn write_table(out: &mut String, rows: &[Row]) {
-    let _ = writeln!(
-        out,
-        "/// Every operation this build generates: method, path, operationId,\n/// shape, how to call it, and what it returns.\npub const OPERATIONS: &[Operation] = &["
-    );
-    for row in rows {
-        let _ = writeln!(
-            out,
-            "    Operation {{ method: {:?}, path: {:?}, operation_id: {:?}, shape: {:?}, call: {:?}, returns: {:?} }},",
-            row.method,
-            row.path,
-            row.operation_id,
-            format!("{:?}", row.shape),
-            row.call,
-            row.returns
-        );
-    }
-    let _ = writeln!(out, "];");
-}
-
-/// progenitor's type naming (heck's UpperCamelCase, as typify does).
-fn pascal(name: &str) -> String {
-    heck::ToUpperCamelCase::to_upper_camel_case(name)
-}
-
-/// progenitor's methods by (METHOD, path), read from their doc comments
-/// ("Sends a `GET` request to `/path`").
-fn progenitor_methods(source: &str) -> Result<BTreeMap<(String, String), Method>, String> {
-    let file = syn::parse_file(source).map_err(|e| format!("generated code: {e}"))?;
-    let mut out = BTreeMap::new();
-    for item in &file.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        for member in &imp.items {
-            let syn::ImplItem::Fn(f) = member else {
-                continue;
-            };
-            let doc: String = f
-                .attrs
-                .iter()
-                .filter_map(|a| match &a.meta {
-                    syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
-                        syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Str(s),
-                            ..
-                        }) => Some(s.value()),
-                        _ => None,
-                    },
-                    _ => None,
-                })
-                .collect();
-            let Some(rest) = doc.split("Sends a `").nth(1) else {
-                continue;
-            };
-            let mut parts = rest.split('`');
-            let (Some(method), Some(_), Some(path)) = (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            let args = f
-                .sig
-                .inputs
-                .iter()
-                .filter_map(|input| match input {
-                    syn::FnArg::Typed(pat) => {
-                        let name = quote::ToTokens::to_token_stream(&pat.pat).to_string();
-                        let ty = quote::ToTokens::to_token_stream(&pat.ty).to_string();
-                        Some((name, ty.replace(" :: ", "::").replace("& ", "&")))
-                    }
-                    syn::FnArg::Receiver(_) => None,
-                })
-                .collect();
-            out.insert(
-                (method.to_owned(), path.to_owned()),
-                Method {
-                    name: f.sig.ident.to_string(),
-                    args,
-                },
-            );
-        }
-    }
-    Ok(out)
-}
-
-/// The names of the structs and enums in progenitor's `types` module.
-fn generated_type_names(source: &str) -> Result<BTreeSet<String>, String> {
-    let file = syn::parse_file(source).map_err(|e| format!("generated code: {e}"))?;
-    let mut names = BTreeSet::new();
-    for item in &file.items {
-        let syn::Item::Mod(module) = item else {
-            continue;
-        };
-        if module.ident != "types" {
-            continue;
-        }
-        for item in module.content.iter().flat_map(|(_, items)| items) {
-            match item {
-                syn::Item::Struct(s) => {
-                    names.insert(s.ident.to_string());
-                }
-                syn::Item::Enum(e) => {
-                    names.insert(e.ident.to_string());
-                }
-                syn::Item::Type(t) => {
-                    names.insert(t.ident.to_string());
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(names)
 }

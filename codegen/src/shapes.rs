@@ -8,9 +8,8 @@
 //! few operations where bunq answers otherwise than its spec says are data,
 //! in `spec/shape-exceptions.json`, each with its reason and source.
 //!
-//! Groundwork for generating the typed operations (issue "The spec drives the
-//! public API"); `tests/shapes.rs` checks the rules on all three bundled spec
-//! versions and against how bunq's SDKs decode each answer.
+//! `codegen/tests/shapes.rs` checks the rules on every bundled spec version
+//! and against how bunq's SDKs decode each answer.
 
 use std::collections::BTreeMap;
 

@@ -23,63 +23,39 @@ impl<'s> DeviceServers<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
     ) -> crate::Result<crate::pagination::Page<T>> {
         let reply = self
             .session
-            .send(
-                page.query(),
-                move |api| async move { api.list_all_device_server().await },
-            )
+            .send(calls::list_all_device_server().with_query(page.query()))
             .await?;
-        crate::envelope::decode_list("List_all_DeviceServer", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::DeviceServerListing, "the items of `/device-server`"
     );
     /// `POST /device-server` (`CREATE_DeviceServer`): answers the new item's id.
     pub async fn create(&self, body: &types::DeviceServer) -> crate::Result<i64> {
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.create_device_server(body).await },
-            )
-            .await?;
-        crate::envelope::decode_id("CREATE_DeviceServer", &reply)
+        let reply = self.session.send(calls::create_device_server(body)?).await?;
+        crate::envelope::decode_id(&reply)
     }
     /// `GET /device-server/{itemId}` (`READ_DeviceServer`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::DeviceServerRead> {
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.read_device_server(item_id).await },
-            )
-            .await?;
-        let item: types::DeviceServerRead = crate::envelope::decode_one(
-            "READ_DeviceServer",
-            &reply,
-        )?;
+        let item: types::DeviceServerRead = self.get_as(item_id).await?;
         crate::envelope::require_id("READ_DeviceServer", [item.id.is_some()])?;
         Ok(item)
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.read_device_server(item_id).await },
-            )
-            .await?;
-        crate::envelope::decode_one("READ_DeviceServer", &reply)
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
+        let reply = self.session.send(calls::read_device_server(item_id)).await?;
+        crate::envelope::decode_one(&reply)
     }
 }
 /// `/installation`: bunq's Installation operations. Get one from [`Api::installations`].
@@ -103,19 +79,16 @@ impl<'s> Installations<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
     ) -> crate::Result<crate::pagination::Page<T>> {
         let reply = self
             .session
-            .send(
-                page.query(),
-                move |api| async move { api.list_all_installation().await },
-            )
+            .send(calls::list_all_installation().with_query(page.query()))
             .await?;
-        crate::envelope::decode_list("List_all_Installation", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::InstallationListing, "the items of `/installation`"
@@ -125,44 +98,23 @@ impl<'s> Installations<'s> {
         &self,
         body: &types::Installation,
     ) -> crate::Result<Vec<InstallationItem>> {
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.create_installation(body).await },
-            )
-            .await?;
-        crate::envelope::decode_items::<InstallationItem>("CREATE_Installation", &reply)
+        let reply = self.session.send(calls::create_installation(body)?).await?;
+        crate::envelope::decode_items(&reply)
     }
     /// `GET /installation/{itemId}` (`READ_Installation`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::InstallationRead> {
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.read_installation(item_id).await },
-            )
-            .await?;
-        let item: types::InstallationRead = crate::envelope::decode_one(
-            "READ_Installation",
-            &reply,
-        )?;
+        let item: types::InstallationRead = self.get_as(item_id).await?;
         crate::envelope::require_id("READ_Installation", [item.id.is_some()])?;
         Ok(item)
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.read_installation(item_id).await },
-            )
-            .await?;
-        crate::envelope::decode_one("READ_Installation", &reply)
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
+        let reply = self.session.send(calls::read_installation(item_id)).await?;
+        crate::envelope::decode_one(&reply)
     }
 }
 /// `/installation/{installationID}/server-public-key`: bunq's ServerPublicKey operations. Get one from [`Api::server_public_keys`].
@@ -187,23 +139,19 @@ impl<'s> ServerPublicKeys<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
     ) -> crate::Result<crate::pagination::Page<T>> {
-        let installation_id = self.installation_id;
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_server_public_key_for_installation(installation_id)
-                        .await
-                },
+                calls::list_all_server_public_key_for_installation(self.installation_id)
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list("List_all_ServerPublicKey_for_Installation", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::InstallationServerPublicKeyListing,
@@ -221,16 +169,8 @@ impl<'s> SessionServers<'s> {
         &self,
         body: &types::SessionServer,
     ) -> crate::Result<Vec<SessionServerItem>> {
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.create_session_server(body).await },
-            )
-            .await?;
-        crate::envelope::decode_items::<
-            SessionServerItem,
-        >("CREATE_SessionServer", &reply)
+        let reply = self.session.send(calls::create_session_server(body)?).await?;
+        crate::envelope::decode_items(&reply)
     }
 }
 /// `/user`: bunq's User operations. Get one from [`Api::users`].
@@ -255,18 +195,15 @@ impl<'s> Users<'s> {
     ) -> crate::Result<crate::pagination::Page<T>> {
         let reply = self
             .session
-            .send(page.query(), move |api| async move { api.list_all_user().await })
+            .send(calls::list_all_user().with_query(page.query()))
             .await?;
-        crate::envelope::decode_union_list("List_all_User", &reply)
+        crate::envelope::decode_union_list(&reply)
     }
     crate::pagination::paged_list!('s, User, "the items of `/user`");
     /// `GET /user/{itemId}` (`READ_User`): answers one object of one of several kinds.
     pub async fn get(&self, item_id: i64) -> crate::Result<User> {
-        let reply = self
-            .session
-            .send(Vec::new(), move |api| async move { api.read_user(item_id).await })
-            .await?;
-        crate::envelope::decode_union::<User>("READ_User", &reply)
+        let reply = self.session.send(calls::read_user(item_id)).await?;
+        crate::envelope::decode_union(&reply)
     }
 }
 /// `/user/{userID}/card`: bunq's Card operations. Get one from [`Api::cards`].
@@ -290,7 +227,7 @@ impl<'s> Cards<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
@@ -298,47 +235,31 @@ impl<'s> Cards<'s> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                page.query(),
-                move |api| async move { api.list_all_card_for_user(user_id).await },
-            )
+            .send(calls::list_all_card_for_user(user_id).with_query(page.query()))
             .await?;
-        crate::envelope::decode_list("List_all_Card_for_User", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::CardListing, "the items of `/user/{userID}/card`"
     );
     /// `GET /user/{userID}/card/{itemId}` (`READ_Card_for_User`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::CardRead> {
-        let user_id = self.session.user_id().path()?;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.read_card_for_user(user_id, item_id).await },
-            )
-            .await?;
-        let item: types::CardRead = crate::envelope::decode_one(
-            "READ_Card_for_User",
-            &reply,
-        )?;
+        let item: types::CardRead = self.get_as(item_id).await?;
         crate::envelope::require_id("READ_Card_for_User", [item.id.is_some()])?;
         Ok(item)
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move { api.read_card_for_user(user_id, item_id).await },
-            )
+            .send(calls::read_card_for_user(user_id, item_id))
             .await?;
-        crate::envelope::decode_one("READ_Card_for_User", &reply)
+        crate::envelope::decode_one(&reply)
     }
     /// `PUT /user/{userID}/card/{itemId}` (`UPDATE_Card_for_User`): answers one object.
     pub async fn update(
@@ -346,39 +267,21 @@ impl<'s> Cards<'s> {
         item_id: i64,
         body: &types::Card,
     ) -> crate::Result<types::CardRead> {
-        let user_id = self.session.user_id().path()?;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_card_for_user(user_id, item_id, body).await
-                },
-            )
-            .await?;
-        let item: types::CardRead = crate::envelope::decode_one(
-            "UPDATE_Card_for_User",
-            &reply,
-        )?;
+        let item: types::CardRead = self.update_as(item_id, body).await?;
         crate::envelope::require_id("UPDATE_Card_for_User", [item.id.is_some()])?;
         Ok(item)
     }
     /// [`Self::update`], decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn update_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(&self, item_id: i64, body: &types::Card) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_card_for_user(user_id, item_id, body).await
-                },
-            )
+            .send(calls::update_card_for_user(user_id, item_id, body)?)
             .await?;
-        crate::envelope::decode_one("UPDATE_Card_for_User", &reply)
+        crate::envelope::decode_one(&reply)
     }
 }
 /// `/user/{userID}/monetary-account`: bunq's MonetaryAccount operations. Get one from [`Api::monetary_accounts`].
@@ -405,13 +308,11 @@ impl<'s> MonetaryAccounts<'s> {
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_monetary_account_for_user(user_id).await
-                },
+                calls::list_all_monetary_account_for_user(user_id)
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_union_list("List_all_MonetaryAccount_for_User", &reply)
+        crate::envelope::decode_union_list(&reply)
     }
     crate::pagination::paged_list!(
         's, MonetaryAccount, "the items of `/user/{userID}/monetary-account`"
@@ -421,16 +322,9 @@ impl<'s> MonetaryAccounts<'s> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_monetary_account_for_user(user_id, item_id).await
-                },
-            )
+            .send(calls::read_monetary_account_for_user(user_id, item_id))
             .await?;
-        crate::envelope::decode_union::<
-            MonetaryAccount,
-        >("READ_MonetaryAccount_for_User", &reply)
+        crate::envelope::decode_union(&reply)
     }
 }
 /// `/user/{userID}/monetary-account-bank`: bunq's MonetaryAccountBank operations. Get one from [`Api::monetary_account_banks`].
@@ -454,7 +348,7 @@ impl<'s> MonetaryAccountBanks<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
@@ -463,13 +357,11 @@ impl<'s> MonetaryAccountBanks<'s> {
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_monetary_account_bank_for_user(user_id).await
-                },
+                calls::list_all_monetary_account_bank_for_user(user_id)
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list("List_all_MonetaryAccountBank_for_User", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::MonetaryAccountBankListing,
@@ -480,34 +372,16 @@ impl<'s> MonetaryAccountBanks<'s> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.create_monetary_account_bank_for_user(user_id, body).await
-                },
-            )
+            .send(calls::create_monetary_account_bank_for_user(user_id, body)?)
             .await?;
-        crate::envelope::decode_id("CREATE_MonetaryAccountBank_for_User", &reply)
+        crate::envelope::decode_id(&reply)
     }
     /// `GET /user/{userID}/monetary-account-bank/{itemId}` (`READ_MonetaryAccountBank_for_User`): answers one object.
     pub async fn get(
         &self,
         item_id: i64,
     ) -> crate::Result<types::MonetaryAccountBankRead> {
-        let user_id = self.session.user_id().path()?;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_monetary_account_bank_for_user(user_id, item_id).await
-                },
-            )
-            .await?;
-        let item: types::MonetaryAccountBankRead = crate::envelope::decode_one(
-            "READ_MonetaryAccountBank_for_User",
-            &reply,
-        )?;
+        let item: types::MonetaryAccountBankRead = self.get_as(item_id).await?;
         crate::envelope::require_id(
             "READ_MonetaryAccountBank_for_User",
             [item.id.is_some()],
@@ -516,20 +390,16 @@ impl<'s> MonetaryAccountBanks<'s> {
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_monetary_account_bank_for_user(user_id, item_id).await
-                },
-            )
+            .send(calls::read_monetary_account_bank_for_user(user_id, item_id))
             .await?;
-        crate::envelope::decode_one("READ_MonetaryAccountBank_for_User", &reply)
+        crate::envelope::decode_one(&reply)
     }
     /// `PUT /user/{userID}/monetary-account-bank/{itemId}` (`UPDATE_MonetaryAccountBank_for_User`): answers the new item's id.
     pub async fn update(
@@ -540,15 +410,9 @@ impl<'s> MonetaryAccountBanks<'s> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_monetary_account_bank_for_user(user_id, item_id, body)
-                        .await
-                },
-            )
+            .send(calls::update_monetary_account_bank_for_user(user_id, item_id, body)?)
             .await?;
-        crate::envelope::decode_id("UPDATE_MonetaryAccountBank_for_User", &reply)
+        crate::envelope::decode_id(&reply)
     }
 }
 /// `/user/{userID}/monetary-account-savings`: bunq's MonetaryAccountSavings operations. Get one from [`Api::monetary_account_savings`].
@@ -574,7 +438,7 @@ impl<'s> MonetaryAccountSavings<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
@@ -583,13 +447,11 @@ impl<'s> MonetaryAccountSavings<'s> {
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_monetary_account_savings_for_user(user_id).await
-                },
+                calls::list_all_monetary_account_savings_for_user(user_id)
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list("List_all_MonetaryAccountSavings_for_User", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::MonetaryAccountSavingsListing,
@@ -603,34 +465,16 @@ impl<'s> MonetaryAccountSavings<'s> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.create_monetary_account_savings_for_user(user_id, body).await
-                },
-            )
+            .send(calls::create_monetary_account_savings_for_user(user_id, body)?)
             .await?;
-        crate::envelope::decode_id("CREATE_MonetaryAccountSavings_for_User", &reply)
+        crate::envelope::decode_id(&reply)
     }
     /// `GET /user/{userID}/monetary-account-savings/{itemId}` (`READ_MonetaryAccountSavings_for_User`): answers one object.
     pub async fn get(
         &self,
         item_id: i64,
     ) -> crate::Result<types::MonetaryAccountSavingsRead> {
-        let user_id = self.session.user_id().path()?;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_monetary_account_savings_for_user(user_id, item_id).await
-                },
-            )
-            .await?;
-        let item: types::MonetaryAccountSavingsRead = crate::envelope::decode_one(
-            "READ_MonetaryAccountSavings_for_User",
-            &reply,
-        )?;
+        let item: types::MonetaryAccountSavingsRead = self.get_as(item_id).await?;
         crate::envelope::require_id(
             "READ_MonetaryAccountSavings_for_User",
             [item.id.is_some()],
@@ -639,20 +483,16 @@ impl<'s> MonetaryAccountSavings<'s> {
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_monetary_account_savings_for_user(user_id, item_id).await
-                },
-            )
+            .send(calls::read_monetary_account_savings_for_user(user_id, item_id))
             .await?;
-        crate::envelope::decode_one("READ_MonetaryAccountSavings_for_User", &reply)
+        crate::envelope::decode_one(&reply)
     }
     /// `PUT /user/{userID}/monetary-account-savings/{itemId}` (`UPDATE_MonetaryAccountSavings_for_User`): answers the new item's id.
     pub async fn update(
@@ -664,14 +504,10 @@ impl<'s> MonetaryAccountSavings<'s> {
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_monetary_account_savings_for_user(user_id, item_id, body)
-                        .await
-                },
+                calls::update_monetary_account_savings_for_user(user_id, item_id, body)?,
             )
             .await?;
-        crate::envelope::decode_id("UPDATE_MonetaryAccountSavings_for_User", &reply)
+        crate::envelope::decode_id(&reply)
     }
 }
 /// `/user/{userID}/monetary-account/{monetary-accountID}/draft-payment`: bunq's DraftPayment operations. Get one from [`Api::draft_payments`].
@@ -696,30 +532,23 @@ impl<'s> DraftPayments<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
     ) -> crate::Result<crate::pagination::Page<T>> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_draft_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                        )
-                        .await
-                },
+                calls::list_all_draft_payment_for_user_monetary_account(
+                        user_id,
+                        self.monetary_account_id,
+                    )
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list(
-            "List_all_DraftPayment_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::DraftPaymentListing,
@@ -728,48 +557,21 @@ impl<'s> DraftPayments<'s> {
     /// `POST /user/{userID}/monetary-account/{monetary-accountID}/draft-payment` (`CREATE_DraftPayment_for_User_MonetaryAccount`): answers the new item's id.
     pub async fn create(&self, body: &types::DraftPayment) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.create_draft_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            body,
-                        )
-                        .await
-                },
+                calls::create_draft_payment_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    body,
+                )?,
             )
             .await?;
-        crate::envelope::decode_id(
-            "CREATE_DraftPayment_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_id(&reply)
     }
     /// `GET /user/{userID}/monetary-account/{monetary-accountID}/draft-payment/{itemId}` (`READ_DraftPayment_for_User_MonetaryAccount`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::DraftPaymentRead> {
-        let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_draft_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                        )
-                        .await
-                },
-            )
-            .await?;
-        let item: types::DraftPaymentRead = crate::envelope::decode_one(
-            "READ_DraftPayment_for_User_MonetaryAccount",
-            &reply,
-        )?;
+        let item: types::DraftPaymentRead = self.get_as(item_id).await?;
         crate::envelope::require_id(
             "READ_DraftPayment_for_User_MonetaryAccount",
             [item.id.is_some()],
@@ -778,26 +580,22 @@ impl<'s> DraftPayments<'s> {
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_draft_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                        )
-                        .await
-                },
+                calls::read_draft_payment_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    item_id,
+                ),
             )
             .await?;
-        crate::envelope::decode_one("READ_DraftPayment_for_User_MonetaryAccount", &reply)
+        crate::envelope::decode_one(&reply)
     }
     /// `PUT /user/{userID}/monetary-account/{monetary-accountID}/draft-payment/{itemId}` (`UPDATE_DraftPayment_for_User_MonetaryAccount`): answers the new item's id.
     pub async fn update(
@@ -806,26 +604,18 @@ impl<'s> DraftPayments<'s> {
         body: &types::DraftPayment,
     ) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_draft_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                            body,
-                        )
-                        .await
-                },
+                calls::update_draft_payment_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    item_id,
+                    body,
+                )?,
             )
             .await?;
-        crate::envelope::decode_id(
-            "UPDATE_DraftPayment_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_id(&reply)
     }
 }
 /// `/user/{userID}/monetary-account/{monetary-accountID}/payment`: bunq's Payment operations. Get one from [`Api::payments`].
@@ -850,27 +640,23 @@ impl<'s> Payments<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
     ) -> crate::Result<crate::pagination::Page<T>> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                        )
-                        .await
-                },
+                calls::list_all_payment_for_user_monetary_account(
+                        user_id,
+                        self.monetary_account_id,
+                    )
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list("List_all_Payment_for_User_MonetaryAccount", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::PaymentListing,
@@ -879,45 +665,21 @@ impl<'s> Payments<'s> {
     /// `POST /user/{userID}/monetary-account/{monetary-accountID}/payment` (`CREATE_Payment_for_User_MonetaryAccount`): answers the new item's id.
     pub async fn create(&self, body: &types::Payment) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.create_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            body,
-                        )
-                        .await
-                },
+                calls::create_payment_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    body,
+                )?,
             )
             .await?;
-        crate::envelope::decode_id("CREATE_Payment_for_User_MonetaryAccount", &reply)
+        crate::envelope::decode_id(&reply)
     }
     /// `GET /user/{userID}/monetary-account/{monetary-accountID}/payment/{itemId}` (`READ_Payment_for_User_MonetaryAccount`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::PaymentRead> {
-        let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                        )
-                        .await
-                },
-            )
-            .await?;
-        let item: types::PaymentRead = crate::envelope::decode_one(
-            "READ_Payment_for_User_MonetaryAccount",
-            &reply,
-        )?;
+        let item: types::PaymentRead = self.get_as(item_id).await?;
         crate::envelope::require_id(
             "READ_Payment_for_User_MonetaryAccount",
             [item.id.is_some()],
@@ -926,26 +688,22 @@ impl<'s> Payments<'s> {
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_payment_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                        )
-                        .await
-                },
+                calls::read_payment_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    item_id,
+                ),
             )
             .await?;
-        crate::envelope::decode_one("READ_Payment_for_User_MonetaryAccount", &reply)
+        crate::envelope::decode_one(&reply)
     }
 }
 /// `/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry`: bunq's RequestInquiry operations. Get one from [`Api::request_inquiries`].
@@ -970,30 +728,23 @@ impl<'s> RequestInquiries<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
     ) -> crate::Result<crate::pagination::Page<T>> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_request_inquiry_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                        )
-                        .await
-                },
+                calls::list_all_request_inquiry_for_user_monetary_account(
+                        user_id,
+                        self.monetary_account_id,
+                    )
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list(
-            "List_all_RequestInquiry_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::RequestInquiryListing,
@@ -1002,48 +753,21 @@ impl<'s> RequestInquiries<'s> {
     /// `POST /user/{userID}/monetary-account/{monetary-accountID}/request-inquiry` (`CREATE_RequestInquiry_for_User_MonetaryAccount`): answers the new item's id.
     pub async fn create(&self, body: &types::RequestInquiry) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.create_request_inquiry_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            body,
-                        )
-                        .await
-                },
+                calls::create_request_inquiry_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    body,
+                )?,
             )
             .await?;
-        crate::envelope::decode_id(
-            "CREATE_RequestInquiry_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_id(&reply)
     }
     /// `GET /user/{userID}/monetary-account/{monetary-accountID}/request-inquiry/{itemId}` (`READ_RequestInquiry_for_User_MonetaryAccount`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::RequestInquiryRead> {
-        let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_request_inquiry_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                        )
-                        .await
-                },
-            )
-            .await?;
-        let item: types::RequestInquiryRead = crate::envelope::decode_one(
-            "READ_RequestInquiry_for_User_MonetaryAccount",
-            &reply,
-        )?;
+        let item: types::RequestInquiryRead = self.get_as(item_id).await?;
         crate::envelope::require_id(
             "READ_RequestInquiry_for_User_MonetaryAccount",
             [item.id.is_some()],
@@ -1052,29 +776,22 @@ impl<'s> RequestInquiries<'s> {
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_request_inquiry_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                        )
-                        .await
-                },
+                calls::read_request_inquiry_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    item_id,
+                ),
             )
             .await?;
-        crate::envelope::decode_one(
-            "READ_RequestInquiry_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_one(&reply)
     }
     /// `PUT /user/{userID}/monetary-account/{monetary-accountID}/request-inquiry/{itemId}` (`UPDATE_RequestInquiry_for_User_MonetaryAccount`): answers one object.
     pub async fn update(
@@ -1082,27 +799,7 @@ impl<'s> RequestInquiries<'s> {
         item_id: i64,
         body: &types::RequestInquiry,
     ) -> crate::Result<types::RequestInquiryUpdate> {
-        let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_request_inquiry_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                            body,
-                        )
-                        .await
-                },
-            )
-            .await?;
-        let item: types::RequestInquiryUpdate = crate::envelope::decode_one(
-            "UPDATE_RequestInquiry_for_User_MonetaryAccount",
-            &reply,
-        )?;
+        let item: types::RequestInquiryUpdate = self.update_as(item_id, body).await?;
         crate::envelope::require_id(
             "UPDATE_RequestInquiry_for_User_MonetaryAccount",
             [item.id.is_some()],
@@ -1112,29 +809,21 @@ impl<'s> RequestInquiries<'s> {
     /// [`Self::update`], decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn update_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(&self, item_id: i64, body: &types::RequestInquiry) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_request_inquiry_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                            body,
-                        )
-                        .await
-                },
+                calls::update_request_inquiry_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    item_id,
+                    body,
+                )?,
             )
             .await?;
-        crate::envelope::decode_one(
-            "UPDATE_RequestInquiry_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_one(&reply)
     }
 }
 /// `/user/{userID}/monetary-account/{monetary-accountID}/request-response`: bunq's RequestResponse operations. Get one from [`Api::request_responses`].
@@ -1159,30 +848,23 @@ impl<'s> RequestResponses<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
     ) -> crate::Result<crate::pagination::Page<T>> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_request_response_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                        )
-                        .await
-                },
+                calls::list_all_request_response_for_user_monetary_account(
+                        user_id,
+                        self.monetary_account_id,
+                    )
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list(
-            "List_all_RequestResponse_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::RequestResponseListing,
@@ -1190,26 +872,7 @@ impl<'s> RequestResponses<'s> {
     );
     /// `GET /user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}` (`READ_RequestResponse_for_User_MonetaryAccount`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::RequestResponseRead> {
-        let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_request_response_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                        )
-                        .await
-                },
-            )
-            .await?;
-        let item: types::RequestResponseRead = crate::envelope::decode_one(
-            "READ_RequestResponse_for_User_MonetaryAccount",
-            &reply,
-        )?;
+        let item: types::RequestResponseRead = self.get_as(item_id).await?;
         crate::envelope::require_id(
             "READ_RequestResponse_for_User_MonetaryAccount",
             [item.id.is_some()],
@@ -1218,29 +881,22 @@ impl<'s> RequestResponses<'s> {
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_request_response_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                        )
-                        .await
-                },
+                calls::read_request_response_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    item_id,
+                ),
             )
             .await?;
-        crate::envelope::decode_one(
-            "READ_RequestResponse_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_one(&reply)
     }
     /// `PUT /user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}` (`UPDATE_RequestResponse_for_User_MonetaryAccount`): answers one object.
     pub async fn update(
@@ -1248,27 +904,7 @@ impl<'s> RequestResponses<'s> {
         item_id: i64,
         body: &types::RequestResponse,
     ) -> crate::Result<types::RequestResponseRead> {
-        let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_request_response_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                            body,
-                        )
-                        .await
-                },
-            )
-            .await?;
-        let item: types::RequestResponseRead = crate::envelope::decode_one(
-            "UPDATE_RequestResponse_for_User_MonetaryAccount",
-            &reply,
-        )?;
+        let item: types::RequestResponseRead = self.update_as(item_id, body).await?;
         crate::envelope::require_id(
             "UPDATE_RequestResponse_for_User_MonetaryAccount",
             [item.id.is_some()],
@@ -1278,29 +914,21 @@ impl<'s> RequestResponses<'s> {
     /// [`Self::update`], decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn update_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(&self, item_id: i64, body: &types::RequestResponse) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
-        let monetary_account_id = self.monetary_account_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_request_response_for_user_monetary_account(
-                            user_id,
-                            monetary_account_id,
-                            item_id,
-                            body,
-                        )
-                        .await
-                },
+                calls::update_request_response_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    item_id,
+                    body,
+                )?,
             )
             .await?;
-        crate::envelope::decode_one(
-            "UPDATE_RequestResponse_for_User_MonetaryAccount",
-            &reply,
-        )
+        crate::envelope::decode_one(&reply)
     }
 }
 /// `/user/{userID}/oauth-client`: bunq's OauthClient operations. Get one from [`Api::oauth_clients`].
@@ -1324,7 +952,7 @@ impl<'s> OauthClients<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
@@ -1333,13 +961,10 @@ impl<'s> OauthClients<'s> {
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_oauth_client_for_user(user_id).await
-                },
+                calls::list_all_oauth_client_for_user(user_id).with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list("List_all_OauthClient_for_User", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::OauthClientListing, "the items of `/user/{userID}/oauth-client`"
@@ -1349,50 +974,28 @@ impl<'s> OauthClients<'s> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.create_oauth_client_for_user(user_id, body).await
-                },
-            )
+            .send(calls::create_oauth_client_for_user(user_id, body)?)
             .await?;
-        crate::envelope::decode_id("CREATE_OauthClient_for_User", &reply)
+        crate::envelope::decode_id(&reply)
     }
     /// `GET /user/{userID}/oauth-client/{itemId}` (`READ_OauthClient_for_User`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::OauthClientRead> {
-        let user_id = self.session.user_id().path()?;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_oauth_client_for_user(user_id, item_id).await
-                },
-            )
-            .await?;
-        let item: types::OauthClientRead = crate::envelope::decode_one(
-            "READ_OauthClient_for_User",
-            &reply,
-        )?;
+        let item: types::OauthClientRead = self.get_as(item_id).await?;
         crate::envelope::require_id("READ_OauthClient_for_User", [item.id.is_some()])?;
         Ok(item)
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_oauth_client_for_user(user_id, item_id).await
-                },
-            )
+            .send(calls::read_oauth_client_for_user(user_id, item_id))
             .await?;
-        crate::envelope::decode_one("READ_OauthClient_for_User", &reply)
+        crate::envelope::decode_one(&reply)
     }
     /// `PUT /user/{userID}/oauth-client/{itemId}` (`UPDATE_OauthClient_for_User`): answers the new item's id.
     pub async fn update(
@@ -1403,14 +1006,9 @@ impl<'s> OauthClients<'s> {
         let user_id = self.session.user_id().path()?;
         let reply = self
             .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_oauth_client_for_user(user_id, item_id, body).await
-                },
-            )
+            .send(calls::update_oauth_client_for_user(user_id, item_id, body)?)
             .await?;
-        crate::envelope::decode_id("UPDATE_OauthClient_for_User", &reply)
+        crate::envelope::decode_id(&reply)
     }
 }
 /// `/user/{userID}/oauth-client/{oauth-clientID}/callback-url`: bunq's CallbackUrl operations. Get one from [`Api::callback_urls`].
@@ -1431,27 +1029,23 @@ impl<'s> CallbackUrls<'s> {
     /// [`Self::list_page`], each item decoded as `T`.
     #[allow(dead_code)]
     pub(crate) async fn list_page_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
     >(
         &self,
         page: crate::pagination::PageRequest,
     ) -> crate::Result<crate::pagination::Page<T>> {
         let user_id = self.session.user_id().path()?;
-        let oauth_client_id = self.oauth_client_id;
         let reply = self
             .session
             .send(
-                page.query(),
-                move |api| async move {
-                    api.list_all_callback_url_for_user_oauth_client(
-                            user_id,
-                            oauth_client_id,
-                        )
-                        .await
-                },
+                calls::list_all_callback_url_for_user_oauth_client(
+                        user_id,
+                        self.oauth_client_id,
+                    )
+                    .with_query(page.query()),
             )
             .await?;
-        crate::envelope::decode_list("List_all_CallbackUrl_for_User_OauthClient", &reply)
+        crate::envelope::decode_list(&reply)
     }
     crate::pagination::paged_list!(
         's, types::OauthCallbackUrlListing,
@@ -1460,69 +1054,41 @@ impl<'s> CallbackUrls<'s> {
     /// `POST /user/{userID}/oauth-client/{oauth-clientID}/callback-url` (`CREATE_CallbackUrl_for_User_OauthClient`): answers the new item's id.
     pub async fn create(&self, body: &types::OauthCallbackUrl) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
-        let oauth_client_id = self.oauth_client_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.create_callback_url_for_user_oauth_client(
-                            user_id,
-                            oauth_client_id,
-                            body,
-                        )
-                        .await
-                },
+                calls::create_callback_url_for_user_oauth_client(
+                    user_id,
+                    self.oauth_client_id,
+                    body,
+                )?,
             )
             .await?;
-        crate::envelope::decode_id("CREATE_CallbackUrl_for_User_OauthClient", &reply)
+        crate::envelope::decode_id(&reply)
     }
     /// `GET /user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}` (`READ_CallbackUrl_for_User_OauthClient`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::OauthCallbackUrlRead> {
-        let user_id = self.session.user_id().path()?;
-        let oauth_client_id = self.oauth_client_id;
-        let reply = self
-            .session
-            .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_callback_url_for_user_oauth_client(
-                            user_id,
-                            oauth_client_id,
-                            item_id,
-                        )
-                        .await
-                },
-            )
-            .await?;
-        let item: types::OauthCallbackUrlRead = crate::envelope::decode_one(
-            "READ_CallbackUrl_for_User_OauthClient",
-            &reply,
-        )?;
+        let item: types::OauthCallbackUrlRead = self.get_as(item_id).await?;
         Ok(item)
     }
     /// [`Self::get`], decoded as `T`.
     #[allow(dead_code)]
-    pub(crate) async fn get_as<
-        T: ::serde::de::DeserializeOwned + crate::api::wire::Decode,
-    >(&self, item_id: i64) -> crate::Result<T> {
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
         let user_id = self.session.user_id().path()?;
-        let oauth_client_id = self.oauth_client_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.read_callback_url_for_user_oauth_client(
-                            user_id,
-                            oauth_client_id,
-                            item_id,
-                        )
-                        .await
-                },
+                calls::read_callback_url_for_user_oauth_client(
+                    user_id,
+                    self.oauth_client_id,
+                    item_id,
+                ),
             )
             .await?;
-        crate::envelope::decode_one("READ_CallbackUrl_for_User_OauthClient", &reply)
+        crate::envelope::decode_one(&reply)
     }
     /// `PUT /user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}` (`UPDATE_CallbackUrl_for_User_OauthClient`): answers the new item's id.
     pub async fn update(
@@ -1531,40 +1097,30 @@ impl<'s> CallbackUrls<'s> {
         body: &types::OauthCallbackUrl,
     ) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
-        let oauth_client_id = self.oauth_client_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.update_callback_url_for_user_oauth_client(
-                            user_id,
-                            oauth_client_id,
-                            item_id,
-                            body,
-                        )
-                        .await
-                },
+                calls::update_callback_url_for_user_oauth_client(
+                    user_id,
+                    self.oauth_client_id,
+                    item_id,
+                    body,
+                )?,
             )
             .await?;
-        crate::envelope::decode_id("UPDATE_CallbackUrl_for_User_OauthClient", &reply)
+        crate::envelope::decode_id(&reply)
     }
     /// `DELETE /user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}` (`DELETE_CallbackUrl_for_User_OauthClient`): answers no body.
     pub async fn delete(&self, item_id: i64) -> crate::Result<()> {
         let user_id = self.session.user_id().path()?;
-        let oauth_client_id = self.oauth_client_id;
         let reply = self
             .session
             .send(
-                Vec::new(),
-                move |api| async move {
-                    api.delete_callback_url_for_user_oauth_client(
-                            user_id,
-                            oauth_client_id,
-                            item_id,
-                        )
-                        .await
-                },
+                calls::delete_callback_url_for_user_oauth_client(
+                    user_id,
+                    self.oauth_client_id,
+                    item_id,
+                ),
             )
             .await?;
         let _ = reply;
@@ -1665,8 +1221,8 @@ impl<'s> Api<'s> {
         }
     }
 }
-/// One of the kinds bunq answers here, by its wrapper key; a kind this
-/// build does not know is kept as [`InstallationItem::Unknown`].
+/** One of the kinds bunq answers here, by its wrapper key; a kind this
+ build does not know is kept as [`InstallationItem::Unknown`].*/
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum InstallationItem {
@@ -1684,22 +1240,20 @@ pub enum InstallationItem {
         value: ::serde_json::Value,
     },
 }
-impl crate::api::wire::Decode for InstallationItem {
-    fn keep_wire(&mut self, wire: crate::api::WireJson) {
+impl crate::wire::Decode for InstallationItem {
+    fn keep_wire(&mut self, wire: crate::wire::WireJson) {
         match self {
-            Self::Id(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
-            Self::ServerPublicKey(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
-            }
-            Self::Token(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Id(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::ServerPublicKey(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Token(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
             Self::Unknown { .. } => {}
         }
     }
     fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
         match self {
-            Self::Id(v) => crate::api::wire::Decode::unknown_fields(&**v),
-            Self::ServerPublicKey(v) => crate::api::wire::Decode::unknown_fields(&**v),
-            Self::Token(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::Id(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::ServerPublicKey(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::Token(v) => crate::wire::Decode::unknown_fields(&**v),
             Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
         }
     }
@@ -1725,8 +1279,8 @@ impl crate::envelope::UnionItem for InstallationItem {
         }
     }
 }
-/// One of the kinds bunq answers here, by its wrapper key; a kind this
-/// build does not know is kept as [`MonetaryAccount::Unknown`].
+/** One of the kinds bunq answers here, by its wrapper key; a kind this
+ build does not know is kept as [`MonetaryAccount::Unknown`].*/
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum MonetaryAccount {
@@ -1756,67 +1310,55 @@ pub enum MonetaryAccount {
         value: ::serde_json::Value,
     },
 }
-impl crate::api::wire::Decode for MonetaryAccount {
-    fn keep_wire(&mut self, wire: crate::api::WireJson) {
+impl crate::wire::Decode for MonetaryAccount {
+    fn keep_wire(&mut self, wire: crate::wire::WireJson) {
         match self {
             Self::MonetaryAccountBank(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::MonetaryAccountCard(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::MonetaryAccountExternal(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::MonetaryAccountExternalSavings(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::MonetaryAccountInvestment(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::MonetaryAccountJoint(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::MonetaryAccountLight(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::MonetaryAccountSavings(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::MonetaryAccountSwitchService(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
             Self::Unknown { .. } => {}
         }
     }
     fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
         match self {
-            Self::MonetaryAccountBank(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
-            }
-            Self::MonetaryAccountCard(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
-            }
-            Self::MonetaryAccountExternal(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
-            }
+            Self::MonetaryAccountBank(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::MonetaryAccountCard(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::MonetaryAccountExternal(v) => crate::wire::Decode::unknown_fields(&**v),
             Self::MonetaryAccountExternalSavings(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
+                crate::wire::Decode::unknown_fields(&**v)
             }
             Self::MonetaryAccountInvestment(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
+                crate::wire::Decode::unknown_fields(&**v)
             }
-            Self::MonetaryAccountJoint(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
-            }
-            Self::MonetaryAccountLight(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
-            }
-            Self::MonetaryAccountSavings(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
-            }
+            Self::MonetaryAccountJoint(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::MonetaryAccountLight(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::MonetaryAccountSavings(v) => crate::wire::Decode::unknown_fields(&**v),
             Self::MonetaryAccountSwitchService(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
+                crate::wire::Decode::unknown_fields(&**v)
             }
             Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
         }
@@ -1866,8 +1408,8 @@ impl crate::envelope::UnionItem for MonetaryAccount {
         }
     }
 }
-/// One of the kinds bunq answers here, by its wrapper key; a kind this
-/// build does not know is kept as [`SessionServerItem::Unknown`].
+/** One of the kinds bunq answers here, by its wrapper key; a kind this
+ build does not know is kept as [`SessionServerItem::Unknown`].*/
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum SessionServerItem {
@@ -1891,30 +1433,30 @@ pub enum SessionServerItem {
         value: ::serde_json::Value,
     },
 }
-impl crate::api::wire::Decode for SessionServerItem {
-    fn keep_wire(&mut self, wire: crate::api::WireJson) {
+impl crate::wire::Decode for SessionServerItem {
+    fn keep_wire(&mut self, wire: crate::wire::WireJson) {
         match self {
-            Self::Id(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
-            Self::Token(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
-            Self::UserApiKey(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
-            Self::UserCompany(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Id(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Token(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserApiKey(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserCompany(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
             Self::UserPaymentServiceProvider(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
-            Self::UserPerson(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserPerson(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
             Self::Unknown { .. } => {}
         }
     }
     fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
         match self {
-            Self::Id(v) => crate::api::wire::Decode::unknown_fields(&**v),
-            Self::Token(v) => crate::api::wire::Decode::unknown_fields(&**v),
-            Self::UserApiKey(v) => crate::api::wire::Decode::unknown_fields(&**v),
-            Self::UserCompany(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::Id(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::Token(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::UserApiKey(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::UserCompany(v) => crate::wire::Decode::unknown_fields(&**v),
             Self::UserPaymentServiceProvider(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
+                crate::wire::Decode::unknown_fields(&**v)
             }
-            Self::UserPerson(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::UserPerson(v) => crate::wire::Decode::unknown_fields(&**v),
             Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
         }
     }
@@ -1943,8 +1485,8 @@ impl crate::envelope::UnionItem for SessionServerItem {
         }
     }
 }
-/// One of the kinds bunq answers here, by its wrapper key; a kind this
-/// build does not know is kept as [`User::Unknown`].
+/** One of the kinds bunq answers here, by its wrapper key; a kind this
+ build does not know is kept as [`User::Unknown`].*/
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum User {
@@ -1964,26 +1506,26 @@ pub enum User {
         value: ::serde_json::Value,
     },
 }
-impl crate::api::wire::Decode for User {
-    fn keep_wire(&mut self, wire: crate::api::WireJson) {
+impl crate::wire::Decode for User {
+    fn keep_wire(&mut self, wire: crate::wire::WireJson) {
         match self {
-            Self::UserApiKey(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
-            Self::UserCompany(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserApiKey(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserCompany(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
             Self::UserPaymentServiceProvider(v) => {
-                crate::api::wire::Decode::keep_wire(&mut **v, wire)
+                crate::wire::Decode::keep_wire(&mut **v, wire)
             }
-            Self::UserPerson(v) => crate::api::wire::Decode::keep_wire(&mut **v, wire),
+            Self::UserPerson(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
             Self::Unknown { .. } => {}
         }
     }
     fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
         match self {
-            Self::UserApiKey(v) => crate::api::wire::Decode::unknown_fields(&**v),
-            Self::UserCompany(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::UserApiKey(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::UserCompany(v) => crate::wire::Decode::unknown_fields(&**v),
             Self::UserPaymentServiceProvider(v) => {
-                crate::api::wire::Decode::unknown_fields(&**v)
+                crate::wire::Decode::unknown_fields(&**v)
             }
-            Self::UserPerson(v) => crate::api::wire::Decode::unknown_fields(&**v),
+            Self::UserPerson(v) => crate::wire::Decode::unknown_fields(&**v),
             Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
         }
     }
@@ -2017,7 +1559,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/device-server",
         operation_id: "List_all_DeviceServer",
-        shape: "List",
+        shape: Shape::List,
         call: "device_servers().list_page(page)",
         returns: "crate::pagination::Page<types::DeviceServerListing>",
     },
@@ -2025,7 +1567,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/device-server",
         operation_id: "CREATE_DeviceServer",
-        shape: "Id",
+        shape: Shape::Id,
         call: "device_servers().create(body)",
         returns: "i64",
     },
@@ -2033,7 +1575,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/device-server/{itemId}",
         operation_id: "READ_DeviceServer",
-        shape: "One",
+        shape: Shape::One,
         call: "device_servers().get(item_id)",
         returns: "types::DeviceServerRead",
     },
@@ -2041,7 +1583,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/installation",
         operation_id: "List_all_Installation",
-        shape: "List",
+        shape: Shape::List,
         call: "installations().list_page(page)",
         returns: "crate::pagination::Page<types::InstallationListing>",
     },
@@ -2049,7 +1591,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/installation",
         operation_id: "CREATE_Installation",
-        shape: "MultiItem",
+        shape: Shape::MultiItem,
         call: "installations().create(body)",
         returns: "Vec<InstallationItem>",
     },
@@ -2057,7 +1599,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/installation/{itemId}",
         operation_id: "READ_Installation",
-        shape: "One",
+        shape: Shape::One,
         call: "installations().get(item_id)",
         returns: "types::InstallationRead",
     },
@@ -2065,7 +1607,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/installation/{installationID}/server-public-key",
         operation_id: "List_all_ServerPublicKey_for_Installation",
-        shape: "List",
+        shape: Shape::List,
         call: "server_public_keys(installation_id).list_page(page)",
         returns: "crate::pagination::Page<types::InstallationServerPublicKeyListing>",
     },
@@ -2073,7 +1615,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/session-server",
         operation_id: "CREATE_SessionServer",
-        shape: "MultiItem",
+        shape: Shape::MultiItem,
         call: "session_servers().create(body)",
         returns: "Vec<SessionServerItem>",
     },
@@ -2081,7 +1623,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user",
         operation_id: "List_all_User",
-        shape: "ListOfUnion",
+        shape: Shape::ListOfUnion,
         call: "users().list_page(page)",
         returns: "crate::pagination::Page<User>",
     },
@@ -2089,7 +1631,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{itemId}",
         operation_id: "READ_User",
-        shape: "Union",
+        shape: Shape::Union,
         call: "users().get(item_id)",
         returns: "User",
     },
@@ -2097,7 +1639,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/card",
         operation_id: "List_all_Card_for_User",
-        shape: "List",
+        shape: Shape::List,
         call: "cards().list_page(page)",
         returns: "crate::pagination::Page<types::CardListing>",
     },
@@ -2105,7 +1647,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/card/{itemId}",
         operation_id: "READ_Card_for_User",
-        shape: "One",
+        shape: Shape::One,
         call: "cards().get(item_id)",
         returns: "types::CardRead",
     },
@@ -2113,7 +1655,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "PUT",
         path: "/user/{userID}/card/{itemId}",
         operation_id: "UPDATE_Card_for_User",
-        shape: "One",
+        shape: Shape::One,
         call: "cards().update(item_id, body)",
         returns: "types::CardRead",
     },
@@ -2121,7 +1663,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account",
         operation_id: "List_all_MonetaryAccount_for_User",
-        shape: "ListOfUnion",
+        shape: Shape::ListOfUnion,
         call: "monetary_accounts().list_page(page)",
         returns: "crate::pagination::Page<MonetaryAccount>",
     },
@@ -2129,7 +1671,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{itemId}",
         operation_id: "READ_MonetaryAccount_for_User",
-        shape: "Union",
+        shape: Shape::Union,
         call: "monetary_accounts().get(item_id)",
         returns: "MonetaryAccount",
     },
@@ -2137,7 +1679,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account-bank",
         operation_id: "List_all_MonetaryAccountBank_for_User",
-        shape: "List",
+        shape: Shape::List,
         call: "monetary_account_banks().list_page(page)",
         returns: "crate::pagination::Page<types::MonetaryAccountBankListing>",
     },
@@ -2145,7 +1687,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/user/{userID}/monetary-account-bank",
         operation_id: "CREATE_MonetaryAccountBank_for_User",
-        shape: "Id",
+        shape: Shape::Id,
         call: "monetary_account_banks().create(body)",
         returns: "i64",
     },
@@ -2153,7 +1695,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account-bank/{itemId}",
         operation_id: "READ_MonetaryAccountBank_for_User",
-        shape: "One",
+        shape: Shape::One,
         call: "monetary_account_banks().get(item_id)",
         returns: "types::MonetaryAccountBankRead",
     },
@@ -2161,7 +1703,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "PUT",
         path: "/user/{userID}/monetary-account-bank/{itemId}",
         operation_id: "UPDATE_MonetaryAccountBank_for_User",
-        shape: "Id",
+        shape: Shape::Id,
         call: "monetary_account_banks().update(item_id, body)",
         returns: "i64",
     },
@@ -2169,7 +1711,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account-savings",
         operation_id: "List_all_MonetaryAccountSavings_for_User",
-        shape: "List",
+        shape: Shape::List,
         call: "monetary_account_savings().list_page(page)",
         returns: "crate::pagination::Page<types::MonetaryAccountSavingsListing>",
     },
@@ -2177,7 +1719,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/user/{userID}/monetary-account-savings",
         operation_id: "CREATE_MonetaryAccountSavings_for_User",
-        shape: "Id",
+        shape: Shape::Id,
         call: "monetary_account_savings().create(body)",
         returns: "i64",
     },
@@ -2185,7 +1727,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account-savings/{itemId}",
         operation_id: "READ_MonetaryAccountSavings_for_User",
-        shape: "One",
+        shape: Shape::One,
         call: "monetary_account_savings().get(item_id)",
         returns: "types::MonetaryAccountSavingsRead",
     },
@@ -2193,7 +1735,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "PUT",
         path: "/user/{userID}/monetary-account-savings/{itemId}",
         operation_id: "UPDATE_MonetaryAccountSavings_for_User",
-        shape: "Id",
+        shape: Shape::Id,
         call: "monetary_account_savings().update(item_id, body)",
         returns: "i64",
     },
@@ -2201,7 +1743,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment",
         operation_id: "List_all_DraftPayment_for_User_MonetaryAccount",
-        shape: "List",
+        shape: Shape::List,
         call: "draft_payments(monetary_account_id).list_page(page)",
         returns: "crate::pagination::Page<types::DraftPaymentListing>",
     },
@@ -2209,7 +1751,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment",
         operation_id: "CREATE_DraftPayment_for_User_MonetaryAccount",
-        shape: "Id",
+        shape: Shape::Id,
         call: "draft_payments(monetary_account_id).create(body)",
         returns: "i64",
     },
@@ -2217,7 +1759,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment/{itemId}",
         operation_id: "READ_DraftPayment_for_User_MonetaryAccount",
-        shape: "One",
+        shape: Shape::One,
         call: "draft_payments(monetary_account_id).get(item_id)",
         returns: "types::DraftPaymentRead",
     },
@@ -2225,7 +1767,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "PUT",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment/{itemId}",
         operation_id: "UPDATE_DraftPayment_for_User_MonetaryAccount",
-        shape: "Id",
+        shape: Shape::Id,
         call: "draft_payments(monetary_account_id).update(item_id, body)",
         returns: "i64",
     },
@@ -2233,7 +1775,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/payment",
         operation_id: "List_all_Payment_for_User_MonetaryAccount",
-        shape: "List",
+        shape: Shape::List,
         call: "payments(monetary_account_id).list_page(page)",
         returns: "crate::pagination::Page<types::PaymentListing>",
     },
@@ -2241,7 +1783,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/payment",
         operation_id: "CREATE_Payment_for_User_MonetaryAccount",
-        shape: "Id",
+        shape: Shape::Id,
         call: "payments(monetary_account_id).create(body)",
         returns: "i64",
     },
@@ -2249,7 +1791,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/payment/{itemId}",
         operation_id: "READ_Payment_for_User_MonetaryAccount",
-        shape: "One",
+        shape: Shape::One,
         call: "payments(monetary_account_id).get(item_id)",
         returns: "types::PaymentRead",
     },
@@ -2257,7 +1799,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry",
         operation_id: "List_all_RequestInquiry_for_User_MonetaryAccount",
-        shape: "List",
+        shape: Shape::List,
         call: "request_inquiries(monetary_account_id).list_page(page)",
         returns: "crate::pagination::Page<types::RequestInquiryListing>",
     },
@@ -2265,7 +1807,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry",
         operation_id: "CREATE_RequestInquiry_for_User_MonetaryAccount",
-        shape: "Id",
+        shape: Shape::Id,
         call: "request_inquiries(monetary_account_id).create(body)",
         returns: "i64",
     },
@@ -2273,7 +1815,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry/{itemId}",
         operation_id: "READ_RequestInquiry_for_User_MonetaryAccount",
-        shape: "One",
+        shape: Shape::One,
         call: "request_inquiries(monetary_account_id).get(item_id)",
         returns: "types::RequestInquiryRead",
     },
@@ -2281,7 +1823,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "PUT",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry/{itemId}",
         operation_id: "UPDATE_RequestInquiry_for_User_MonetaryAccount",
-        shape: "One",
+        shape: Shape::One,
         call: "request_inquiries(monetary_account_id).update(item_id, body)",
         returns: "types::RequestInquiryUpdate",
     },
@@ -2289,7 +1831,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/request-response",
         operation_id: "List_all_RequestResponse_for_User_MonetaryAccount",
-        shape: "List",
+        shape: Shape::List,
         call: "request_responses(monetary_account_id).list_page(page)",
         returns: "crate::pagination::Page<types::RequestResponseListing>",
     },
@@ -2297,7 +1839,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}",
         operation_id: "READ_RequestResponse_for_User_MonetaryAccount",
-        shape: "One",
+        shape: Shape::One,
         call: "request_responses(monetary_account_id).get(item_id)",
         returns: "types::RequestResponseRead",
     },
@@ -2305,7 +1847,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "PUT",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}",
         operation_id: "UPDATE_RequestResponse_for_User_MonetaryAccount",
-        shape: "One",
+        shape: Shape::One,
         call: "request_responses(monetary_account_id).update(item_id, body)",
         returns: "types::RequestResponseRead",
     },
@@ -2313,7 +1855,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/oauth-client",
         operation_id: "List_all_OauthClient_for_User",
-        shape: "List",
+        shape: Shape::List,
         call: "oauth_clients().list_page(page)",
         returns: "crate::pagination::Page<types::OauthClientListing>",
     },
@@ -2321,7 +1863,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/user/{userID}/oauth-client",
         operation_id: "CREATE_OauthClient_for_User",
-        shape: "Id",
+        shape: Shape::Id,
         call: "oauth_clients().create(body)",
         returns: "i64",
     },
@@ -2329,7 +1871,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/oauth-client/{itemId}",
         operation_id: "READ_OauthClient_for_User",
-        shape: "One",
+        shape: Shape::One,
         call: "oauth_clients().get(item_id)",
         returns: "types::OauthClientRead",
     },
@@ -2337,7 +1879,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "PUT",
         path: "/user/{userID}/oauth-client/{itemId}",
         operation_id: "UPDATE_OauthClient_for_User",
-        shape: "Id",
+        shape: Shape::Id,
         call: "oauth_clients().update(item_id, body)",
         returns: "i64",
     },
@@ -2345,7 +1887,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url",
         operation_id: "List_all_CallbackUrl_for_User_OauthClient",
-        shape: "List",
+        shape: Shape::List,
         call: "callback_urls(oauth_client_id).list_page(page)",
         returns: "crate::pagination::Page<types::OauthCallbackUrlListing>",
     },
@@ -2353,7 +1895,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "POST",
         path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url",
         operation_id: "CREATE_CallbackUrl_for_User_OauthClient",
-        shape: "Id",
+        shape: Shape::Id,
         call: "callback_urls(oauth_client_id).create(body)",
         returns: "i64",
     },
@@ -2361,7 +1903,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "GET",
         path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}",
         operation_id: "READ_CallbackUrl_for_User_OauthClient",
-        shape: "One",
+        shape: Shape::One,
         call: "callback_urls(oauth_client_id).get(item_id)",
         returns: "types::OauthCallbackUrlRead",
     },
@@ -2369,7 +1911,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "PUT",
         path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}",
         operation_id: "UPDATE_CallbackUrl_for_User_OauthClient",
-        shape: "Id",
+        shape: Shape::Id,
         call: "callback_urls(oauth_client_id).update(item_id, body)",
         returns: "i64",
     },
@@ -2377,7 +1919,7 @@ pub const OPERATIONS: &[Operation] = &[
         method: "DELETE",
         path: "/user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}",
         operation_id: "DELETE_CallbackUrl_for_User_OauthClient",
-        shape: "Empty",
+        shape: Shape::Empty,
         call: "callback_urls(oauth_client_id).delete(item_id)",
         returns: "()",
     },
@@ -2388,26 +1930,22 @@ pub const OPERATIONS: &[Operation] = &[
 #[doc(hidden)]
 pub fn decode_with_every_shape(body: &[u8]) -> usize {
     let reply = &crate::transport::Reply {
+        operation: "every shape",
         body: ::bytes::Bytes::copy_from_slice(body),
-        unknown_fields: crate::api::UnknownFields::Refuse,
+        unknown_fields: crate::wire::UnknownFields::Refuse,
     };
     [
-        crate::envelope::decode_list::<types::DeviceServerListing>("every shape", reply)
-            .is_ok(),
-        crate::envelope::decode_id("every shape", reply).is_ok(),
-        crate::envelope::decode_one::<types::DeviceServerRead>("every shape", reply)
-            .is_ok(),
-        crate::envelope::decode_list::<types::InstallationListing>("every shape", reply)
-            .is_ok(),
-        crate::envelope::decode_items::<InstallationItem>("every shape", reply).is_ok(),
-        crate::envelope::decode_one::<types::InstallationRead>("every shape", reply)
-            .is_ok(),
-        crate::envelope::decode_items::<SessionServerItem>("every shape", reply).is_ok(),
-        crate::envelope::decode_union_list::<User>("every shape", reply).is_ok(),
-        crate::envelope::decode_union::<User>("every shape", reply).is_ok(),
-        crate::envelope::decode_union_list::<MonetaryAccount>("every shape", reply)
-            .is_ok(),
-        crate::envelope::decode_union::<MonetaryAccount>("every shape", reply).is_ok(),
+        crate::envelope::decode_list::<types::DeviceServerListing>(reply).is_ok(),
+        crate::envelope::decode_id(reply).is_ok(),
+        crate::envelope::decode_one::<types::DeviceServerRead>(reply).is_ok(),
+        crate::envelope::decode_list::<types::InstallationListing>(reply).is_ok(),
+        crate::envelope::decode_items::<InstallationItem>(reply).is_ok(),
+        crate::envelope::decode_one::<types::InstallationRead>(reply).is_ok(),
+        crate::envelope::decode_items::<SessionServerItem>(reply).is_ok(),
+        crate::envelope::decode_union_list::<User>(reply).is_ok(),
+        crate::envelope::decode_union::<User>(reply).is_ok(),
+        crate::envelope::decode_union_list::<MonetaryAccount>(reply).is_ok(),
+        crate::envelope::decode_union::<MonetaryAccount>(reply).is_ok(),
     ]
         .iter()
         .filter(|ok| **ok)

@@ -618,7 +618,7 @@ async fn callback(
     })?;
     let token = config.exchange_code(&app.client, &code).await?;
     let context =
-        bunq_oauth::oauth::connect(&app.client, &token, "bunq-oauth psd2_app user").await?;
+        bunq_oauth::ApiContext::for_access_token(&app.client, &token, "bunq-oauth psd2_app user").await?;
     let id = app.store.add_user(&context).await?;
     tracing::info!(
         app_user_id = id.0,

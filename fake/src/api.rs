@@ -23,6 +23,7 @@ use crate::wire::{
     json_object, string_field,
 };
 use crate::{FakeConfig, Shared, random_hex};
+use bunq_oauth::api::Shape;
 use bunq_oauth::format_timestamp;
 use bunq_oauth::signing::PublicKey;
 
@@ -380,12 +381,13 @@ impl Cx<'_> {
         }
         let below_collection = matched.collection.clone();
         match (operation.method, operation.shape) {
-            ("GET", "List") => self
-                .state
-                .objects
-                .list(&below_collection, req.path, &req.query),
-            ("GET", "One") => self.state.objects.read(&matched),
-            ("POST", "Id") => self.create(&matched, user, account, req.body, &now),
+            ("GET", Shape::List) => {
+                self.state
+                    .objects
+                    .list(&below_collection, req.path, &req.query)
+            }
+            ("GET", Shape::One) => self.state.objects.read(&matched),
+            ("POST", Shape::Id) => self.create(&matched, user, account, req.body, &now),
             ("PUT", _) => self.state.objects.update(&matched, req.body, &now),
             ("DELETE", _) => self.state.objects.delete(&matched),
             _ => Err(Failure::new(

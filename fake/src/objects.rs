@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use axum::http::{Method, StatusCode};
-use bunq_oauth::api::{OPERATIONS, Operation};
+use bunq_oauth::api::{OPERATIONS, Operation, Shape};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -182,7 +182,7 @@ impl Objects {
         }
         object.value.insert("updated".into(), now.into());
         match (matched.operation.shape, matched.item) {
-            ("One", _) => Ok(envelope(vec![json!({ &object.key: object.value })])),
+            (Shape::One, _) => Ok(envelope(vec![json!({ &object.key: object.value })])),
             (_, Some(id)) => Ok(id_answer(id)),
             (_, None) => Err(Failure::not_found(key)),
         }

@@ -925,7 +925,7 @@ async fn an_access_token_opens_a_user_api_key_session_with_the_granting_users_ac
     let code = parse_callback(&follow(request.url().as_str()).await, request.state()).unwrap();
     let token = config.exchange_code(&client, &code).await.unwrap();
 
-    let context = bunq_oauth::oauth::connect(&client, &token, "user device")
+    let context = bunq_oauth::ApiContext::for_access_token(&client, &token, "user device")
         .await
         .unwrap();
     let User::ApiKey(key) = context.user().clone() else {
@@ -939,7 +939,7 @@ async fn an_access_token_opens_a_user_api_key_session_with_the_granting_users_ac
     assert_eq!(context.user_id(), key.id);
 
     // The same token gives the same UserApiKey id again.
-    let again = bunq_oauth::oauth::connect(&client, &token, "second device")
+    let again = bunq_oauth::ApiContext::for_access_token(&client, &token, "second device")
         .await
         .unwrap();
     assert_eq!(again.user_id(), key.id);

@@ -38,13 +38,11 @@
 //! [`OPERATIONS`] lists every generated operation with its shape and call
 //! (the command line prints it: `bunq-oauth operations`).
 
-mod values;
-pub(crate) mod wire;
-
 pub use crate::generated::types;
-pub use values::{Amount, Number, SecretText, Timestamp};
-pub use wire::{Received, UnknownFields, WireJson};
+pub use crate::values::{Amount, Number, SecretText, Timestamp};
+pub use crate::wire::{Received, UnknownFields, WireJson};
 
+use crate::generated::calls;
 use crate::session::Session;
 
 /// The generated operations of one session. Get it from [`Session::api`].
@@ -71,12 +69,37 @@ pub struct Operation {
     pub path: &'static str,
     /// The spec's `operationId`.
     pub operation_id: &'static str,
-    /// How the answer is unwrapped: `List`, `One`, `Id`, `Union`, …
-    pub shape: &'static str,
+    /// How the answer is unwrapped.
+    pub shape: Shape,
     /// How to call it from [`Api`]: `payments(monetary_account_id).create(body)`.
     pub call: &'static str,
     /// What the call returns.
     pub returns: &'static str,
+}
+
+/// How an operation's answer is unwrapped from bunq's envelope
+/// (`codegen/src/shapes.rs` decides it from the spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Shape {
+    /// No body worth reading (a delete).
+    Empty,
+    /// Raw bytes (a file).
+    Bytes,
+    /// `{"Id":{"id":N}}`: a write that answers the new id.
+    Id,
+    /// `{"Uuid":{"uuid":…}}`: a write that answers a UUID.
+    Uuid,
+    /// One object.
+    One,
+    /// A page of objects.
+    List,
+    /// One object of one of several kinds.
+    Union,
+    /// A page of objects of several kinds.
+    ListOfUnion,
+    /// Several items of different kinds in one answer.
+    MultiItem,
 }
 
 include!(concat!(env!("OUT_DIR"), "/bunq_handles.rs"));

@@ -7,7 +7,7 @@
 //! 3. [`OAuthConfig::exchange_code`] trades the code for an access token at
 //!    bunq's token endpoint (parameters in the query string, as bunq
 //!    documents);
-//! 4. [`connect`] uses the access token as an API key: installation,
+//! 4. [`ApiContext::for_access_token`](crate::ApiContext::for_access_token) uses the access token as an API key: installation,
 //!    device-server and session-server, whose user is a
 //!    [`UserApiKey`](crate::UserApiKey).
 //!
@@ -40,7 +40,7 @@
 //! // Callback, exchange, connect, act as the user.
 //! let code = parse_callback(&redirect, request.state())?;
 //! let token = config.exchange_code(&client, &code).await?;
-//! let user = Session::new(&client, bunq_oauth::oauth::connect(&client, &token, "app").await?)?;
+//! let user = Session::new(&client, ApiContext::for_access_token(&client, &token, "app").await?)?;
 //! let accounts = user.monetary_accounts().list().await?;
 //! assert!(!accounts.items.is_empty());
 //! # Ok(())
@@ -53,11 +53,10 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::client::Client;
-use crate::context::ApiContext;
 use crate::environment::Environment;
 use crate::error::{Error, Result, excerpt};
-use crate::models::{OauthClient, User};
-use crate::secret::{AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState};
+use crate::models::OauthClient;
+use crate::secret::{AccessToken, AuthorizationCode, ClientSecret, CsrfState};
 
 pub(crate) mod error;
 mod redirect;
@@ -363,25 +362,3 @@ fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
 
-/// Opens an API context for an OAuth access token (installation,
-/// device-server with `permitted_ips: ["*"]`, session-server) and checks that
-/// bunq's session user is a [`UserApiKey`](crate::UserApiKey): use its id as
-/// `{userID}`.
-pub async fn connect(
-    client: &Client,
-    token: &AccessToken,
-    description: &str,
-) -> Result<ApiContext> {
-    let context = ApiContext::builder(ApiKey::new(token.expose_secret()))
-        .description(description)
-        .permitted_ips(["*"])
-        .create(client)
-        .await?;
-    match context.user() {
-        User::ApiKey(_) => Ok(context),
-        other => Err(Error::unexpected(
-            "a UserApiKey session for an OAuth access token",
-            other.type_name(),
-        )),
-    }
-}

@@ -28,7 +28,7 @@
 //! let store: Arc<dyn ContextStore> = Arc::new(SqlStore::connect("sqlite://app.db", key).await?);
 //! let client = Client::builder().environment(Environment::sandbox()).build()?;
 //!
-//! // In the OAuth callback: `context` from `oauth::connect` gets the app's own id.
+//! // In the OAuth callback: `context` from `ApiContext::for_access_token` gets the app's own id.
 //! let id: AppUserId = store.add_user(&context).await?;
 //!
 //! // Later, in any instance: act as that user; renewals go through the store.
