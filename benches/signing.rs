@@ -250,7 +250,7 @@ fn signed_request(c: &mut Criterion<ThreadCpu>) {
         std::fs::write(&path, file).expect("context file");
         let context = ApiContext::load(&path).expect("context");
         let session = Session::new(&client, context).expect("session");
-        let urls = session.callback_urls(OauthClientId(789));
+        let urls = session.callback_url_manager(OauthClientId(789));
         let update = || async {
             urls.update(CallbackUrlId(456), "https://yourpartner.com/oauth/callback")
                 .await

@@ -5,6 +5,7 @@
 //! `Environment::sandbox()` and your sandbox API key, and send the user to the
 //! authorize URL instead of fetching it here.
 
+use bunq_oauth::PagedList;
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, parse_callback};
 use bunq_oauth_fake::FakeBunq;
 
@@ -20,9 +21,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &client,
         ApiContext::create(&client, bunq.owner_api_key(), "my app").await?,
     )?;
-    let oauth_client = owner.oauth_clients().ensure_active().await?;
+    let oauth_client = owner.oauth_client_manager().ensure_active().await?;
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure(REDIRECT)
         .await?;
     println!(
@@ -62,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         bunq_oauth::ApiContext::for_access_token(&client, &token, "my app").await?,
     )?;
     println!("connected as UserApiKey {}", user.user_id());
-    for account in user.monetary_accounts().list().await?.items {
+    for account in user.account_summaries().list().await?.items {
         let balance = account
             .balance
             .map(|b| format!("{} {}", b.value, b.currency))

@@ -24,7 +24,7 @@ use crate::client::Client;
 use crate::envelope::{decode_id, decode_keyed, decode_user};
 use crate::error::{Error, Result};
 use crate::generated::{calls, types};
-use crate::models::{User, UserId};
+use crate::models::{SessionUser, UserId};
 use crate::private_file::write_private_file;
 use crate::secret::{AccessToken, ApiKey, InstallationToken, SessionToken};
 use crate::signing::{KeyPair, PublicKey};
@@ -71,7 +71,7 @@ impl Installation {
 #[derive(Clone)]
 pub(crate) struct SessionState {
     pub(crate) token: SessionToken,
-    pub(crate) user: User,
+    pub(crate) user: SessionUser,
     /// The user object exactly as bunq sent it, for the context file.
     pub(crate) user_json: Box<RawValue>,
     pub(crate) timeout: Duration,
@@ -243,7 +243,7 @@ impl ApiContext {
 
     /// Opens an API context for an OAuth access token (installation,
     /// device-server with `permitted_ips: ["*"]`, session-server) and checks
-    /// that bunq's session user is a [`UserApiKey`](crate::UserApiKey): use
+    /// that bunq's session user is a `UserApiKey` ([`OauthConnection`](crate::OauthConnection)): use
     /// its id as `{userID}`.
     pub async fn for_access_token(
         client: &Client,
@@ -256,7 +256,7 @@ impl ApiContext {
             .create(client)
             .await?;
         match context.user() {
-            User::ApiKey(_) => Ok(context),
+            SessionUser::ApiKey(_) => Ok(context),
             other => Err(Error::unexpected(
                 "a UserApiKey session for an OAuth access token",
                 other.type_name(),
@@ -274,7 +274,7 @@ impl ApiContext {
     }
 
     /// The user the session acts as.
-    pub fn user(&self) -> &User {
+    pub fn user(&self) -> &SessionUser {
         &self.session.user
     }
 
@@ -366,8 +366,8 @@ impl ApiContext {
         }
         let file: ContextFile = serde_json::from_slice(bytes)
             .map_err(|e| Error::Config(format!("not a bunq-oauth context file: {e}")))?;
-        // The saved user is bunq's wrapped object, which `User` decodes itself.
-        let user: User = serde_json::from_str(file.session.user.get())
+        // The saved user is bunq's wrapped object, which `SessionUser` decodes itself.
+        let user: SessionUser = serde_json::from_str(file.session.user.get())
             .map_err(|e| Error::Config(format!("the saved user cannot be read: {e}")))?;
         Ok(ApiContext {
             fixed: Arc::new(Installation {

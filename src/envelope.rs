@@ -96,14 +96,14 @@ impl<'a> Envelope<'a> {
 
     /// The user item of a session-server answer (`UserPerson`, `UserCompany`,
     /// `UserApiKey` or `UserPaymentServiceProvider`), decoded and raw.
-    pub(crate) fn user(&self) -> Result<(crate::models::User, Box<RawValue>)> {
+    pub(crate) fn user(&self) -> Result<(crate::models::SessionUser, Box<RawValue>)> {
         let index = self
             .items
             .iter()
-            .position(|(k, _)| crate::models::User::TYPE_NAMES.contains(&k.as_str()))
+            .position(|(k, _)| crate::models::SessionUser::TYPE_NAMES.contains(&k.as_str()))
             .ok_or_else(|| Error::unexpected("a user object", self.describe_items()))?;
         let (key, raw) = &self.items[index];
-        let user = crate::models::User::from_typed(key, raw.get()).map_err(|e| {
+        let user = crate::models::SessionUser::from_typed(key, raw.get()).map_err(|e| {
             Error::decode(
                 key.as_str(),
                 format!("Response[{index}].{key}"),
@@ -273,7 +273,7 @@ pub(crate) fn decode_keyed<T: DeserializeOwned>(reply: &Reply, key: &str) -> Res
 }
 
 /// The user of a session-server answer, decoded and as bunq sent it.
-pub(crate) fn decode_user(reply: &Reply) -> Result<(crate::models::User, Box<RawValue>)> {
+pub(crate) fn decode_user(reply: &Reply) -> Result<(crate::models::SessionUser, Box<RawValue>)> {
     Envelope::parse(&reply.body)?.user()
 }
 

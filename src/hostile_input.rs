@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use crate::envelope::{api_error, decode_id, decode_keyed, decode_list, decode_one, decode_user};
 use crate::error::excerpt;
-use crate::models::{OauthCallbackUrl, OauthClient, User, parse_timestamp};
+use crate::models::{CallbackUrl, OauthClientDetails, SessionUser, parse_timestamp};
 use crate::pagination::PageRequest;
 use crate::redact::redact_json_text;
 use crate::secret::CsrfState;
@@ -76,12 +76,12 @@ fn decode_everything(body: &[u8]) {
     };
     let _ = decode_id(&reply);
     let _ = decode_keyed::<serde_json::Value>(&reply, "Token");
-    let _ = decode_one::<OauthClient>(&reply);
-    let _ = decode_list::<OauthCallbackUrl>(&reply);
-    let _ = decode_list::<OauthClient>(&reply);
+    let _ = decode_one::<OauthClientDetails>(&reply);
+    let _ = decode_list::<CallbackUrl>(&reply);
+    let _ = decode_list::<OauthClientDetails>(&reply);
     let _ = decode_user(&reply);
     crate::api::decode_with_every_shape(body);
-    let _ = serde_json::from_slice::<User>(body);
+    let _ = serde_json::from_slice::<SessionUser>(body);
     let error = api_error(500, None, body);
     if let Some(text) = &error.body_excerpt {
         assert!(

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod account_summaries;
 pub mod api;
 mod client;
 mod context;
@@ -12,7 +13,6 @@ mod generated;
 #[cfg(test)]
 mod hostile_input;
 mod models;
-mod monetary_accounts;
 pub mod oauth;
 mod oauth_clients;
 mod pacing;
@@ -28,20 +28,21 @@ mod transport;
 mod values;
 mod wire;
 
+pub use account_summaries::{AccountSummaries, AccountSummary};
 pub use api::Amount;
 pub use client::{Client, ClientBuilder};
 pub use context::{ApiContext, ApiContextBuilder, CONTEXT_FILE_VERSION};
 pub use environment::Environment;
 pub use error::{ApiError, BoxError, Error, Result};
 pub use models::{
-    CallbackUrlId, MonetaryAccountId, OauthCallbackUrl, OauthClient, OauthClientId,
-    OauthClientStatus, User, UserApiKey, UserId, UserSummary, format_timestamp, parse_timestamp,
+    CallbackUrl, CallbackUrlId, MonetaryAccountId, OauthClientDetails, OauthClientId,
+    OauthClientStatus, OauthConnection, SessionUser, UserId, UserSummary, format_timestamp,
+    parse_timestamp,
 };
-pub use monetary_accounts::{MonetaryAccount, MonetaryAccounts};
 pub use oauth::{AuthorizationRequest, OAuthConfig, OAuthError, parse_callback};
-pub use oauth_clients::{CallbackUrls, OauthClients};
+pub use oauth_clients::{CallbackUrlManager, OauthClientManager};
 pub use pacing::{Limit, LimitScope, RateLimits};
-pub use pagination::{MAX_PAGE_SIZE, Page, PageRequest, Pagination};
+pub use pagination::{MAX_PAGE_SIZE, Page, PageRequest, PagedList, Pagination};
 pub use retry::RetryPolicy;
 pub use secret::{
     AccessToken, ApiKey, AuthorizationCode, ClientSecret, CsrfState, InstallationToken,
@@ -59,9 +60,7 @@ pub mod bench_support {
 
     /// Decodes a callback-URL list body as `callback_urls(id).list()` does
     /// (the handwritten model, nothing kept).
-    pub fn decode_callback_url_page(
-        body: &[u8],
-    ) -> crate::Result<crate::Page<crate::OauthCallbackUrl>> {
+    pub fn decode_callback_url_page(body: &[u8]) -> crate::Result<crate::Page<crate::CallbackUrl>> {
         crate::envelope::decode_list(&reply(body))
     }
 

@@ -63,7 +63,7 @@ id_type!(
 );
 id_type!(
     /// The numeric id of an OAuth client (used in paths; the OAuth flow uses
-    /// the string [`OauthClient::client_id`]).
+    /// the string [`OauthClientDetails::client_id`]).
     OauthClientId
 );
 id_type!(
@@ -79,7 +79,7 @@ id_type!(
 /// through bunq's authorization page.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct OauthClient {
+pub struct OauthClientDetails {
     /// The numeric id, used in API paths.
     pub id: OauthClientId,
     /// Whether the client can be used.
@@ -93,14 +93,14 @@ pub struct OauthClient {
     pub secret: ClientSecret,
     /// The registered redirect (callback) URLs.
     #[serde(rename = "callback_url", default, deserialize_with = "null_as_empty")]
-    pub callback_urls: Vec<OauthCallbackUrl>,
+    pub callback_urls: Vec<CallbackUrl>,
 }
 
 /// A redirect URL registered for an OAuth client. The authorize request's
 /// `redirect_uri` must equal one of these exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
-pub struct OauthCallbackUrl {
+pub struct CallbackUrl {
     /// The id of this callback URL.
     pub id: CallbackUrlId,
     /// When it was registered (UTC).
@@ -168,7 +168,7 @@ impl<'de> Deserialize<'de> for OauthClientStatus {
 /// returns it: one of four object types.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum User {
+pub enum SessionUser {
     /// A natural person (`UserPerson`).
     Person(UserSummary),
     /// A company (`UserCompany`).
@@ -177,25 +177,27 @@ pub enum User {
     PaymentServiceProvider(UserSummary),
     /// An OAuth connection (`UserApiKey`): what a session opened with an OAuth
     /// access token acts as.
-    ApiKey(UserApiKey),
+    ApiKey(OauthConnection),
 }
 
-impl User {
+impl SessionUser {
     /// bunq's object type name, for example `UserApiKey`.
     pub fn type_name(&self) -> &'static str {
         match self {
-            User::Person(_) => "UserPerson",
-            User::Company(_) => "UserCompany",
-            User::PaymentServiceProvider(_) => "UserPaymentServiceProvider",
-            User::ApiKey(_) => "UserApiKey",
+            SessionUser::Person(_) => "UserPerson",
+            SessionUser::Company(_) => "UserCompany",
+            SessionUser::PaymentServiceProvider(_) => "UserPaymentServiceProvider",
+            SessionUser::ApiKey(_) => "UserApiKey",
         }
     }
 
     /// The id to use as `{userID}` in paths.
     pub fn id(&self) -> UserId {
         match self {
-            User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => u.id,
-            User::ApiKey(k) => k.id,
+            SessionUser::Person(u)
+            | SessionUser::Company(u)
+            | SessionUser::PaymentServiceProvider(u) => u.id,
+            SessionUser::ApiKey(k) => k.id,
         }
     }
 
@@ -204,10 +206,10 @@ impl User {
     /// governs, so the shorter of the two is used.
     pub fn session_timeout(&self) -> Option<u64> {
         match self {
-            User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => {
-                u.session_timeout
-            }
-            User::ApiKey(k) => {
+            SessionUser::Person(u)
+            | SessionUser::Company(u)
+            | SessionUser::PaymentServiceProvider(u) => u.session_timeout,
+            SessionUser::ApiKey(k) => {
                 match (
                     k.requested_by_user.session_timeout(),
                     k.granted_by_user.session_timeout(),
@@ -219,7 +221,7 @@ impl User {
         }
     }
 
-    /// The object type names this crate decodes as a [`User`].
+    /// The object type names this crate decodes as a [`SessionUser`].
     pub(crate) const TYPE_NAMES: [&'static str; 4] = [
         "UserPerson",
         "UserCompany",
@@ -230,12 +232,12 @@ impl User {
     /// Decodes the inner object of a `{"<type>": {…}}` user item.
     pub(crate) fn from_typed(type_name: &str, inner: &str) -> Result<Self, serde_json::Error> {
         Ok(match type_name {
-            "UserPerson" => User::Person(serde_json::from_str(inner)?),
-            "UserCompany" => User::Company(serde_json::from_str(inner)?),
+            "UserPerson" => SessionUser::Person(serde_json::from_str(inner)?),
+            "UserCompany" => SessionUser::Company(serde_json::from_str(inner)?),
             "UserPaymentServiceProvider" => {
-                User::PaymentServiceProvider(serde_json::from_str(inner)?)
+                SessionUser::PaymentServiceProvider(serde_json::from_str(inner)?)
             }
-            "UserApiKey" => User::ApiKey(serde_json::from_str(inner)?),
+            "UserApiKey" => SessionUser::ApiKey(serde_json::from_str(inner)?),
             other => {
                 return Err(serde::de::Error::unknown_variant(other, &Self::TYPE_NAMES));
             }
@@ -244,14 +246,14 @@ impl User {
 }
 
 /// `{"UserPerson": {…}}` and its siblings, as bunq nests them.
-impl<'de> Deserialize<'de> for User {
+impl<'de> Deserialize<'de> for SessionUser {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map =
             std::collections::BTreeMap::<String, Box<serde_json::value::RawValue>>::deserialize(d)?;
         let mut entries = map.into_iter();
         match (entries.next(), entries.next()) {
             (Some((type_name, inner)), None) => {
-                User::from_typed(&type_name, inner.get()).map_err(serde::de::Error::custom)
+                SessionUser::from_typed(&type_name, inner.get()).map_err(serde::de::Error::custom)
             }
             _ => Err(serde::de::Error::custom(
                 "expected exactly one user object type",
@@ -276,17 +278,17 @@ pub struct UserSummary {
 
 /// An OAuth connection between an app's owner and a bunq user.
 ///
-/// Use [`UserApiKey::id`] as `{userID}` in paths; the items (accounts,
+/// Use [`OauthConnection::id`] as `{userID}` in paths; the items (accounts,
 /// payments) are the granting user's.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
-pub struct UserApiKey {
+pub struct OauthConnection {
     /// This connection's own user id: the `{userID}` for every call.
     pub id: UserId,
     /// The user that asked for access: the app's owner.
-    pub requested_by_user: Box<User>,
+    pub requested_by_user: Box<SessionUser>,
     /// The bunq user who granted access.
-    pub granted_by_user: Box<User>,
+    pub granted_by_user: Box<SessionUser>,
 }
 
 /// bunq's timestamp format: `2025-08-13 14:45:20.123456`, always UTC.
@@ -362,8 +364,8 @@ fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result
 
 // The handwritten models keep no JSON: the generated types of the same
 // operations (`session.api()`) do.
-impl crate::wire::Decode for OauthClient {}
-impl crate::wire::Decode for OauthCallbackUrl {}
+impl crate::wire::Decode for OauthClientDetails {}
+impl crate::wire::Decode for CallbackUrl {}
 
 #[cfg(test)]
 mod tests {
@@ -387,7 +389,7 @@ mod tests {
 
     #[test]
     fn secret_is_redacted_in_debug() {
-        let client: OauthClient = serde_json::from_str(
+        let client: OauthClientDetails = serde_json::from_str(
             r#"{"id":1,"status":"ACTIVE","display_name":null,"client_id":"c","secret":"hunter2","callback_url":[]}"#,
         )
         .unwrap();

@@ -9,32 +9,34 @@
 use crate::error::Result;
 use crate::generated::types;
 use crate::models::{
-    CallbackUrlId, OauthCallbackUrl, OauthClient, OauthClientId, OauthClientStatus,
+    CallbackUrl, CallbackUrlId, OauthClientDetails, OauthClientId, OauthClientStatus,
 };
-use crate::pagination::{Page, PageRequest, paged_list};
+use std::future::Future;
+
+use crate::pagination::{Page, PageRequest, PagedList};
 use crate::session::Session;
 
 impl Session {
     /// The user's OAuth clients.
-    pub fn oauth_clients(&self) -> OauthClients<'_> {
-        OauthClients::new(self)
+    pub fn oauth_client_manager(&self) -> OauthClientManager<'_> {
+        OauthClientManager::new(self)
     }
 
     /// The callback URLs of one of the user's OAuth clients.
-    pub fn callback_urls(&self, oauth_client: OauthClientId) -> CallbackUrls<'_> {
-        CallbackUrls::new(self, oauth_client)
+    pub fn callback_url_manager(&self, oauth_client: OauthClientId) -> CallbackUrlManager<'_> {
+        CallbackUrlManager::new(self, oauth_client)
     }
 }
 
-/// The OAuth clients of the session's user. Get one from [`Session::oauth_clients`].
+/// The OAuth clients of the session's user. Get one from [`Session::oauth_client_manager`].
 #[derive(Debug, Clone, Copy)]
-pub struct OauthClients<'s> {
+pub struct OauthClientManager<'s> {
     session: &'s Session,
 }
 
-impl<'s> OauthClients<'s> {
+impl<'s> OauthClientManager<'s> {
     pub(crate) fn new(session: &'s Session) -> Self {
-        OauthClients { session }
+        OauthClientManager { session }
     }
 
     /// Registers a new OAuth client (`POST /user/{userID}/oauth-client` with
@@ -65,7 +67,7 @@ impl<'s> OauthClients<'s> {
     /// The user's ACTIVE OAuth client, created if there is none (bunq allows
     /// one per user). Safe to call at every start: it creates nothing when an
     /// active client exists.
-    pub async fn ensure_active(&self) -> Result<OauthClient> {
+    pub async fn ensure_active(&self) -> Result<OauthClientDetails> {
         let active =
             crate::pagination::find(self.stream(), |c| c.status == OauthClientStatus::Active);
         if let Some(found) = active.await? {
@@ -76,16 +78,14 @@ impl<'s> OauthClients<'s> {
         self.get(id).await
     }
 
-    paged_list!('s, OauthClient, "the user's OAuth clients");
-
     /// One page of the user's OAuth clients.
-    pub async fn list_page(&self, page: PageRequest) -> Result<Page<OauthClient>> {
+    pub async fn list_page(&self, page: PageRequest) -> Result<Page<OauthClientDetails>> {
         self.api().list_page_as(page).await
     }
 
     /// One OAuth client, with its secret and callback URLs
     /// (`GET /user/{userID}/oauth-client/{id}`).
-    pub async fn get(&self, id: OauthClientId) -> Result<OauthClient> {
+    pub async fn get(&self, id: OauthClientId) -> Result<OauthClientDetails> {
         self.api().get_as(id.path()?).await
     }
 
@@ -104,17 +104,32 @@ impl<'s> OauthClients<'s> {
     }
 }
 
+impl<'s> PagedList for OauthClientManager<'s> {
+    type Item = OauthClientDetails;
+
+    fn list_page(
+        &self,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<OauthClientDetails>>> + Send {
+        OauthClientManager::list_page(self, page)
+    }
+
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
+
 /// The callback (redirect) URLs of one OAuth client. Get one from
-/// [`Session::callback_urls`].
+/// [`Session::callback_url_manager`].
 #[derive(Debug, Clone, Copy)]
-pub struct CallbackUrls<'s> {
+pub struct CallbackUrlManager<'s> {
     session: &'s Session,
     oauth_client: OauthClientId,
 }
 
-impl<'s> CallbackUrls<'s> {
+impl<'s> CallbackUrlManager<'s> {
     pub(crate) fn new(session: &'s Session, oauth_client: OauthClientId) -> Self {
-        CallbackUrls {
+        CallbackUrlManager {
             session,
             oauth_client,
         }
@@ -142,7 +157,7 @@ impl<'s> CallbackUrls<'s> {
 
     /// The callback URL equal to `url`, registered if it is not yet (no
     /// duplicate is created).
-    pub async fn ensure(&self, url: &str) -> Result<OauthCallbackUrl> {
+    pub async fn ensure(&self, url: &str) -> Result<CallbackUrl> {
         if let Some(found) = crate::pagination::find(self.stream(), |u| u.url == url).await? {
             return Ok(found);
         }
@@ -151,16 +166,14 @@ impl<'s> CallbackUrls<'s> {
         self.get(id).await
     }
 
-    paged_list!('s, OauthCallbackUrl, "the client's callback URLs");
-
     /// One page of the client's callback URLs
     /// (`GET …/oauth-client/{id}/callback-url`).
-    pub async fn list_page(&self, page: PageRequest) -> Result<Page<OauthCallbackUrl>> {
+    pub async fn list_page(&self, page: PageRequest) -> Result<Page<CallbackUrl>> {
         self.api()?.list_page_as(page).await
     }
 
     /// One callback URL (`GET …/callback-url/{id}`).
-    pub async fn get(&self, id: CallbackUrlId) -> Result<OauthCallbackUrl> {
+    pub async fn get(&self, id: CallbackUrlId) -> Result<CallbackUrl> {
         self.api()?.get_as(id.path()?).await
     }
 
@@ -181,5 +194,20 @@ impl<'s> CallbackUrls<'s> {
     /// document the success body, so any 2xx body is accepted.
     pub async fn delete(&self, id: CallbackUrlId) -> Result<()> {
         self.api()?.delete(id.path()?).await
+    }
+}
+
+impl<'s> PagedList for CallbackUrlManager<'s> {
+    type Item = CallbackUrl;
+
+    fn list_page(
+        &self,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<CallbackUrl>>> + Send {
+        CallbackUrlManager::list_page(self, page)
+    }
+
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
     }
 }

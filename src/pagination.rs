@@ -11,32 +11,57 @@ use serde::Deserialize;
 
 use crate::error::Result;
 
-/// A list handle's `list`, `stream` and `list_all`, written once here for
-/// every handle: expands inside `impl<'s> Handle<'s>` of a `Copy` handle
-/// that has `async fn list_page(&self, PageRequest) -> Result<Page<Item>>`.
-macro_rules! paged_list {
-    ($lifetime:lifetime, $item:ty, $what:literal) => {
-        #[doc = concat!("The first page of ", $what, " (up to 200, newest first).")]
-        pub async fn list(&self) -> $crate::error::Result<$crate::pagination::Page<$item>> {
-            self.list_page($crate::pagination::PageRequest::new()).await
-        }
+/// A list bunq answers page by page: every list handle (generated or
+/// handwritten) implements it, so each has the same four ways to read.
+///
+/// ```no_run
+/// # async fn demo(session: &bunq_oauth::Session) -> bunq_oauth::Result<()> {
+/// use bunq_oauth::{PageRequest, PagedList};
+/// use futures::TryStreamExt;
+///
+/// let payments = session.api().payments(42);
+/// let newest = payments.list().await?; // the first page
+/// let page = payments.list_page(PageRequest::new().count(200)).await?;
+/// let every: Vec<_> = payments.stream().try_collect().await?; // page after page
+/// # let _ = (newest, page, every);
+/// # Ok(()) }
+/// ```
+pub trait PagedList: Copy + Send + Sync {
+    /// What the list holds.
+    type Item: Send;
 
-        #[doc = concat!("All of ", $what, ", page after page, as a stream (one page held at a time).")]
-        pub fn stream(
-            &self,
-        ) -> impl ::futures::Stream<Item = $crate::error::Result<$item>> + $lifetime {
-            let this = *self;
-            let max_pages = this.session.client().inner.max_list_pages;
-            $crate::pagination::items(max_pages, move |page| async move { this.list_page(page).await })
-        }
+    /// One page of the list.
+    fn list_page(&self, page: PageRequest)
+    -> impl Future<Output = Result<Page<Self::Item>>> + Send;
 
-        #[doc = concat!("All of ", $what, ", collected.")]
-        pub async fn list_all(&self) -> $crate::error::Result<Vec<$item>> {
-            ::futures::TryStreamExt::try_collect(self.stream()).await
-        }
-    };
+    /// The most pages [`stream`](Self::stream) reads: the client's
+    /// [`max_list_pages`](crate::ClientBuilder::max_list_pages).
+    #[doc(hidden)]
+    fn max_pages(&self) -> u32;
+
+    /// The first page at bunq's default size, newest first.
+    fn list(&self) -> impl Future<Output = Result<Page<Self::Item>>> + Send {
+        self.list_page(PageRequest::new())
+    }
+
+    /// Every item, page after page (200 a page, following `older_url`), as
+    /// a stream that holds one page at a time. It ends after the oldest page
+    /// or the first error; a cursor that repeats or goes back up is
+    /// [`Error::UnexpectedEnvelope`](crate::Error::UnexpectedEnvelope), one
+    /// that never ends stops at the page cap with
+    /// [`Error::ListTooLong`](crate::Error::ListTooLong).
+    fn stream(&self) -> impl Stream<Item = Result<Self::Item>> + Send {
+        let this = *self;
+        items(self.max_pages(), move |page| async move {
+            this.list_page(page).await
+        })
+    }
+
+    /// Every item, collected.
+    fn list_all(&self) -> impl Future<Output = Result<Vec<Self::Item>>> + Send {
+        self.stream().try_collect()
+    }
 }
-pub(crate) use paged_list;
 
 /// bunq's `Pagination` object: the URLs (path and query, starting with `/v1/`)
 /// of the neighbouring pages, or `None` where there is none.

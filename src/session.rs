@@ -16,12 +16,12 @@ use chrono::Utc;
 
 use crate::client::Client;
 use crate::context::{ApiContext, open_session};
+use crate::envelope::Reply;
 use crate::error::{ApiError, Error, Result};
-use crate::models::{User, UserId};
+use crate::models::{SessionUser, UserId};
 use crate::secret::SessionToken;
 use crate::signing::PublicKey;
 use crate::store::{ContextKey, ContextStore};
-use crate::envelope::Reply;
 use crate::transport::{Call, CallOptions};
 
 /// Renew when less than this much of the session is left.
@@ -165,7 +165,7 @@ impl Session {
 
     /// The user object from the latest session-server answer (`None` for a
     /// [`with_token`](Self::with_token) session).
-    pub fn user(&self) -> Option<User> {
+    pub fn user(&self) -> Option<SessionUser> {
         match &self.inner.credentials {
             Credentials::Token { .. } => None,
             Credentials::Context(r) => Some(r.lock().user().clone()),

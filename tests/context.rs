@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bunq_oauth::signing::{KeyPair, PublicKey, SignatureError};
 use bunq_oauth::{
-    ApiContext, ApiKey, Client, Error, OauthClientId, Session, SessionToken, User, UserId,
+    ApiContext, ApiKey, Client, Error, OauthClientId, Session, SessionToken, SessionUser, UserId,
 };
 use chrono::Utc;
 use common::{ServerKey, context_file, session_body};
@@ -156,7 +156,7 @@ async fn handshake_signs_what_bunq_requires_and_reads_multi_item_envelopes() {
     assert_eq!(context.device_id(), Some(77));
     // A UserApiKey session lasts the shorter of the two users' timeouts.
     assert_eq!(context.session_timeout(), Duration::from_secs(300));
-    let User::ApiKey(key) = context.user() else {
+    let SessionUser::ApiKey(key) = context.user() else {
         panic!("{:?}", context.user())
     };
     assert_eq!(key.requested_by_user.id(), UserId(1));
@@ -174,7 +174,7 @@ async fn handshake_signs_what_bunq_requires_and_reads_multi_item_envelopes() {
         .await;
     let session = Session::new(&client, context).unwrap();
     let oauth_client = session
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap();
@@ -184,7 +184,7 @@ async fn handshake_signs_what_bunq_requires_and_reads_multi_item_envelopes() {
 
 async fn read_with(
     then_sign: impl FnOnce(httpmock::Then, &ServerKey),
-) -> Result<bunq_oauth::OauthClient, Error> {
+) -> Result<bunq_oauth::OauthClientDetails, Error> {
     let server = MockServer::start_async().await;
     let bunq = ServerKey::new();
     server
@@ -195,7 +195,7 @@ async fn read_with(
         .await;
     Session::with_token(&client(&server), UserId(1), SessionToken::new("t"))
         .with_server_key(bunq.public())
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
 }
@@ -301,7 +301,7 @@ async fn verification_can_be_turned_off_explicitly() {
         .build()
         .unwrap();
     let read = Session::with_token(&client, UserId(1), SessionToken::new("t"))
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap();
@@ -312,7 +312,7 @@ async fn verification_can_be_turned_off_explicitly() {
         .build()
         .unwrap();
     let err = Session::with_token(&strict, UserId(1), SessionToken::new("t"))
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap_err();
@@ -406,7 +406,9 @@ async fn twenty_concurrent_reads(session: &Session) {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let session = session.clone();
-            tokio::spawn(async move { session.oauth_clients().get(OauthClientId(789)).await })
+            tokio::spawn(
+                async move { session.oauth_client_manager().get(OauthClientId(789)).await },
+            )
         })
         .collect();
     for task in tasks {
@@ -504,7 +506,7 @@ async fn a_second_renewal_waits_for_the_session_server_interval() {
         interval,
     );
     let err = session
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap_err();
@@ -516,7 +518,7 @@ async fn a_second_renewal_waits_for_the_session_server_interval() {
     );
     let started = std::time::Instant::now();
     let err = session
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap_err();

@@ -37,7 +37,7 @@ async fn read_with_answer(status: u16, body: &str, headers: &[(&str, &str)]) -> 
         })
         .await;
     session_with(&server, |b| b)
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .expect_err("the call must fail")
@@ -181,7 +181,7 @@ async fn unknown_fields_and_statuses_are_tolerated() {
         })
         .await;
     let client = session_with(&server, |b| b)
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap();
@@ -200,7 +200,7 @@ async fn a_slow_answer_is_a_timeout() {
         })
         .await;
     let err = session_with(&server, |b| b.timeout(Duration::from_millis(300)))
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap_err();
@@ -223,7 +223,7 @@ async fn an_oversized_body_is_refused() {
         })
         .await;
     let err = session_with(&server, |b| b.max_response_bytes(1024))
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap_err();
@@ -247,7 +247,7 @@ async fn a_refused_connection_is_a_transport_error_that_was_not_sent() {
         .build()
         .unwrap();
     let err = Session::with_token(&client, UserId(1), SessionToken::new("t"))
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap_err();
@@ -284,7 +284,7 @@ async fn an_extreme_retry_after_is_an_error_at_once_not_a_panic_or_a_sleep() {
         let err = session_with(&server, |b| {
             b.retry_policy(bunq_oauth::RetryPolicy::default())
         })
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap_err();
@@ -311,13 +311,13 @@ async fn a_wait_for_a_place_past_the_deadline_is_a_timeout_that_sent_nothing() {
             .deadline(Duration::from_millis(500))
     });
     session
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap();
     let started = std::time::Instant::now();
     let err = session
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap_err();

@@ -5,6 +5,7 @@
 
 mod common;
 
+use bunq_oauth::PagedList;
 use std::sync::OnceLock;
 use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! the generated operations: payments between the user's own accounts,
 //! draft-payments the user approves, request-inquiries, and the refusals.
 
+use bunq_oauth::PagedList;
 use std::time::Duration;
 
 use bunq_oauth::api::{self, types};
@@ -24,13 +25,17 @@ async fn connected(config: FakeConfig) -> (FakeBunq, Session) {
             .unwrap(),
     )
     .unwrap();
-    let oauth_client = owner.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = owner.oauth_client_manager().ensure_active().await.unwrap();
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure(REDIRECT)
         .await
         .unwrap();
-    let oauth_client = owner.oauth_clients().get(oauth_client.id).await.unwrap();
+    let oauth_client = owner
+        .oauth_client_manager()
+        .get(oauth_client.id)
+        .await
+        .unwrap();
     let config = OAuthConfig::for_client(&oauth_client, REDIRECT).unwrap();
     let request = config.authorize_url(&fake.environment()).unwrap();
     let browser = reqwest::Client::builder()

@@ -3,6 +3,7 @@
 
 mod common;
 
+use bunq_oauth::PagedList;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -68,7 +69,11 @@ async fn create_oauth_client_posts_an_empty_object_and_returns_the_id() {
             answer(then, fixture("oauth_client_create.json"));
         })
         .await;
-    let id = session(&server).oauth_clients().create().await.unwrap();
+    let id = session(&server)
+        .oauth_client_manager()
+        .create()
+        .await
+        .unwrap();
     assert_eq!(id, OauthClientId(789));
     mock.assert_async().await;
 }
@@ -86,7 +91,7 @@ async fn create_oauth_client_with_status_sends_it() {
         })
         .await;
     let id = session(&server)
-        .oauth_clients()
+        .oauth_client_manager()
         .create_with_status(OauthClientStatus::Active)
         .await
         .unwrap();
@@ -106,7 +111,11 @@ async fn list_oauth_clients_returns_items_and_pagination() {
             answer(then, fixture("oauth_client_list.json"));
         })
         .await;
-    let page = session(&server).oauth_clients().list().await.unwrap();
+    let page = session(&server)
+        .oauth_client_manager()
+        .list()
+        .await
+        .unwrap();
     mock.assert_async().await;
     assert_eq!(page.items.len(), 1);
     let client = &page.items[0];
@@ -137,7 +146,7 @@ async fn read_oauth_client_unwraps_the_envelope() {
         })
         .await;
     let client = session(&server)
-        .oauth_clients()
+        .oauth_client_manager()
         .get(OauthClientId(789))
         .await
         .unwrap();
@@ -165,7 +174,7 @@ async fn update_oauth_client_puts_the_status() {
         })
         .await;
     let id = session(&server)
-        .oauth_clients()
+        .oauth_client_manager()
         .update(OauthClientId(789), OauthClientStatus::Cancelled)
         .await
         .unwrap();
@@ -186,7 +195,7 @@ async fn create_callback_url_posts_the_url() {
         })
         .await;
     let id = session(&server)
-        .callback_urls(OauthClientId(789))
+        .callback_url_manager(OauthClientId(789))
         .create("https://yourpartner.com/oauth/callback")
         .await
         .unwrap();
@@ -218,7 +227,7 @@ async fn list_callback_urls_pages_with_count_and_older_id() {
         })
         .await;
     let session = session(&server);
-    let urls = session.callback_urls(OauthClientId(789));
+    let urls = session.callback_url_manager(OauthClientId(789));
     let page = urls.list_page(PageRequest::new().count(2)).await.unwrap();
     let ids: Vec<_> = page.items.iter().map(|u| u.id.get()).collect();
     assert_eq!(ids, [457, 456]);
@@ -246,7 +255,7 @@ async fn read_callback_url_parses_bunq_timestamps() {
         })
         .await;
     let url = session(&server)
-        .callback_urls(OauthClientId(789))
+        .callback_url_manager(OauthClientId(789))
         .get(CallbackUrlId(456))
         .await
         .unwrap();
@@ -270,7 +279,7 @@ async fn update_callback_url_puts_the_url() {
         })
         .await;
     let id = session(&server)
-        .callback_urls(OauthClientId(789))
+        .callback_url_manager(OauthClientId(789))
         .update(CallbackUrlId(456), "https://yourpartner.com/oauth/v2")
         .await
         .unwrap();
@@ -290,7 +299,7 @@ async fn delete_callback_url_sends_delete() {
         })
         .await;
     session(&server)
-        .callback_urls(OauthClientId(789))
+        .callback_url_manager(OauthClientId(789))
         .delete(CallbackUrlId(456))
         .await
         .unwrap();
@@ -324,7 +333,7 @@ async fn every_request_gets_a_fresh_request_id() {
     let session = session(&server);
     for _ in 0..3 {
         session
-            .oauth_clients()
+            .oauth_client_manager()
             .get(OauthClientId(789))
             .await
             .unwrap();

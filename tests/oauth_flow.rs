@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use bunq_oauth::{
     AuthorizationCode, Client, ClientSecret, CsrfState, Environment, Error, OAuthConfig,
-    OAuthError, OauthClientId, Session, SessionToken, User, UserId, parse_callback,
+    OAuthError, OauthClientId, Session, SessionToken, SessionUser, UserId, parse_callback,
 };
 use common::ServerKey;
 use httpmock::prelude::*;
@@ -411,12 +411,14 @@ async fn connect_opens_a_context_whose_user_is_the_user_api_key() {
     .unwrap();
     device.assert_async().await;
     assert_eq!(context.user_id(), UserId(4242));
-    let User::ApiKey(key) = context.user() else {
+    let SessionUser::ApiKey(key) = context.user() else {
         panic!("{:?}", context.user())
     };
     assert_eq!(key.id, UserId(4242));
-    assert!(matches!(key.requested_by_user.as_ref(), User::Company(u) if u.id == UserId(10)));
-    assert!(matches!(key.granted_by_user.as_ref(), User::Person(u) if u.id == UserId(20)));
+    assert!(
+        matches!(key.requested_by_user.as_ref(), SessionUser::Company(u) if u.id == UserId(10))
+    );
+    assert!(matches!(key.granted_by_user.as_ref(), SessionUser::Person(u) if u.id == UserId(20)));
 }
 
 const ACTIVE_CLIENT_LIST: &str = r#"{"Response":[{"OauthClient":{"id":789,"status":"ACTIVE","display_name":null,"client_id":"client_abc123def456","secret":"secret_xyz789uvw012","callback_url":[]}}],"Pagination":{"future_url":null,"newer_url":null,"older_url":null}}"#;
@@ -457,11 +459,15 @@ async fn setup_helpers_create_nothing_when_client_and_callback_exist() {
         })
         .await;
     let session = owner_session(&server);
-    let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = session
+        .oauth_client_manager()
+        .ensure_active()
+        .await
+        .unwrap();
     assert_eq!(oauth_client.id, OauthClientId(789));
     assert_eq!(oauth_client.secret.expose_secret(), "secret_xyz789uvw012");
     let url = session
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure(REDIRECT)
         .await
         .unwrap();
@@ -492,7 +498,11 @@ async fn setup_helpers_create_what_is_missing() {
         })
         .await;
     let session = owner_session(&server);
-    let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = session
+        .oauth_client_manager()
+        .ensure_active()
+        .await
+        .unwrap();
     assert_eq!(oauth_client.client_id, "client_new");
     create.assert_async().await;
 }

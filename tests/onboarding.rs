@@ -2,10 +2,11 @@
 //! it: setup → authorize URL → redirect → callback → exchange → connect →
 //! accounts. Every log line of the run is captured and checked for secrets.
 
+use bunq_oauth::PagedList;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
+use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, SessionUser, parse_callback};
 use bunq_oauth_fake::FakeBunq;
 
 const REDIRECT: &str = "https://app.example/oauth/callback";
@@ -48,23 +49,23 @@ async fn the_whole_onboarding_runs_and_logs_no_secret() {
     )
     .unwrap();
     assert_eq!(owner.user_id(), fake.owner_user_id());
-    let oauth_client = owner.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = owner.oauth_client_manager().ensure_active().await.unwrap();
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure(REDIRECT)
         .await
         .unwrap();
     // Running setup again creates nothing.
-    let again = owner.oauth_clients().ensure_active().await.unwrap();
+    let again = owner.oauth_client_manager().ensure_active().await.unwrap();
     assert_eq!(again.id, oauth_client.id);
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure(REDIRECT)
         .await
         .unwrap();
     assert_eq!(
         owner
-            .callback_urls(oauth_client.id)
+            .callback_url_manager(oauth_client.id)
             .list_all()
             .await
             .unwrap()
@@ -101,14 +102,14 @@ async fn the_whole_onboarding_runs_and_logs_no_secret() {
             .unwrap(),
     )
     .unwrap();
-    let Some(User::ApiKey(key)) = user.user() else {
+    let Some(SessionUser::ApiKey(key)) = user.user() else {
         panic!("{:?}", user.user())
     };
     assert_eq!(user.user_id(), key.id);
     assert_eq!(key.requested_by_user.id(), fake.owner_user_id());
     assert_eq!(key.granted_by_user.id(), fake.granting_user_id());
 
-    let accounts = user.monetary_accounts().list().await.unwrap();
+    let accounts = user.account_summaries().list().await.unwrap();
     assert!(!accounts.items.is_empty());
     assert!(
         accounts

@@ -4,6 +4,7 @@
 //! past the limiter's 100 ms margin and made the fake count a 429 (seen once
 //! in CI while this test shared tests/resilience.rs).
 
+use bunq_oauth::PagedList;
 use std::time::{Duration, Instant};
 
 use bunq_oauth::{ApiContext, Client, Error, Limit, RateLimits, RetryPolicy, Session};
@@ -28,13 +29,13 @@ async fn twenty_tasks_stay_inside_the_rate_limit_and_use_all_of_it() {
         .await
         .unwrap();
     let session = Session::new(&client, context).unwrap();
-    let id = session.oauth_clients().create().await.unwrap();
+    let id = session.oauth_client_manager().create().await.unwrap();
 
     // The round trip of ten calls in flight at once, on another endpoint
     // (its own budget): the client frees a place a window after the answer
     // arrives, so each window of the burst below also costs about this.
     let calibration = Instant::now();
-    let burst = (0..10).map(|_| async { session.oauth_clients().list().await });
+    let burst = (0..10).map(|_| async { session.oauth_client_manager().list().await });
     for page in futures::future::join_all(burst).await {
         page.unwrap();
     }
@@ -46,7 +47,7 @@ async fn twenty_tasks_stay_inside_the_rate_limit_and_use_all_of_it() {
             let session = session.clone();
             tokio::spawn(async move {
                 for _ in 0..10 {
-                    session.oauth_clients().get(id).await?;
+                    session.oauth_client_manager().get(id).await?;
                 }
                 Ok::<_, Error>(())
             })

@@ -2,6 +2,7 @@
 //! the heap is counted for the whole process, so no other test may
 //! allocate while it measures.
 
+use bunq_oauth::PagedList;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -50,9 +51,9 @@ async fn owner(fake: &FakeBunq) -> Session {
 async fn stream_urls(count: usize) -> (Vec<u64>, usize) {
     let fake = FakeBunq::start().await.unwrap();
     let session = owner(&fake).await;
-    let id = session.oauth_clients().create().await.unwrap();
+    let id = session.oauth_client_manager().create().await.unwrap();
     fake.add_callback_urls(session.user_id(), id.get(), count);
-    let urls = session.callback_urls(id);
+    let urls = session.callback_url_manager(id);
     let mut seen = Vec::with_capacity(count);
     let baseline = LIVE.load(Ordering::Relaxed);
     PEAK.store(baseline, Ordering::Relaxed);

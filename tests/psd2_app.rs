@@ -2,6 +2,7 @@
 //! its own process, against the built-in fake bunq, over loopback HTTP; and a
 //! headless Chromium rendering its QR page.
 
+use bunq_oauth::PagedList;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -344,7 +345,7 @@ async fn secrets_rest_encrypted_and_a_wrong_key_stops_the_app() {
             .unwrap(),
     )
     .unwrap();
-    let client_secret = owner.oauth_clients().list_all().await.unwrap()[0]
+    let client_secret = owner.oauth_client_manager().list_all().await.unwrap()[0]
         .secret
         .expose_secret()
         .to_owned();

@@ -4,6 +4,7 @@
 //! no wait), and a limit the crate does not know (DELETE). In a binary of
 //! its own, since it measures time.
 
+use bunq_oauth::PagedList;
 use std::time::{Duration, Instant};
 
 use bunq_oauth::{
@@ -42,13 +43,13 @@ async fn owner_with_urls(
             .unwrap(),
     )
     .unwrap();
-    let oauth_client = owner.oauth_clients().create().await.unwrap();
+    let oauth_client = owner.oauth_client_manager().create().await.unwrap();
     let mut ids = Vec::new();
     for i in 0..count {
         let url = format!("https://app.example/cb{i}");
         ids.push(
             owner
-                .callback_urls(oauth_client)
+                .callback_url_manager(oauth_client)
                 .create(&url)
                 .await
                 .unwrap(),
@@ -140,7 +141,7 @@ async fn a_429_on_delete_slows_delete() {
     .unwrap();
     let client = client_for(&fake, Duration::from_secs(1), LimitScope::Learn);
     let (owner, oauth_client, ids) = owner_with_urls(&client, &fake, 3).await;
-    let urls = owner.callback_urls(oauth_client);
+    let urls = owner.callback_url_manager(oauth_client);
     let started = Instant::now();
     for id in ids {
         urls.delete(id).await.unwrap();
@@ -182,8 +183,8 @@ async fn a_burst_of_deletes_is_paced_from_the_start() {
         .build()
         .unwrap();
     let (owner, oauth_client, ids) = owner_with_urls(&client, &fake, 6).await;
-    let urls = owner.callback_urls(oauth_client);
-    // `CallbackUrls` is `Copy`: each future holds its own.
+    let urls = owner.callback_url_manager(oauth_client);
+    // `CallbackUrlManager` is `Copy`: each future holds its own.
     let deletes = ids
         .into_iter()
         .map(|id| async move { urls.delete(id).await });

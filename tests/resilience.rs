@@ -1,6 +1,7 @@
 //! Rate limits, retries, faults and paging against the built-in fake bunq
 //! with its rate limits and fault injection on.
 
+use bunq_oauth::PagedList;
 use std::time::Duration;
 
 use bunq_oauth::signing::SignatureError;
@@ -50,10 +51,10 @@ async fn the_fake_answers_429_past_its_limit_and_the_client_waits_it_out() {
         )
     })
     .await;
-    let id = session.oauth_clients().create().await.unwrap();
+    let id = session.oauth_client_manager().create().await.unwrap();
     for _ in 0..5 {
         session
-            .oauth_clients()
+            .oauth_client_manager()
             .get(id)
             .await
             .expect("retried until allowed");
@@ -65,11 +66,16 @@ async fn the_fake_answers_429_past_its_limit_and_the_client_waits_it_out() {
 }
 
 async fn client_with_urls(session: &Session) -> OauthClientId {
-    session.oauth_clients().create().await.unwrap()
+    session.oauth_client_manager().create().await.unwrap()
 }
 
 async fn callback_count(session: &Session, id: OauthClientId) -> usize {
-    session.callback_urls(id).list_all().await.unwrap().len()
+    session
+        .callback_url_manager(id)
+        .list_all()
+        .await
+        .unwrap()
+        .len()
 }
 
 #[tokio::test]
@@ -80,7 +86,7 @@ async fn a_503_on_a_read_is_retried() {
     fake.inject(Fault::new(FaultKind::Status503).on(Method::GET, "/oauth-client/"));
     let before = fake.stats().requests_total;
     session
-        .oauth_clients()
+        .oauth_client_manager()
         .get(id)
         .await
         .expect("retried after the 503");
@@ -93,18 +99,18 @@ async fn a_500_on_an_update_is_retried() {
     let session = owner(&fake, quick).await;
     let id = client_with_urls(&session).await;
     let url = session
-        .callback_urls(id)
+        .callback_url_manager(id)
         .create("https://app.example/a")
         .await
         .unwrap();
     fake.inject(Fault::new(FaultKind::Status500).on(Method::PUT, "/callback-url/"));
     session
-        .callback_urls(id)
+        .callback_url_manager(id)
         .update(url, "https://app.example/b")
         .await
         .expect("retried");
     assert_eq!(
-        session.callback_urls(id).get(url).await.unwrap().url,
+        session.callback_url_manager(id).get(url).await.unwrap().url,
         "https://app.example/b"
     );
 }
@@ -116,7 +122,7 @@ async fn a_503_on_a_create_is_reported_not_retried() {
     let id = client_with_urls(&session).await;
     fake.inject(Fault::new(FaultKind::Status503).on(Method::POST, "/callback-url"));
     let err = session
-        .callback_urls(id)
+        .callback_url_manager(id)
         .create("https://app.example/a")
         .await
         .unwrap_err();
@@ -131,7 +137,7 @@ async fn a_429_on_a_create_is_retried_once_and_creates_once() {
     let id = client_with_urls(&session).await;
     fake.inject(Fault::new(FaultKind::Status429).on(Method::POST, "/callback-url"));
     session
-        .callback_urls(id)
+        .callback_url_manager(id)
         .create("https://app.example/a")
         .await
         .expect("retried after the 429");
@@ -145,7 +151,7 @@ async fn a_connection_dropped_before_handling_a_create_is_outcome_unknown() {
     let id = client_with_urls(&session).await;
     fake.inject(Fault::new(FaultKind::DropBeforeHandling).on(Method::POST, "/callback-url"));
     let err = session
-        .callback_urls(id)
+        .callback_url_manager(id)
         .create("https://app.example/a")
         .await
         .unwrap_err();
@@ -171,7 +177,7 @@ async fn a_connection_dropped_after_handling_a_create_is_outcome_unknown_and_not
     let id = client_with_urls(&session).await;
     fake.inject(Fault::new(FaultKind::DropAfterHandling).on(Method::POST, "/callback-url"));
     let err = session
-        .callback_urls(id)
+        .callback_url_manager(id)
         .create("https://app.example/a")
         .await
         .unwrap_err();
@@ -189,7 +195,11 @@ async fn a_connection_dropped_on_a_read_is_retried() {
     let session = owner(&fake, quick).await;
     let id = client_with_urls(&session).await;
     fake.inject(Fault::new(FaultKind::DropBeforeHandling).on(Method::GET, "/oauth-client/"));
-    session.oauth_clients().get(id).await.expect("retried");
+    session
+        .oauth_client_manager()
+        .get(id)
+        .await
+        .expect("retried");
 }
 
 #[tokio::test]
@@ -200,7 +210,7 @@ async fn a_slow_answer_is_a_timeout_naming_the_request() {
     fake.inject(
         Fault::new(FaultKind::Slow(Duration::from_secs(3))).on(Method::GET, "/oauth-client/"),
     );
-    let err = session.oauth_clients().get(id).await.unwrap_err();
+    let err = session.oauth_client_manager().get(id).await.unwrap_err();
     let Error::Timeout { request_id, .. } = &err else {
         panic!("{err:?}")
     };
@@ -213,7 +223,7 @@ async fn malformed_json_is_a_decode_error() {
     let session = owner(&fake, quick).await;
     let id = client_with_urls(&session).await;
     fake.inject(Fault::new(FaultKind::MalformedJson).on(Method::GET, "/oauth-client/"));
-    let err = session.oauth_clients().get(id).await.unwrap_err();
+    let err = session.oauth_client_manager().get(id).await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 }
 
@@ -223,13 +233,13 @@ async fn bad_and_missing_signatures_are_refused() {
     let session = owner(&fake, quick).await;
     let id = client_with_urls(&session).await;
     fake.inject(Fault::new(FaultKind::BadSignature).on(Method::GET, "/oauth-client/"));
-    let err = session.oauth_clients().get(id).await.unwrap_err();
+    let err = session.oauth_client_manager().get(id).await.unwrap_err();
     assert!(
         matches!(err, Error::Signature(SignatureError::Mismatch)),
         "{err:?}"
     );
     fake.inject(Fault::new(FaultKind::MissingSignature).on(Method::GET, "/oauth-client/"));
-    let err = session.oauth_clients().get(id).await.unwrap_err();
+    let err = session.oauth_client_manager().get(id).await.unwrap_err();
     assert!(
         matches!(err, Error::Signature(SignatureError::Missing)),
         "{err:?}"
@@ -238,7 +248,7 @@ async fn bad_and_missing_signatures_are_refused() {
     // client did not send it again.
     fake.inject(Fault::new(FaultKind::BadSignature).on(Method::POST, "/callback-url"));
     let err = session
-        .callback_urls(id)
+        .callback_url_manager(id)
         .create("https://app.example/a")
         .await
         .unwrap_err();
@@ -252,7 +262,7 @@ async fn unknown_extra_fields_are_ignored() {
     let session = owner(&fake, quick).await;
     let id = client_with_urls(&session).await;
     fake.inject(Fault::new(FaultKind::UnknownFields).on(Method::GET, "/oauth-client/"));
-    let client = session.oauth_clients().get(id).await.unwrap();
+    let client = session.oauth_client_manager().get(id).await.unwrap();
     assert_eq!(client.id, id);
     assert_eq!(fake.stats().oauth_clients, 1);
 }

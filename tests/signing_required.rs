@@ -2,6 +2,7 @@
 //! fake with `require_signatures`): the client signs GET and DELETE too when
 //! asked, and learns it from bunq's first 466 by itself.
 
+use bunq_oauth::PagedList;
 use bunq_oauth::{ApiContext, Client, Session, SigningPolicy};
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
 
@@ -30,15 +31,15 @@ async fn signing_everything_satisfies_a_strict_bunq_from_the_first_request() {
             .unwrap(),
     )
     .unwrap();
-    let id = owner.oauth_clients().create().await.unwrap();
-    owner.oauth_clients().get(id).await.unwrap();
+    let id = owner.oauth_client_manager().create().await.unwrap();
+    owner.oauth_client_manager().get(id).await.unwrap();
     let url = owner
-        .callback_urls(id)
+        .callback_url_manager(id)
         .create("https://app.example/cb")
         .await
         .unwrap();
-    owner.callback_urls(id).delete(url).await.unwrap();
-    owner.monetary_accounts().list().await.unwrap();
+    owner.callback_url_manager(id).delete(url).await.unwrap();
+    owner.account_summaries().list().await.unwrap();
     assert_eq!(fake.stats().unsigned_refused, 0);
 }
 
@@ -51,19 +52,19 @@ async fn the_first_466_makes_the_installation_sign_everything_from_then_on() {
         .unwrap();
     let owner = Session::new(&client, context.clone()).unwrap();
     // An unsigned GET is refused once (nothing handled), then sent signed.
-    let page = owner.oauth_clients().list().await.unwrap();
+    let page = owner.oauth_client_manager().list().await.unwrap();
     assert!(page.items.is_empty());
     assert_eq!(fake.stats().unsigned_refused, 1);
     // From then on every request of this installation is signed, through
     // any session over it, DELETE included.
-    let id = owner.oauth_clients().create().await.unwrap();
+    let id = owner.oauth_client_manager().create().await.unwrap();
     let again = Session::new(&client, context).unwrap();
     let url = again
-        .callback_urls(id)
+        .callback_url_manager(id)
         .create("https://app.example/cb")
         .await
         .unwrap();
-    again.callback_urls(id).delete(url).await.unwrap();
+    again.callback_url_manager(id).delete(url).await.unwrap();
     assert_eq!(fake.stats().unsigned_refused, 1);
     // A write refused with 466 was not handled, so sending it again after
     // signing made one OAuth client, not two.

@@ -10,6 +10,7 @@
 //! database of its own there. `.ci/test` installs and starts such a server;
 //! without the variable the PostgreSQL tests fail and say so.
 
+use bunq_oauth::PagedList;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -234,10 +235,10 @@ async fn owner_context(fake: &FakeBunq, client: &Client) -> ApiContext {
 /// A user connected through OAuth, as the app's callback makes one.
 async fn connected_user(fake: &FakeBunq, client: &Client) -> ApiContext {
     let owner = Session::new(client, owner_context(fake, client).await).unwrap();
-    let oauth_client = owner.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = owner.oauth_client_manager().ensure_active().await.unwrap();
     let redirect = "https://app.example/callback";
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure(redirect)
         .await
         .unwrap();
@@ -264,7 +265,7 @@ async fn authorize(config: &OAuthConfig, client: &Client) -> bunq_oauth::Authori
     bunq_oauth::parse_callback(&location, request.state()).unwrap()
 }
 
-fn oauth_config(oauth_client: &bunq_oauth::OauthClient) -> OAuthConfig {
+fn oauth_config(oauth_client: &bunq_oauth::OauthClientDetails) -> OAuthConfig {
     OAuthConfig::new(
         oauth_client.client_id.clone(),
         oauth_client.secret.clone(),
@@ -308,7 +309,7 @@ async fn owner_round_trips_and_is_replaced(backend: Backend) {
     // The loaded context works: a call through it needs no new session.
     let before = fake.stats().session_servers;
     let session = Session::new(&client, loaded).unwrap();
-    session.oauth_clients().list().await.unwrap();
+    session.oauth_client_manager().list().await.unwrap();
     assert_eq!(fake.stats().session_servers, before);
 }
 
@@ -414,7 +415,11 @@ async fn secrets_are_encrypted_at_rest(backend: Backend) {
     let owner = owner_context(&fake, &client).await;
     store.save(ContextKey::Owner, &owner).await.unwrap();
     let session = Session::new(&client, owner).unwrap();
-    let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = session
+        .oauth_client_manager()
+        .ensure_active()
+        .await
+        .unwrap();
     let config = oauth_config(&oauth_client);
     store.save_oauth_config(&config).await.unwrap();
     let request = config.authorize_url(&fake.environment()).unwrap();
@@ -485,9 +490,13 @@ async fn the_oauth_config_round_trips(backend: Backend) {
     let (fake, client) = fake().await;
     assert!(store.load_oauth_config().await.unwrap().is_none());
     let session = Session::new(&client, owner_context(&fake, &client).await).unwrap();
-    let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = session
+        .oauth_client_manager()
+        .ensure_active()
+        .await
+        .unwrap();
     session
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure("https://app.example/callback")
         .await
         .unwrap();
@@ -617,7 +626,7 @@ async fn two_handles_renew_an_expired_session_once(backend: Backend) {
     let before = fake.stats();
     let calls = (0..20).map(|i| {
         let session = if i % 2 == 0 { a.clone() } else { b.clone() };
-        async move { session.monetary_accounts().list().await }
+        async move { session.account_summaries().list().await }
     });
     for result in futures::future::join_all(calls).await {
         let page = result.unwrap();
@@ -637,7 +646,7 @@ async fn two_handles_renew_an_expired_session_once(backend: Backend) {
         .unwrap();
     let again = (0..21).map(|i| {
         let session = [&a, &b, &c][i % 3].clone();
-        async move { session.monetary_accounts().list().await }
+        async move { session.account_summaries().list().await }
     });
     for result in futures::future::join_all(again).await {
         result.unwrap();
@@ -766,7 +775,11 @@ async fn rekey_reseals_everything_under_the_new_key(backend: Backend) {
     store.save(ContextKey::Owner, &owner).await.unwrap();
     let user = store.add_user(&owner).await.unwrap();
     let session = Session::new(&client, owner.clone()).unwrap();
-    let oauth_client = session.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = session
+        .oauth_client_manager()
+        .ensure_active()
+        .await
+        .unwrap();
     store
         .save_oauth_config(&oauth_config(&oauth_client))
         .await

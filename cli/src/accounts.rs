@@ -1,10 +1,11 @@
 //! `init`, `authorize`, `whoami`, `accounts`: contexts and connected users.
 
+use bunq_oauth::PagedList;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use bunq_oauth::{
-    ApiContext, AuthorizationCode, CsrfState, OAuthConfig, OAuthError, Session, User,
+    ApiContext, AuthorizationCode, CsrfState, OAuthConfig, OAuthError, Session, SessionUser,
     parse_callback,
 };
 use clap::Args;
@@ -91,7 +92,7 @@ pub async fn authorize(
     let oauth_client = out
         .wait(
             "finding the OAuth client",
-            owner.oauth_clients().ensure_active(),
+            owner.oauth_client_manager().ensure_active(),
         )
         .await?;
     // The preflight: a near miss of a registered callback URL is an error
@@ -103,7 +104,9 @@ pub async fn authorize(
             let id = out
                 .wait(
                     "registering the redirect URL",
-                    owner.callback_urls(oauth_client.id).create(&redirect_uri),
+                    owner
+                        .callback_url_manager(oauth_client.id)
+                        .create(&redirect_uri),
                 )
                 .await?;
             if args.redirect_uri.is_none() {
@@ -136,7 +139,7 @@ pub async fn authorize(
     }
     .await;
     if let Some(id) = temporary {
-        let removed = owner.callback_urls(oauth_client.id).delete(id).await;
+        let removed = owner.callback_url_manager(oauth_client.id).delete(id).await;
         match removed {
             Ok(()) => out.note(&format!(
                 "removed the temporary callback URL {redirect_uri}"
@@ -383,17 +386,17 @@ pub fn whoami(session: &Session, out: &Output) -> Result<(), CliError> {
 }
 
 fn user_json(session: &Session) -> serde_json::Value {
-    let describe = |user: &User| {
+    let describe = |user: &SessionUser| {
         let name = match user {
-            User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => {
-                u.display_name.clone()
-            }
+            SessionUser::Person(u)
+            | SessionUser::Company(u)
+            | SessionUser::PaymentServiceProvider(u) => u.display_name.clone(),
             _ => None,
         };
         json!({ "type": user.type_name(), "id": user.id().get(), "display_name": name })
     };
     match session.user() {
-        Some(User::ApiKey(key)) => json!({
+        Some(SessionUser::ApiKey(key)) => json!({
             "type": "UserApiKey",
             "id": key.id.get(),
             "requested_by_user": describe(&key.requested_by_user),
@@ -436,7 +439,7 @@ pub async fn accounts(session: &Session, out: &Output) -> Result<(), CliError> {
     let page = out
         .wait(
             "listing monetary accounts",
-            session.monetary_accounts().list(),
+            session.account_summaries().list(),
         )
         .await?;
     if out.json {
@@ -462,7 +465,7 @@ pub async fn accounts(session: &Session, out: &Output) -> Result<(), CliError> {
 /// Monetary accounts as a table: id, description, balance, IBAN, type.
 pub fn account_table(
     out: &Output,
-    accounts: &[bunq_oauth::MonetaryAccount],
+    accounts: &[bunq_oauth::AccountSummary],
 ) -> Result<(), CliError> {
     let rows = accounts
         .iter()

@@ -1,7 +1,8 @@
 //! `clients …` and `callbacks …`: the OAuth Client API from the command line.
 
+use bunq_oauth::PagedList;
 use bunq_oauth::{
-    CallbackUrlId, OauthCallbackUrl, OauthClient, OauthClientId, OauthClientStatus, Session,
+    CallbackUrl, CallbackUrlId, OauthClientDetails, OauthClientId, OauthClientStatus, Session,
 };
 use clap::Subcommand;
 use serde_json::json;
@@ -80,7 +81,7 @@ pub async fn run_clients(
     session: &Session,
     out: &Output,
 ) -> Result<(), CliError> {
-    let clients = session.oauth_clients();
+    let clients = session.oauth_client_manager();
     match command {
         ClientsCommand::List => {
             let page = out.wait("listing OAuth clients", clients.list()).await?;
@@ -160,7 +161,7 @@ pub async fn run_callbacks(
             let page = out
                 .wait(
                     "listing callback URLs",
-                    session.callback_urls(OauthClientId(client)).list(),
+                    session.callback_url_manager(OauthClientId(client)).list(),
                 )
                 .await?;
             if out.json {
@@ -184,7 +185,9 @@ pub async fn run_callbacks(
             let id = out
                 .wait(
                     "registering the callback URL",
-                    session.callback_urls(OauthClientId(client)).create(&url),
+                    session
+                        .callback_url_manager(OauthClientId(client))
+                        .create(&url),
                 )
                 .await?;
             created(out, "callback URL", id.get())
@@ -194,7 +197,7 @@ pub async fn run_callbacks(
                 .wait(
                     "updating the callback URL",
                     session
-                        .callback_urls(OauthClientId(client))
+                        .callback_url_manager(OauthClientId(client))
                         .update(CallbackUrlId(id), &url),
                 )
                 .await?;
@@ -205,7 +208,7 @@ pub async fn run_callbacks(
                 .wait(
                     "reading the callback URL",
                     session
-                        .callback_urls(OauthClientId(client))
+                        .callback_url_manager(OauthClientId(client))
                         .get(CallbackUrlId(id)),
                 )
                 .await?;
@@ -224,7 +227,7 @@ pub async fn run_callbacks(
             out.wait(
                 "deleting the callback URL",
                 session
-                    .callback_urls(OauthClientId(client))
+                    .callback_url_manager(OauthClientId(client))
                     .delete(CallbackUrlId(id)),
             )
             .await?;
@@ -253,7 +256,7 @@ fn updated(out: &Output, what: &str, id: u64) -> Result<(), CliError> {
     }
 }
 
-pub fn client_json(client: &OauthClient, out: &Output) -> serde_json::Value {
+pub fn client_json(client: &OauthClientDetails, out: &Output) -> serde_json::Value {
     json!({
         "id": client.id.get(),
         "status": client.status.as_str(),
@@ -264,7 +267,7 @@ pub fn client_json(client: &OauthClient, out: &Output) -> serde_json::Value {
     })
 }
 
-pub fn callback_json(url: &OauthCallbackUrl) -> serde_json::Value {
+pub fn callback_json(url: &CallbackUrl) -> serde_json::Value {
     json!({
         "id": url.id.get(),
         "url": url.url,

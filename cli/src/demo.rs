@@ -1,12 +1,13 @@
 //! `bunq-oauth demo`: the whole OAuth onboarding against the built-in fake
 //! bunq, one step at a time, with how long each step took.
 
+use bunq_oauth::PagedList;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bunq_oauth::api::types;
-use bunq_oauth::{Amount, MonetaryAccount};
-use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, User, parse_callback};
+use bunq_oauth::{AccountSummary, Amount};
+use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, SessionUser, parse_callback};
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
 
 use crate::CliError;
@@ -88,7 +89,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
     let oauth_client = steps
         .run(
             "Register an OAuth client (reused if one is active)",
-            async { Ok(owner.oauth_clients().ensure_active().await?) },
+            async { Ok(owner.oauth_client_manager().ensure_active().await?) },
         )
         .await?;
     out.line(&format!(
@@ -101,7 +102,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
     let callback = steps
         .run("Add the app's callback URL", async {
             Ok(owner
-                .callback_urls(oauth_client.id)
+                .callback_url_manager(oauth_client.id)
                 .ensure(REDIRECT_URI)
                 .await?)
         })
@@ -156,12 +157,13 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
             async {
                 Ok(Session::new(
                     &client,
-                    bunq_oauth::ApiContext::for_access_token(&client, &token, "bunq-oauth demo").await?,
+                    bunq_oauth::ApiContext::for_access_token(&client, &token, "bunq-oauth demo")
+                        .await?,
                 )?)
             },
         )
         .await?;
-    if let Some(User::ApiKey(key)) = user.user() {
+    if let Some(SessionUser::ApiKey(key)) = user.user() {
         out.line(&format!(
             "   UserApiKey {} (the userID for every call)",
             key.id
@@ -180,7 +182,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
 
     let accounts = steps
         .run("List the user's monetary accounts", async {
-            Ok(user.monetary_accounts().list().await?)
+            Ok(user.account_summaries().list().await?)
         })
         .await?;
     account_table(out, &accounts.items)?;
@@ -229,7 +231,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
         )
         .await?;
     out.line(&format!("   payment {paid}; balances now:"))?;
-    let after = user.monetary_accounts().list().await?;
+    let after = user.account_summaries().list().await?;
     account_table(out, &after.items)?;
 
     let draft = steps
@@ -324,7 +326,7 @@ fn describe_redirect(redirect: &str) -> String {
 }
 
 /// An account as the demo names it: its description and id.
-fn describe(account: &MonetaryAccount) -> String {
+fn describe(account: &AccountSummary) -> String {
     format!(
         "{} ({})",
         account.description.as_deref().unwrap_or("account"),

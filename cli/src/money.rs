@@ -5,6 +5,7 @@
 //! asks for confirmation first, unless `--yes`; with `--production` it
 //! refuses to run without `--yes`.
 
+use bunq_oauth::PagedList;
 use std::io::{BufRead, IsTerminal, Write};
 
 use bunq_oauth::api::types;

@@ -719,7 +719,6 @@ fn write_method(part: &OpParts, call: TokenStream) -> Result<TokenStream, String
             };
             let check = id_check(quote!(page.items.iter().map(|item| item.id.is_some())));
             let call_with_page = quote!(#call.with_query(page.query()));
-            let what = format!("the items of `{}`", part.op.path);
             let user = &user;
             quote! {
                 #[doc = #doc]
@@ -736,8 +735,6 @@ fn write_method(part: &OpParts, call: TokenStream) -> Result<TokenStream, String
                     let reply = self.session.send(#call_with_page).await?;
                     crate::envelope::#decoder(&reply)
                 }
-
-                crate::pagination::paged_list!('s, #item, #what);
             }
         }
         Decode::One => {
@@ -780,6 +777,35 @@ fn write_method(part: &OpParts, call: TokenStream) -> Result<TokenStream, String
     })
 }
 
+/// `PagedList` for a handle with a list operation: `list`, `stream` and
+/// `list_all` come with the trait.
+fn paged_list(handle: &Ident, parts: &[OpParts]) -> Result<Option<TokenStream>, String> {
+    let Some(item) = parts
+        .iter()
+        .find(|p| p.is_list())
+        .and_then(|p| p.item_type.as_deref())
+    else {
+        return Ok(None);
+    };
+    let item = ty(item)?;
+    Ok(Some(quote! {
+        impl<'s> crate::pagination::PagedList for #handle<'s> {
+            type Item = #item;
+
+            fn list_page(
+                &self,
+                page: crate::pagination::PageRequest,
+            ) -> impl ::std::future::Future<Output = crate::Result<crate::pagination::Page<#item>>> + Send {
+                #handle::list_page(self, page)
+            }
+
+            fn max_pages(&self) -> u32 {
+                self.session.client().inner.max_list_pages
+            }
+        }
+    }))
+}
+
 /// A handle of its own: the struct, its methods, and its accessor on `Api`.
 fn write_handle(
     resource: &Resource,
@@ -810,6 +836,7 @@ fn write_handle(
         )));
     }
     let handle = ident(&resource.handle);
+    let paged = paged_list(&handle, parts)?;
     let accessor = ident(&snake(&resource.handle));
     let doc = format!(
         " `{}`: bunq's {} operations. Get one from [`Api::{accessor}`].",
@@ -828,6 +855,8 @@ fn write_handle(
             impl<'s> #handle<'s> {
                 #(#methods)*
             }
+
+            #paged
         },
         quote! {
             #[doc = #accessor_doc]
@@ -927,6 +956,7 @@ fn write_shared(
         )?);
     }
     let handle = ident(&handle_name);
+    let paged = paged_list(&handle, &parts[group[0]])?;
     let accessor = ident(&snake(&handle_name));
     let parent_doc = format!(
         " The object a [`{handle_name}`] handle belongs to: one variant per kind of\n parent, with the ids its path needs."
@@ -958,6 +988,8 @@ fn write_shared(
             impl<'s> #handle<'s> {
                 #(#methods)*
             }
+
+            #paged
         },
         quote! {
             #[doc = #accessor_doc]

@@ -34,9 +34,6 @@ impl<'s> DeviceServers<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::DeviceServerListing, "the items of `/device-server`"
-    );
     /// `POST /device-server` (`CREATE_DeviceServer`): answers the new item's id.
     pub async fn create(&self, body: &types::DeviceServer) -> crate::Result<i64> {
         let reply = self.session.send(calls::create_device_server(body)?).await?;
@@ -56,6 +53,20 @@ impl<'s> DeviceServers<'s> {
     ) -> crate::Result<T> {
         let reply = self.session.send(calls::read_device_server(item_id)).await?;
         crate::envelope::decode_one(&reply)
+    }
+}
+impl<'s> crate::pagination::PagedList for DeviceServers<'s> {
+    type Item = types::DeviceServerListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::DeviceServerListing>>,
+    > + Send {
+        DeviceServers::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
     }
 }
 /// `/installation`: bunq's Installation operations. Get one from [`Api::installations`].
@@ -90,9 +101,6 @@ impl<'s> Installations<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::InstallationListing, "the items of `/installation`"
-    );
     /// `POST /installation` (`CREATE_Installation`): answers several items of different kinds.
     pub async fn create(
         &self,
@@ -115,6 +123,20 @@ impl<'s> Installations<'s> {
     ) -> crate::Result<T> {
         let reply = self.session.send(calls::read_installation(item_id)).await?;
         crate::envelope::decode_one(&reply)
+    }
+}
+impl<'s> crate::pagination::PagedList for Installations<'s> {
+    type Item = types::InstallationListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::InstallationListing>>,
+    > + Send {
+        Installations::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
     }
 }
 /// `/installation/{installationID}/server-public-key`: bunq's ServerPublicKey operations. Get one from [`Api::server_public_keys`].
@@ -153,10 +175,22 @@ impl<'s> ServerPublicKeys<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::InstallationServerPublicKeyListing,
-        "the items of `/installation/{installationID}/server-public-key`"
-    );
+}
+impl<'s> crate::pagination::PagedList for ServerPublicKeys<'s> {
+    type Item = types::InstallationServerPublicKeyListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<
+            crate::pagination::Page<types::InstallationServerPublicKeyListing>,
+        >,
+    > + Send {
+        ServerPublicKeys::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
 }
 /// `/session-server`: bunq's SessionServer operations. Get one from [`Api::session_servers`].
 #[derive(Debug, Clone, Copy)]
@@ -199,11 +233,24 @@ impl<'s> Users<'s> {
             .await?;
         crate::envelope::decode_union_list(&reply)
     }
-    crate::pagination::paged_list!('s, User, "the items of `/user`");
     /// `GET /user/{itemId}` (`READ_User`): answers one object of one of several kinds.
     pub async fn get(&self, item_id: i64) -> crate::Result<User> {
         let reply = self.session.send(calls::read_user(item_id)).await?;
         crate::envelope::decode_union(&reply)
+    }
+}
+impl<'s> crate::pagination::PagedList for Users<'s> {
+    type Item = User;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<User>>,
+    > + Send {
+        Users::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
     }
 }
 /// `/user/{userID}/card`: bunq's Card operations. Get one from [`Api::cards`].
@@ -239,9 +286,6 @@ impl<'s> Cards<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::CardListing, "the items of `/user/{userID}/card`"
-    );
     /// `GET /user/{userID}/card/{itemId}` (`READ_Card_for_User`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::CardRead> {
         let item: types::CardRead = self.get_as(item_id).await?;
@@ -284,6 +328,20 @@ impl<'s> Cards<'s> {
         crate::envelope::decode_one(&reply)
     }
 }
+impl<'s> crate::pagination::PagedList for Cards<'s> {
+    type Item = types::CardListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::CardListing>>,
+    > + Send {
+        Cards::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/monetary-account`: bunq's MonetaryAccount operations. Get one from [`Api::monetary_accounts`].
 #[derive(Debug, Clone, Copy)]
 pub struct MonetaryAccounts<'s> {
@@ -314,9 +372,6 @@ impl<'s> MonetaryAccounts<'s> {
             .await?;
         crate::envelope::decode_union_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, MonetaryAccount, "the items of `/user/{userID}/monetary-account`"
-    );
     /// `GET /user/{userID}/monetary-account/{itemId}` (`READ_MonetaryAccount_for_User`): answers one object of one of several kinds.
     pub async fn get(&self, item_id: i64) -> crate::Result<MonetaryAccount> {
         let user_id = self.session.user_id().path()?;
@@ -325,6 +380,20 @@ impl<'s> MonetaryAccounts<'s> {
             .send(calls::read_monetary_account_for_user(user_id, item_id))
             .await?;
         crate::envelope::decode_union(&reply)
+    }
+}
+impl<'s> crate::pagination::PagedList for MonetaryAccounts<'s> {
+    type Item = MonetaryAccount;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<MonetaryAccount>>,
+    > + Send {
+        MonetaryAccounts::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
     }
 }
 /// `/user/{userID}/monetary-account-bank`: bunq's MonetaryAccountBank operations. Get one from [`Api::monetary_account_banks`].
@@ -363,10 +432,6 @@ impl<'s> MonetaryAccountBanks<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::MonetaryAccountBankListing,
-        "the items of `/user/{userID}/monetary-account-bank`"
-    );
     /// `POST /user/{userID}/monetary-account-bank` (`CREATE_MonetaryAccountBank_for_User`): answers the new item's id.
     pub async fn create(&self, body: &types::MonetaryAccountBank) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
@@ -415,6 +480,22 @@ impl<'s> MonetaryAccountBanks<'s> {
         crate::envelope::decode_id(&reply)
     }
 }
+impl<'s> crate::pagination::PagedList for MonetaryAccountBanks<'s> {
+    type Item = types::MonetaryAccountBankListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<
+            crate::pagination::Page<types::MonetaryAccountBankListing>,
+        >,
+    > + Send {
+        MonetaryAccountBanks::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/monetary-account-savings`: bunq's MonetaryAccountSavings operations. Get one from [`Api::monetary_account_savings`].
 #[derive(Debug, Clone, Copy)]
 pub struct MonetaryAccountSavings<'s> {
@@ -453,10 +534,6 @@ impl<'s> MonetaryAccountSavings<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::MonetaryAccountSavingsListing,
-        "the items of `/user/{userID}/monetary-account-savings`"
-    );
     /// `POST /user/{userID}/monetary-account-savings` (`CREATE_MonetaryAccountSavings_for_User`): answers the new item's id.
     pub async fn create(
         &self,
@@ -510,6 +587,22 @@ impl<'s> MonetaryAccountSavings<'s> {
         crate::envelope::decode_id(&reply)
     }
 }
+impl<'s> crate::pagination::PagedList for MonetaryAccountSavings<'s> {
+    type Item = types::MonetaryAccountSavingsListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<
+            crate::pagination::Page<types::MonetaryAccountSavingsListing>,
+        >,
+    > + Send {
+        MonetaryAccountSavings::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/monetary-account/{monetary-accountID}/draft-payment`: bunq's DraftPayment operations. Get one from [`Api::draft_payments`].
 #[derive(Debug, Clone, Copy)]
 pub struct DraftPayments<'s> {
@@ -550,10 +643,6 @@ impl<'s> DraftPayments<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::DraftPaymentListing,
-        "the items of `/user/{userID}/monetary-account/{monetary-accountID}/draft-payment`"
-    );
     /// `POST /user/{userID}/monetary-account/{monetary-accountID}/draft-payment` (`CREATE_DraftPayment_for_User_MonetaryAccount`): answers the new item's id.
     pub async fn create(&self, body: &types::DraftPayment) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
@@ -618,6 +707,20 @@ impl<'s> DraftPayments<'s> {
         crate::envelope::decode_id(&reply)
     }
 }
+impl<'s> crate::pagination::PagedList for DraftPayments<'s> {
+    type Item = types::DraftPaymentListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::DraftPaymentListing>>,
+    > + Send {
+        DraftPayments::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/monetary-account/{monetary-accountID}/payment`: bunq's Payment operations. Get one from [`Api::payments`].
 #[derive(Debug, Clone, Copy)]
 pub struct Payments<'s> {
@@ -658,10 +761,6 @@ impl<'s> Payments<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::PaymentListing,
-        "the items of `/user/{userID}/monetary-account/{monetary-accountID}/payment`"
-    );
     /// `POST /user/{userID}/monetary-account/{monetary-accountID}/payment` (`CREATE_Payment_for_User_MonetaryAccount`): answers the new item's id.
     pub async fn create(&self, body: &types::Payment) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
@@ -706,6 +805,20 @@ impl<'s> Payments<'s> {
         crate::envelope::decode_one(&reply)
     }
 }
+impl<'s> crate::pagination::PagedList for Payments<'s> {
+    type Item = types::PaymentListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::PaymentListing>>,
+    > + Send {
+        Payments::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry`: bunq's RequestInquiry operations. Get one from [`Api::request_inquiries`].
 #[derive(Debug, Clone, Copy)]
 pub struct RequestInquiries<'s> {
@@ -746,10 +859,6 @@ impl<'s> RequestInquiries<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::RequestInquiryListing,
-        "the items of `/user/{userID}/monetary-account/{monetary-accountID}/request-inquiry`"
-    );
     /// `POST /user/{userID}/monetary-account/{monetary-accountID}/request-inquiry` (`CREATE_RequestInquiry_for_User_MonetaryAccount`): answers the new item's id.
     pub async fn create(&self, body: &types::RequestInquiry) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
@@ -826,6 +935,20 @@ impl<'s> RequestInquiries<'s> {
         crate::envelope::decode_one(&reply)
     }
 }
+impl<'s> crate::pagination::PagedList for RequestInquiries<'s> {
+    type Item = types::RequestInquiryListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::RequestInquiryListing>>,
+    > + Send {
+        RequestInquiries::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/monetary-account/{monetary-accountID}/request-response`: bunq's RequestResponse operations. Get one from [`Api::request_responses`].
 #[derive(Debug, Clone, Copy)]
 pub struct RequestResponses<'s> {
@@ -866,10 +989,6 @@ impl<'s> RequestResponses<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::RequestResponseListing,
-        "the items of `/user/{userID}/monetary-account/{monetary-accountID}/request-response`"
-    );
     /// `GET /user/{userID}/monetary-account/{monetary-accountID}/request-response/{itemId}` (`READ_RequestResponse_for_User_MonetaryAccount`): answers one object.
     pub async fn get(&self, item_id: i64) -> crate::Result<types::RequestResponseRead> {
         let item: types::RequestResponseRead = self.get_as(item_id).await?;
@@ -931,6 +1050,20 @@ impl<'s> RequestResponses<'s> {
         crate::envelope::decode_one(&reply)
     }
 }
+impl<'s> crate::pagination::PagedList for RequestResponses<'s> {
+    type Item = types::RequestResponseListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::RequestResponseListing>>,
+    > + Send {
+        RequestResponses::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/oauth-client`: bunq's OauthClient operations. Get one from [`Api::oauth_clients`].
 #[derive(Debug, Clone, Copy)]
 pub struct OauthClients<'s> {
@@ -966,9 +1099,6 @@ impl<'s> OauthClients<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::OauthClientListing, "the items of `/user/{userID}/oauth-client`"
-    );
     /// `POST /user/{userID}/oauth-client` (`CREATE_OauthClient_for_User`): answers the new item's id.
     pub async fn create(&self, body: &types::OauthClient) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
@@ -1011,6 +1141,20 @@ impl<'s> OauthClients<'s> {
         crate::envelope::decode_id(&reply)
     }
 }
+impl<'s> crate::pagination::PagedList for OauthClients<'s> {
+    type Item = types::OauthClientListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::OauthClientListing>>,
+    > + Send {
+        OauthClients::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/oauth-client/{oauth-clientID}/callback-url`: bunq's CallbackUrl operations. Get one from [`Api::callback_urls`].
 #[derive(Debug, Clone, Copy)]
 pub struct CallbackUrls<'s> {
@@ -1047,10 +1191,6 @@ impl<'s> CallbackUrls<'s> {
             .await?;
         crate::envelope::decode_list(&reply)
     }
-    crate::pagination::paged_list!(
-        's, types::OauthCallbackUrlListing,
-        "the items of `/user/{userID}/oauth-client/{oauth-clientID}/callback-url`"
-    );
     /// `POST /user/{userID}/oauth-client/{oauth-clientID}/callback-url` (`CREATE_CallbackUrl_for_User_OauthClient`): answers the new item's id.
     pub async fn create(&self, body: &types::OauthCallbackUrl) -> crate::Result<i64> {
         let user_id = self.session.user_id().path()?;
@@ -1125,6 +1265,20 @@ impl<'s> CallbackUrls<'s> {
             .await?;
         let _ = reply;
         Ok(())
+    }
+}
+impl<'s> crate::pagination::PagedList for CallbackUrls<'s> {
+    type Item = types::OauthCallbackUrlListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::OauthCallbackUrlListing>>,
+    > + Send {
+        CallbackUrls::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
     }
 }
 impl<'s> Api<'s> {
@@ -1929,7 +2083,7 @@ pub const OPERATIONS: &[Operation] = &[
 /// tests and `examples/hostile_bodies.rs`. Returns how many decoded it.
 #[doc(hidden)]
 pub fn decode_with_every_shape(body: &[u8]) -> usize {
-    let reply = &crate::transport::Reply {
+    let reply = &crate::envelope::Reply {
         operation: "every shape",
         body: ::bytes::Bytes::copy_from_slice(body),
         unknown_fields: crate::wire::UnknownFields::Refuse,

@@ -54,6 +54,7 @@
 //! and owner key; without `BUNQ_OAUTH_STORE_KEY` and `DATABASE_URL` it uses a
 //! throwaway key and a SQLite file in a temporary directory.
 
+use bunq_oauth::PagedList;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -70,7 +71,7 @@ use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
 };
 use bunq_oauth::{
-    ApiContext, ApiKey, Client, Environment, Error, OAuthConfig, OAuthError, Session, User,
+    ApiContext, ApiKey, Client, Environment, Error, OAuthConfig, OAuthError, Session, SessionUser,
 };
 use chrono::Utc;
 use futures::TryStreamExt;
@@ -486,9 +487,9 @@ async fn setup(
             app.session(ContextKey::Owner).await?
         }
     };
-    let oauth_client = owner.oauth_clients().ensure_active().await?;
+    let oauth_client = owner.oauth_client_manager().ensure_active().await?;
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure(&app.callback_url)
         .await?;
     let config = OAuthConfig::new(
@@ -618,7 +619,8 @@ async fn callback(
     })?;
     let token = config.exchange_code(&app.client, &code).await?;
     let context =
-        bunq_oauth::ApiContext::for_access_token(&app.client, &token, "bunq-oauth psd2_app user").await?;
+        bunq_oauth::ApiContext::for_access_token(&app.client, &token, "bunq-oauth psd2_app user")
+            .await?;
     let id = app.store.add_user(&context).await?;
     tracing::info!(
         app_user_id = id.0,
@@ -641,7 +643,7 @@ async fn callback(
 async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<Html<String>, Failure> {
     let id = app.signed_in(&headers).await?;
     let session = app.session(ContextKey::User(id)).await?;
-    let accounts = session.monetary_accounts().list().await?;
+    let accounts = session.account_summaries().list().await?;
     let mut body = String::from(
         "<table id=\"accounts\"><tr><th>Account</th><th>IBAN</th><th>Balance</th></tr>",
     );
@@ -714,7 +716,7 @@ async fn user(State(app): State<Shared>, Path(id): Path<u64>, headers: HeaderMap
     });
     if let Some(user) = session.user() {
         body["type"] = json!(user.type_name());
-        if let User::ApiKey(connection) = &user {
+        if let SessionUser::ApiKey(connection) = &user {
             body["granted_by"] = describe(&connection.granted_by_user);
         }
     }
@@ -724,7 +726,7 @@ async fn user(State(app): State<Shared>, Path(id): Path<u64>, headers: HeaderMap
 async fn accounts(State(app): State<Shared>, Path(id): Path<u64>, headers: HeaderMap) -> Answer {
     app.only(&headers, id).await?;
     let session = app.session(ContextKey::User(AppUserId(id))).await?;
-    let accounts: Vec<_> = session.monetary_accounts().stream().try_collect().await?;
+    let accounts: Vec<_> = session.account_summaries().stream().try_collect().await?;
     let accounts: Vec<Value> = accounts
         .iter()
         .map(|a| {
@@ -855,9 +857,11 @@ impl App {
     }
 }
 
-fn describe(user: &User) -> Value {
+fn describe(user: &SessionUser) -> Value {
     match user {
-        User::Person(u) | User::Company(u) | User::PaymentServiceProvider(u) => json!({
+        SessionUser::Person(u)
+        | SessionUser::Company(u)
+        | SessionUser::PaymentServiceProvider(u) => json!({
             "type": user.type_name(),
             "id": u.id.get(),
             "display_name": u.display_name,

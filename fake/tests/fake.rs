@@ -1,13 +1,15 @@
 //! The built-in fake bunq over real HTTP on loopback: the crate's own client
 //! against it, and raw requests (reqwest) for what the crate never sends.
 
+use bunq_oauth::PagedList;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bunq_oauth::signing::{KeyPair, PublicKey, SignatureError};
 use bunq_oauth::{
-    ApiContext, Client, Error, OAuthConfig, OAuthError, OauthClient, OauthClientId,
-    OauthClientStatus, PageRequest, RetryPolicy, Session, SessionToken, User, parse_callback,
+    ApiContext, Client, Error, OAuthConfig, OAuthError, OauthClientDetails, OauthClientId,
+    OauthClientStatus, PageRequest, RetryPolicy, Session, SessionToken, SessionUser,
+    parse_callback,
 };
 use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind, RateLimits};
 use reqwest::{Method, StatusCode};
@@ -37,11 +39,11 @@ async fn owner(fake: &FakeBunq) -> (Client, Session) {
 
 /// The owner's session, an active OAuth client with `REDIRECT` registered,
 /// and the OAuth settings pointing at the fake.
-async fn oauth_setup(fake: &FakeBunq) -> (Client, Session, OauthClient, OAuthConfig) {
+async fn oauth_setup(fake: &FakeBunq) -> (Client, Session, OauthClientDetails, OAuthConfig) {
     let (client, owner) = owner(fake).await;
-    let oauth_client = owner.oauth_clients().ensure_active().await.unwrap();
+    let oauth_client = owner.oauth_client_manager().ensure_active().await.unwrap();
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .ensure(REDIRECT)
         .await
         .unwrap();
@@ -224,7 +226,7 @@ async fn the_crate_handshake_works_and_answers_verify_with_the_server_key() {
         .unwrap();
     assert_eq!(context.user_id(), fake.owner_user_id());
     assert!(
-        matches!(context.user(), User::Person(_)),
+        matches!(context.user(), SessionUser::Person(_)),
         "{:?}",
         context.user()
     );
@@ -248,7 +250,7 @@ async fn the_crate_handshake_works_and_answers_verify_with_the_server_key() {
     assert_eq!(user.id(), fake.owner_user_id());
     assert!(
         session
-            .oauth_clients()
+            .oauth_client_manager()
             .list()
             .await
             .unwrap()
@@ -436,7 +438,7 @@ async fn device_and_session_server_check_tokens_and_secrets() {
 async fn oauth_client_crud_with_one_client_per_user() {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner) = owner(&fake).await;
-    let clients = owner.oauth_clients();
+    let clients = owner.oauth_client_manager();
 
     let id = clients.create().await.unwrap();
     let created = clients.get(id).await.unwrap();
@@ -504,12 +506,16 @@ async fn another_users_id_is_not_found() {
     let as_granting_user =
         Session::with_token(&client, fake.granting_user_id(), SessionToken::new(&token))
             .with_server_key(fake.server_public_key());
-    let err = as_granting_user.oauth_clients().list().await.unwrap_err();
+    let err = as_granting_user
+        .oauth_client_manager()
+        .list()
+        .await
+        .unwrap_err();
     let (status, message) = api_error(&err);
     assert_eq!(status, 404);
     assert!(message.contains("not found"), "{message}");
     let err = as_granting_user
-        .monetary_accounts()
+        .account_summaries()
         .list()
         .await
         .unwrap_err();
@@ -518,7 +524,14 @@ async fn another_users_id_is_not_found() {
     // The same token on the owner's own id works.
     let own = Session::with_token(&client, fake.owner_user_id(), SessionToken::new(&token))
         .with_server_key(fake.server_public_key());
-    assert!(own.oauth_clients().list().await.unwrap().items.is_empty());
+    assert!(
+        own.oauth_client_manager()
+            .list()
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let answer = raw
         .call(
             Method::GET,
@@ -533,8 +546,8 @@ async fn another_users_id_is_not_found() {
 async fn callback_url_crud_and_validation() {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner) = owner(&fake).await;
-    let oauth_client = owner.oauth_clients().create().await.unwrap();
-    let urls = owner.callback_urls(oauth_client);
+    let oauth_client = owner.oauth_client_manager().create().await.unwrap();
+    let urls = owner.callback_url_manager(oauth_client);
 
     let id = urls.create(REDIRECT).await.unwrap();
     let local = urls.create("http://127.0.0.1:8080/callback").await.unwrap();
@@ -562,7 +575,11 @@ async fn callback_url_crud_and_validation() {
     let read = urls.get(id).await.unwrap();
     assert_eq!(read.url, REDIRECT);
     assert_eq!(read.created, read.updated);
-    let client = owner.oauth_clients().get(oauth_client).await.unwrap();
+    let client = owner
+        .oauth_client_manager()
+        .get(oauth_client)
+        .await
+        .unwrap();
     let listed: Vec<_> = client
         .callback_urls
         .iter()
@@ -595,7 +612,7 @@ async fn callback_url_crud_and_validation() {
     assert_eq!(fake.stats().callback_urls, 2);
 
     // Another client id, even a real one of nobody, is not found.
-    let elsewhere = owner.callback_urls(OauthClientId(oauth_client.get() + 77));
+    let elsewhere = owner.callback_url_manager(OauthClientId(oauth_client.get() + 77));
     assert_eq!(api_error(&elsewhere.list().await.unwrap_err()).0, 404);
 }
 
@@ -603,14 +620,14 @@ async fn callback_url_crud_and_validation() {
 async fn callback_url_pages_yield_each_item_once_newest_first() {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner) = owner(&fake).await;
-    let oauth_client = owner.oauth_clients().create().await.unwrap();
+    let oauth_client = owner.oauth_client_manager().create().await.unwrap();
     let ids = fake.add_callback_urls(fake.owner_user_id(), oauth_client.get(), 25);
     assert_eq!(ids.len(), 25);
     assert!(
         fake.add_callback_urls(fake.granting_user_id(), oauth_client.get(), 1)
             .is_empty()
     );
-    let urls = owner.callback_urls(oauth_client);
+    let urls = owner.callback_url_manager(oauth_client);
 
     let first = urls.list_page(PageRequest::new().count(10)).await.unwrap();
     let user = fake.owner_user_id();
@@ -700,7 +717,7 @@ async fn authorize_redirects_with_code_and_state() {
     // A registered redirect URI with a query gets the parameters after `&`.
     let with_query = "https://app.example/cb?tenant=7";
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .create(with_query)
         .await
         .unwrap();
@@ -749,7 +766,7 @@ async fn authorize_refuses_what_it_cannot_redirect() {
     }
     // A cancelled client cannot authorize.
     owner
-        .oauth_clients()
+        .oauth_client_manager()
         .update(oauth_client.id, OauthClientStatus::Cancelled)
         .await
         .unwrap();
@@ -884,7 +901,7 @@ async fn the_token_endpoint_checks_client_grant_type_and_redirect() {
     // Another redirect_uri than the code was issued for.
     let code = fresh_code().await;
     owner
-        .callback_urls(oauth_client.id)
+        .callback_url_manager(oauth_client.id)
         .create("https://app.example/other")
         .await
         .unwrap();
@@ -928,12 +945,12 @@ async fn an_access_token_opens_a_user_api_key_session_with_the_granting_users_ac
     let context = bunq_oauth::ApiContext::for_access_token(&client, &token, "user device")
         .await
         .unwrap();
-    let User::ApiKey(key) = context.user().clone() else {
+    let SessionUser::ApiKey(key) = context.user().clone() else {
         panic!("{:?}", context.user())
     };
     assert_eq!(key.requested_by_user.id(), fake.owner_user_id());
     assert_eq!(key.granted_by_user.id(), fake.granting_user_id());
-    assert!(matches!(*key.requested_by_user, User::Person(_)));
+    assert!(matches!(*key.requested_by_user, SessionUser::Person(_)));
     assert_ne!(key.id, fake.owner_user_id());
     assert_ne!(key.id, fake.granting_user_id());
     assert_eq!(context.user_id(), key.id);
@@ -945,7 +962,7 @@ async fn an_access_token_opens_a_user_api_key_session_with_the_granting_users_ac
     assert_eq!(again.user_id(), key.id);
 
     let user = Session::new(&client, context).unwrap();
-    let accounts = user.monetary_accounts().list().await.unwrap();
+    let accounts = user.account_summaries().list().await.unwrap();
     let summary: Vec<_> = accounts
         .items
         .iter()
@@ -988,13 +1005,13 @@ async fn an_access_token_opens_a_user_api_key_session_with_the_granting_users_ac
             .all(|a| a.kind == "MonetaryAccountBank")
     );
     let first = user
-        .monetary_accounts()
+        .account_summaries()
         .list_page(PageRequest::new().count(2))
         .await
         .unwrap();
     assert_eq!(first.items.len(), 2);
     let rest = user
-        .monetary_accounts()
+        .account_summaries()
         .list_page(first.older().unwrap())
         .await
         .unwrap();
@@ -1029,13 +1046,21 @@ async fn an_access_token_opens_a_user_api_key_session_with_the_granting_users_ac
 async fn expired_sessions_are_renewed_by_the_crate() {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner) = owner(&fake).await;
-    owner.oauth_clients().list().await.unwrap();
+    owner.oauth_client_manager().list().await.unwrap();
     let before = fake.stats().session_servers;
     fake.expire_sessions();
-    assert!(owner.oauth_clients().list().await.unwrap().items.is_empty());
+    assert!(
+        owner
+            .oauth_client_manager()
+            .list()
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     assert_eq!(fake.stats().session_servers, before + 1);
     // And the new session keeps working without another renewal.
-    owner.monetary_accounts().list().await.unwrap();
+    owner.account_summaries().list().await.unwrap();
     assert_eq!(fake.stats().session_servers, before + 1);
 
     // A raw old token stays refused.
@@ -1087,7 +1112,7 @@ async fn rate_limits_answer_429_after_the_limit_per_endpoint() {
         .await
         .unwrap();
     let (_client, owner) = owner(&fake).await;
-    let clients = owner.oauth_clients();
+    let clients = owner.oauth_client_manager();
     clients.list().await.unwrap();
     clients.list().await.unwrap();
     let err = clients.list().await.unwrap_err();
@@ -1099,7 +1124,7 @@ async fn rate_limits_answer_429_after_the_limit_per_endpoint() {
     );
     assert_eq!(fake.stats().rate_limited, 1);
     // Another endpoint has its own budget; the first frees up after the window.
-    owner.monetary_accounts().list().await.unwrap();
+    owner.account_summaries().list().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     clients.list().await.unwrap();
     assert_eq!(fake.stats().rate_limited, 1);
@@ -1140,7 +1165,7 @@ async fn session_server_has_its_own_limit() {
 async fn with_client() -> (FakeBunq, Session, OauthClientId) {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner) = owner(&fake).await;
-    let id = owner.oauth_clients().create().await.unwrap();
+    let id = owner.oauth_client_manager().create().await.unwrap();
     (fake, owner, id)
 }
 
@@ -1188,7 +1213,7 @@ async fn status_faults_answer_bunq_errors_without_handling() {
     let owner = Session::new(&retrying, context).unwrap();
     fake.inject(Fault::new(FaultKind::Status503).on(Method::GET, "/oauth-client"));
     let before = fake.stats().requests_total;
-    owner.oauth_clients().list().await.unwrap();
+    owner.oauth_client_manager().list().await.unwrap();
     assert_eq!(fake.stats().requests_total, before + 2);
 }
 
@@ -1197,11 +1222,11 @@ async fn a_slow_fault_delays_a_normal_answer() {
     let (fake, owner, id) = with_client().await;
     fake.inject(Fault::new(FaultKind::Slow(Duration::from_millis(400))));
     let started = Instant::now();
-    let read = owner.oauth_clients().get(id).await.unwrap();
+    let read = owner.oauth_client_manager().get(id).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(400));
     assert_eq!(read.id, id);
     let started = Instant::now();
-    owner.oauth_clients().get(id).await.unwrap();
+    owner.oauth_client_manager().get(id).await.unwrap();
     assert!(started.elapsed() < Duration::from_millis(400));
 }
 
@@ -1210,15 +1235,23 @@ async fn a_connection_dropped_before_handling_changes_nothing() {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner) = owner(&fake).await;
     fake.inject(Fault::new(FaultKind::DropBeforeHandling).on(Method::POST, "/oauth-client"));
-    let err = owner.oauth_clients().create().await.unwrap_err();
+    let err = owner.oauth_client_manager().create().await.unwrap_err();
     assert!(
         matches!(err, Error::OutcomeUnknown { .. } | Error::Transport { .. }),
         "{err:?}"
     );
-    assert!(owner.oauth_clients().list().await.unwrap().items.is_empty());
+    assert!(
+        owner
+            .oauth_client_manager()
+            .list()
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     assert_eq!(fake.stats().oauth_clients, 0);
     // The client can simply try again.
-    owner.oauth_clients().create().await.unwrap();
+    owner.oauth_client_manager().create().await.unwrap();
 }
 
 #[tokio::test]
@@ -1226,12 +1259,12 @@ async fn a_connection_dropped_after_handling_keeps_the_change() {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner) = owner(&fake).await;
     fake.inject(Fault::new(FaultKind::DropAfterHandling).on(Method::POST, "/oauth-client"));
-    let err = owner.oauth_clients().create().await.unwrap_err();
+    let err = owner.oauth_client_manager().create().await.unwrap_err();
     assert!(
         matches!(err, Error::OutcomeUnknown { .. } | Error::Transport { .. }),
         "{err:?}"
     );
-    let listed = owner.oauth_clients().list().await.unwrap().items;
+    let listed = owner.oauth_client_manager().list().await.unwrap().items;
     assert_eq!(
         listed.len(),
         1,
@@ -1240,7 +1273,7 @@ async fn a_connection_dropped_after_handling_keeps_the_change() {
     assert_eq!(fake.stats().oauth_clients, 1);
     // So a blind retry is refused: the one-client rule sees the first.
     assert_eq!(
-        api_error(&owner.oauth_clients().create().await.unwrap_err()).0,
+        api_error(&owner.oauth_client_manager().create().await.unwrap_err()).0,
         400
     );
 }
@@ -1249,7 +1282,7 @@ async fn a_connection_dropped_after_handling_keeps_the_change() {
 async fn malformed_json_is_signed_but_undecodable() {
     let (fake, owner, id) = with_client().await;
     fake.inject(Fault::new(FaultKind::MalformedJson));
-    let err = owner.oauth_clients().get(id).await.unwrap_err();
+    let err = owner.oauth_client_manager().get(id).await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
     let (raw, token, _) = Raw::session(&fake, fake.owner_api_key().expose_secret()).await;
@@ -1271,13 +1304,13 @@ async fn malformed_json_is_signed_but_undecodable() {
 async fn bad_and_missing_signatures_are_caught_by_the_crate() {
     let (fake, owner, id) = with_client().await;
     fake.inject(Fault::new(FaultKind::BadSignature));
-    let err = owner.oauth_clients().get(id).await.unwrap_err();
+    let err = owner.oauth_client_manager().get(id).await.unwrap_err();
     assert!(
         matches!(err, Error::Signature(SignatureError::Mismatch)),
         "{err:?}"
     );
     fake.inject(Fault::new(FaultKind::MissingSignature));
-    let err = owner.oauth_clients().get(id).await.unwrap_err();
+    let err = owner.oauth_client_manager().get(id).await.unwrap_err();
     assert!(
         matches!(err, Error::Signature(SignatureError::Missing)),
         "{err:?}"
@@ -1298,17 +1331,17 @@ async fn bad_and_missing_signatures_are_caught_by_the_crate() {
     let answer = raw.call(Method::GET, &path, &token).await;
     assert_eq!(answer.signature(), None);
     // Untouched afterwards.
-    owner.oauth_clients().get(id).await.unwrap();
+    owner.oauth_client_manager().get(id).await.unwrap();
 }
 
 #[tokio::test]
 async fn unknown_fields_are_added_and_signed() {
     let (fake, owner, id) = with_client().await;
     let (raw, token, _) = Raw::session(&fake, fake.owner_api_key().expose_secret()).await;
-    let plain = owner.oauth_clients().get(id).await.unwrap();
+    let plain = owner.oauth_client_manager().get(id).await.unwrap();
     // Two requests hit it: the crate's, then a raw one to look at the body.
     fake.inject(Fault::new(FaultKind::UnknownFields).times(2));
-    let extended = owner.oauth_clients().get(id).await.unwrap();
+    let extended = owner.oauth_client_manager().get(id).await.unwrap();
     assert_eq!(extended.client_id, plain.client_id);
     assert_eq!(
         extended.secret.expose_secret(),
@@ -1340,18 +1373,18 @@ async fn faults_follow_their_filters_and_times() {
             .times(2),
     );
     // GETs pass untouched.
-    owner.oauth_clients().get(id).await.unwrap();
-    owner.oauth_clients().list().await.unwrap();
+    owner.oauth_client_manager().get(id).await.unwrap();
+    owner.oauth_client_manager().list().await.unwrap();
     for _ in 0..2 {
         let err = owner
-            .oauth_clients()
+            .oauth_client_manager()
             .update(id, OauthClientStatus::Active)
             .await
             .unwrap_err();
         assert_eq!(api_error(&err).0, 500);
     }
     owner
-        .oauth_clients()
+        .oauth_client_manager()
         .update(id, OauthClientStatus::Active)
         .await
         .unwrap();
@@ -1359,8 +1392,8 @@ async fn faults_follow_their_filters_and_times() {
     fake.inject(Fault::new(FaultKind::Status500).times(0));
     fake.inject(Fault::new(FaultKind::Status503).on_path("/monetary-account"));
     fake.clear_faults();
-    owner.oauth_clients().get(id).await.unwrap();
-    owner.monetary_accounts().list().await.unwrap();
+    owner.oauth_client_manager().get(id).await.unwrap();
+    owner.account_summaries().list().await.unwrap();
     assert_eq!(fake.stats().faults_applied, 2);
 }
 
@@ -1412,7 +1445,7 @@ async fn garbage_gets_bunq_errors_and_the_fake_keeps_working() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     // Still serving.
     let (_client, owner) = owner(&fake).await;
-    owner.oauth_clients().create().await.unwrap();
+    owner.oauth_client_manager().create().await.unwrap();
 }
 
 #[tokio::test]
@@ -1443,13 +1476,13 @@ async fn dropping_the_fake_stops_the_server() {
 async fn concurrent_requests_on_a_multi_thread_runtime_get_unique_ids() {
     let fake = FakeBunq::start().await.unwrap();
     let (_client, owner) = owner(&fake).await;
-    let oauth_client = owner.oauth_clients().create().await.unwrap();
+    let oauth_client = owner.oauth_client_manager().create().await.unwrap();
     let tasks: Vec<_> = (0..20)
         .map(|n| {
             let owner = owner.clone();
             tokio::spawn(async move {
                 owner
-                    .callback_urls(oauth_client)
+                    .callback_url_manager(oauth_client)
                     .create(&format!("https://app.example/cb/{n}"))
                     .await
                     .unwrap()
@@ -1461,7 +1494,7 @@ async fn concurrent_requests_on_a_multi_thread_runtime_get_unique_ids() {
         assert!(ids.insert(task.await.unwrap()));
     }
     let listed = owner
-        .callback_urls(oauth_client)
+        .callback_url_manager(oauth_client)
         .list_page(PageRequest::new().count(200))
         .await
         .unwrap();

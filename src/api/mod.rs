@@ -8,6 +8,7 @@
 //!
 //! ```no_run
 //! # async fn demo(session: &bunq_oauth::Session) -> bunq_oauth::Result<()> {
+//! use bunq_oauth::PagedList;
 //! use futures::TryStreamExt;
 //!
 //! let api = session.api();

@@ -56,7 +56,7 @@ pub enum OAuthError {
     },
     /// The redirect URI is not registered for the OAuth client at all.
     #[error(
-        "redirect_uri `{redirect_uri}` is not registered for this OAuth client: register it first (`session.callback_urls(id).create(url)`, or `bunq-oauth callbacks add --client ID URL`)"
+        "redirect_uri `{redirect_uri}` is not registered for this OAuth client: register it first (`session.callback_url_manager(id).create(url)`, or `bunq-oauth callbacks add --client ID URL`)"
     )]
     RedirectUriNotRegistered {
         /// The redirect URI asked for.

@@ -9,7 +9,7 @@
 //!    documents);
 //! 4. [`ApiContext::for_access_token`](crate::ApiContext::for_access_token) uses the access token as an API key: installation,
 //!    device-server and session-server, whose user is a
-//!    [`UserApiKey`](crate::UserApiKey).
+//!    [`OauthConnection`](crate::OauthConnection).
 //!
 //! The whole sequence, against the fake bunq (the `bunq-oauth-fake` crate):
 //!
@@ -17,16 +17,16 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use bunq_oauth_fake::FakeBunq;
-//! use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, parse_callback};
+//! use bunq_oauth::{ApiContext, Client, OAuthConfig, PagedList, Session, parse_callback};
 //!
 //! let bunq = FakeBunq::start().await?;
 //! let client = Client::builder().environment(bunq.environment()).build()?;
 //!
 //! // Setup, once, as the app owner.
 //! let owner = Session::new(&client, ApiContext::create(&client, bunq.owner_api_key(), "app").await?)?;
-//! let oauth_client = owner.oauth_clients().ensure_active().await?;
+//! let oauth_client = owner.oauth_client_manager().ensure_active().await?;
 //! let redirect_uri = "https://app.example/oauth/callback";
-//! owner.callback_urls(oauth_client.id).ensure(redirect_uri).await?;
+//! owner.callback_url_manager(oauth_client.id).ensure(redirect_uri).await?;
 //!
 //! // Authorize URL, with the state to keep.
 //! let config = OAuthConfig::new(oauth_client.client_id.clone(), oauth_client.secret.clone(), redirect_uri)?;
@@ -41,7 +41,7 @@
 //! let code = parse_callback(&redirect, request.state())?;
 //! let token = config.exchange_code(&client, &code).await?;
 //! let user = Session::new(&client, ApiContext::for_access_token(&client, &token, "app").await?)?;
-//! let accounts = user.monetary_accounts().list().await?;
+//! let accounts = user.account_summaries().list().await?;
 //! assert!(!accounts.items.is_empty());
 //! # Ok(())
 //! # }
@@ -55,7 +55,7 @@ use url::Url;
 use crate::client::Client;
 use crate::environment::Environment;
 use crate::error::{Error, Result, excerpt};
-use crate::models::OauthClient;
+use crate::models::OauthClientDetails;
 use crate::secret::{AccessToken, AuthorizationCode, ClientSecret, CsrfState};
 
 pub(crate) mod error;
@@ -97,7 +97,7 @@ impl fmt::Debug for OAuthConfig {
 
 impl OAuthConfig {
     /// An OAuth client's id and secret (from
-    /// [`OauthClients::get`](crate::OauthClients::get)) and the redirect URI,
+    /// [`OauthClientManager::get`](crate::OauthClientManager::get)) and the redirect URI,
     /// which must equal one of its registered callback URLs exactly. The
     /// redirect carries the authorization code, so it must be `https://`;
     /// `http://` only on loopback (a command line's local listener).
@@ -116,8 +116,8 @@ impl OAuthConfig {
     }
 
     /// Settings for a registered OAuth client (from
-    /// [`OauthClients::get`](crate::OauthClients::get) or
-    /// [`ensure_active`](crate::OauthClients::ensure_active)), after a
+    /// [`OauthClientManager::get`](crate::OauthClientManager::get) or
+    /// [`ensure_active`](crate::OauthClientManager::ensure_active)), after a
     /// preflight: `redirect_uri` must equal one of its callback URLs exactly.
     /// A near miss (case of the host, a trailing slash, `www.`, the scheme,
     /// a default port, a query) is [`OAuthError::RedirectUriNearMiss`],
@@ -126,7 +126,7 @@ impl OAuthConfig {
     /// surface only in bunq's app, as "Connection not found".
     ///
     /// ```
-    /// # fn run(oauth_client: &bunq_oauth::OauthClient) -> bunq_oauth::Result<()> {
+    /// # fn run(oauth_client: &bunq_oauth::OauthClientDetails) -> bunq_oauth::Result<()> {
     /// use bunq_oauth::{Error, OAuthConfig, OAuthError};
     /// match OAuthConfig::for_client(oauth_client, "https://app.example/oauth/callback/") {
     ///     Err(Error::OAuth(OAuthError::RedirectUriNearMiss { registered, .. })) => {
@@ -136,7 +136,10 @@ impl OAuthConfig {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn for_client(oauth_client: &OauthClient, redirect_uri: impl Into<String>) -> Result<Self> {
+    pub fn for_client(
+        oauth_client: &OauthClientDetails,
+        redirect_uri: impl Into<String>,
+    ) -> Result<Self> {
         let redirect_uri = redirect_uri.into();
         let registered: Vec<&str> = oauth_client
             .callback_urls
@@ -361,4 +364,3 @@ pub fn parse_callback(redirect: &str, expected: &CsrfState) -> Result<Authorizat
 fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
-

@@ -33,7 +33,7 @@
 //!
 //! // Later, in any instance: act as that user; renewals go through the store.
 //! let session = Session::from_store(&client, store.clone(), ContextKey::User(id)).await?;
-//! let accounts = session.monetary_accounts().list().await?;
+//! let accounts = session.account_summaries().list().await?;
 //! println!("{} accounts", accounts.items.len());
 //! # Ok(()) }
 //! ```

@@ -1,7 +1,7 @@
-//! A user's monetary accounts (`GET /user/{userID}/monetary-account`), read-only.
-//!
-//! The generated `List_all_MonetaryAccount_for_User`, decoded into a flat
-//! model with the fields most apps need (the IBAN picked from the aliases).
+//! Account summaries: the user's monetary accounts
+//! (`GET /user/{userID}/monetary-account`, the generated
+//! `List_all_MonetaryAccount_for_User`) decoded into a flat model with the
+//! fields most apps need (the IBAN picked from the aliases), read-only.
 //! For an OAuth session the accounts are those the granting user shared;
 //! `session.api().monetary_accounts()` gives the full generated types.
 
@@ -13,20 +13,22 @@ use serde_json::value::RawValue;
 use crate::envelope::UnionItem;
 use crate::error::Result;
 use crate::models::MonetaryAccountId;
-use crate::pagination::{Page, PageRequest, paged_list};
+use std::future::Future;
+
+use crate::pagination::{Page, PageRequest, PagedList};
 use crate::session::Session;
 
 impl Session {
     /// The user's monetary accounts (read-only).
-    pub fn monetary_accounts(&self) -> MonetaryAccounts<'_> {
-        MonetaryAccounts::new(self)
+    pub fn account_summaries(&self) -> AccountSummaries<'_> {
+        AccountSummaries::new(self)
     }
 }
 
 /// A monetary account, with the fields most apps need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct MonetaryAccount {
+pub struct AccountSummary {
     /// bunq's object type, for example `MonetaryAccountBank` or `MonetaryAccountSavings`.
     pub kind: String,
     /// The account id.
@@ -55,14 +57,14 @@ struct Wire {
 }
 
 // The flat summary keeps no JSON: `api().monetary_accounts()` does.
-impl crate::wire::Decode for MonetaryAccount {}
+impl crate::wire::Decode for AccountSummary {}
 
-impl UnionItem for MonetaryAccount {
+impl UnionItem for AccountSummary {
     /// Every kind of account (`MonetaryAccountBank`, `…Savings`, …) has the
     /// fields read here; the wrapper key is the kind.
     fn from_item(key: &str, raw: &RawValue) -> std::result::Result<Self, serde_json::Error> {
         let wire: Wire = serde_json::from_str(raw.get())?;
-        Ok(MonetaryAccount {
+        Ok(AccountSummary {
             kind: key.to_owned(),
             id: wire.id,
             description: wire.description,
@@ -86,25 +88,38 @@ struct Alias {
 }
 
 /// The monetary accounts of the session's user. Get one from
-/// [`Session::monetary_accounts`].
+/// [`Session::account_summaries`].
 #[derive(Debug, Clone, Copy)]
-pub struct MonetaryAccounts<'s> {
+pub struct AccountSummaries<'s> {
     session: &'s Session,
 }
 
-impl<'s> MonetaryAccounts<'s> {
+impl<'s> AccountSummaries<'s> {
     pub(crate) fn new(session: &'s Session) -> Self {
-        MonetaryAccounts { session }
+        AccountSummaries { session }
     }
 
-    paged_list!('s, MonetaryAccount, "accounts");
-
     /// One page of accounts.
-    pub async fn list_page(&self, page: PageRequest) -> Result<Page<MonetaryAccount>> {
+    pub async fn list_page(&self, page: PageRequest) -> Result<Page<AccountSummary>> {
         self.session
             .api()
             .monetary_accounts()
-            .list_page_as::<MonetaryAccount>(page)
+            .list_page_as::<AccountSummary>(page)
             .await
+    }
+}
+
+impl<'s> PagedList for AccountSummaries<'s> {
+    type Item = AccountSummary;
+
+    fn list_page(
+        &self,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<AccountSummary>>> + Send {
+        AccountSummaries::list_page(self, page)
+    }
+
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
     }
 }
