@@ -36,7 +36,7 @@
 //! let client = Client::builder().environment(fake.environment()).build()?;
 //! let context = ApiContext::create(&client, fake.owner_api_key(), "tests").await?;
 //! let owner = Session::new(&client, context)?;
-//! let id = owner.oauth_clients().create().await?;
+//! let id = owner.oauth_client_manager().create().await?;
 //! # let _ = id;
 //! # Ok(()) }
 //! ```

@@ -21,7 +21,7 @@
 //! use std::sync::Arc;
 //!
 //! use bunq_oauth::store::{AppUserId, ContextKey, ContextStore, EncryptionKey, SqlStore};
-//! use bunq_oauth::{Client, Environment, Session};
+//! use bunq_oauth::{Client, Environment, PagedList, Session};
 //!
 //! # async fn run(context: bunq_oauth::ApiContext) -> bunq_oauth::Result<()> {
 //! let key = EncryptionKey::parse(&std::env::var("BUNQ_OAUTH_STORE_KEY").unwrap_or_default())?;
