@@ -5,8 +5,7 @@
 //! `Environment::sandbox()` and your sandbox API key, and send the user to the
 //! authorize URL instead of fetching it here.
 
-use bunq_oauth::PagedList;
-use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, parse_callback};
+use bunq_oauth::{ApiContext, Client, OAuthConfig, PagedList, Session, parse_callback};
 use bunq_oauth_fake::FakeBunq;
 
 const REDIRECT: &str = "https://app.example/oauth/callback";

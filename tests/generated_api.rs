@@ -5,12 +5,11 @@
 
 mod common;
 
-use bunq_oauth::PagedList;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use bunq_oauth::api::{self, types};
-use bunq_oauth::{Amount, Client, Error, PageRequest, Session, SessionToken, UserId};
+use bunq_oauth::{Amount, Client, Error, PageRequest, PagedList, Session, SessionToken, UserId};
 use common::ServerKey;
 use futures::TryStreamExt;
 use httpmock::prelude::*;

@@ -2,57 +2,22 @@
 //! the generated operations: payments between the user's own accounts,
 //! draft-payments the user approves, request-inquiries, and the refusals.
 
-use bunq_oauth::PagedList;
 use std::time::Duration;
 
 use bunq_oauth::api::{self, types};
-use bunq_oauth::{Amount, ApiContext, Client, Error, OAuthConfig, Session, parse_callback};
+use bunq_oauth::{Amount, Error, PagedList, Session};
 use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind};
+
+mod common;
 
 const REDIRECT: &str = "https://app.example/oauth/callback";
 
 /// The fake, a client, and a session as the user who granted access.
 async fn connected(config: FakeConfig) -> (FakeBunq, Session) {
     let fake = FakeBunq::start_with(config).await.unwrap();
-    let client = Client::builder()
-        .environment(fake.environment())
-        .build()
-        .unwrap();
-    let owner = Session::new(
-        &client,
-        ApiContext::create(&client, fake.owner_api_key(), "grant test")
-            .await
-            .unwrap(),
-    )
-    .unwrap();
-    let oauth_client = owner.oauth_client_manager().ensure_active().await.unwrap();
-    owner
-        .callback_url_manager(oauth_client.id)
-        .ensure(REDIRECT)
-        .await
-        .unwrap();
-    let oauth_client = owner
-        .oauth_client_manager()
-        .get(oauth_client.id)
-        .await
-        .unwrap();
-    let config = OAuthConfig::for_client(&oauth_client, REDIRECT).unwrap();
-    let request = config.authorize_url(&fake.environment()).unwrap();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = browser.get(request.url().as_str()).send().await.unwrap();
-    let location = answer.headers()["location"].to_str().unwrap().to_owned();
-    let code = parse_callback(&location, request.state()).unwrap();
-    let token = config.exchange_code(&client, &code).await.unwrap();
-    let user = Session::new(
-        &client,
-        bunq_oauth::ApiContext::for_access_token(&client, &token, "grant test")
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let client = common::fake_client(&fake);
+    let owner = common::owner_session(&client, &fake, "grant test").await;
+    let user = common::granted_user(&client, &fake, &owner, REDIRECT, "grant test").await;
     (fake, user)
 }
 

@@ -3,13 +3,12 @@
 
 mod common;
 
-use bunq_oauth::PagedList;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bunq_oauth::{
-    CallbackUrlId, Client, OauthClientId, OauthClientStatus, PageRequest, Session, SessionToken,
-    UserId,
+    CallbackUrlId, Client, OauthClientId, OauthClientStatus, PageRequest, PagedList, Session,
+    SessionToken, UserId,
 };
 use common::ServerKey;
 use httpmock::prelude::*;

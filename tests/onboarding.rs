@@ -2,12 +2,13 @@
 //! it: setup → authorize URL → redirect → callback → exchange → connect →
 //! accounts. Every log line of the run is captured and checked for secrets.
 
-use bunq_oauth::PagedList;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, SessionUser, parse_callback};
+use bunq_oauth::{OAuthConfig, PagedList, Session, SessionUser, parse_callback};
 use bunq_oauth_fake::FakeBunq;
+
+mod common;
 
 const REDIRECT: &str = "https://app.example/oauth/callback";
 
@@ -35,19 +36,10 @@ async fn the_whole_onboarding_runs_and_logs_no_secret() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let fake = FakeBunq::start().await.unwrap();
-    let client = Client::builder()
-        .environment(fake.environment())
-        .build()
-        .unwrap();
+    let client = common::fake_client(&fake);
 
     // Setup, as the app owner.
-    let owner = Session::new(
-        &client,
-        ApiContext::create(&client, fake.owner_api_key(), "onboarding test")
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let owner = common::owner_session(&client, &fake, "onboarding test").await;
     assert_eq!(owner.user_id(), fake.owner_user_id());
     let oauth_client = owner.oauth_client_manager().ensure_active().await.unwrap();
     owner

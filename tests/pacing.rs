@@ -4,10 +4,9 @@
 //! past the limiter's 100 ms margin and made the fake count a 429 (seen once
 //! in CI while this test shared tests/resilience.rs).
 
-use bunq_oauth::PagedList;
 use std::time::{Duration, Instant};
 
-use bunq_oauth::{ApiContext, Client, Error, Limit, RateLimits, RetryPolicy, Session};
+use bunq_oauth::{ApiContext, Client, Error, Limit, PagedList, RateLimits, RetryPolicy, Session};
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,11 +2,10 @@
 //! the heap is counted for the whole process, so no other test may
 //! allocate while it measures.
 
-use bunq_oauth::PagedList;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bunq_oauth::{ApiContext, Client, Session};
+use bunq_oauth::{ApiContext, Client, PagedList, Session};
 use bunq_oauth_fake::FakeBunq;
 use futures::StreamExt;
 

@@ -2,14 +2,13 @@
 //! its own process, against the built-in fake bunq, over loopback HTTP; and a
 //! headless Chromium rendering its QR page.
 
-use bunq_oauth::PagedList;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bunq_oauth::PagedList;
 use bunq_oauth::store::EncryptionKey;
-use bunq_oauth::{ApiContext, Client, Session};
 use bunq_oauth_fake::FakeBunq;
 use serde_json::Value;
 
@@ -334,17 +333,8 @@ async fn secrets_rest_encrypted_and_a_wrong_key_stops_the_app() {
     }
 
     // The database file holds no secret in clear.
-    let client = Client::builder()
-        .environment(fake.environment())
-        .build()
-        .unwrap();
-    let owner = Session::new(
-        &client,
-        ApiContext::create(&client, fake.owner_api_key(), "test")
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let client = common::fake_client(&fake);
+    let owner = common::owner_session(&client, &fake, "test").await;
     let client_secret = owner.oauth_client_manager().list_all().await.unwrap()[0]
         .secret
         .expose_secret()

@@ -4,11 +4,11 @@
 //! no wait), and a limit the crate does not know (DELETE). In a binary of
 //! its own, since it measures time.
 
-use bunq_oauth::PagedList;
 use std::time::{Duration, Instant};
 
 use bunq_oauth::{
-    ApiContext, CallbackUrlId, Client, Limit, LimitScope, OauthClientId, RateLimits, Session,
+    ApiContext, CallbackUrlId, Client, Limit, LimitScope, OauthClientId, PagedList, RateLimits,
+    Session,
 };
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
 

@@ -1,11 +1,10 @@
 //! Rate limits, retries, faults and paging against the built-in fake bunq
 //! with its rate limits and fault injection on.
 
-use bunq_oauth::PagedList;
 use std::time::Duration;
 
 use bunq_oauth::signing::SignatureError;
-use bunq_oauth::{ApiContext, Client, Error, OauthClientId, RetryPolicy, Session};
+use bunq_oauth::{ApiContext, Client, Error, OauthClientId, PagedList, RetryPolicy, Session};
 use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind};
 use reqwest::Method;
 

@@ -2,9 +2,10 @@
 //! fake with `require_signatures`): the client signs GET and DELETE too when
 //! asked, and learns it from bunq's first 466 by itself.
 
-use bunq_oauth::PagedList;
-use bunq_oauth::{ApiContext, Client, Session, SigningPolicy};
+use bunq_oauth::{ApiContext, Client, PagedList, Session, SigningPolicy};
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
+
+mod common;
 
 async fn strict_fake() -> FakeBunq {
     FakeBunq::start_with(FakeConfig::default().require_signatures(true))
@@ -24,13 +25,7 @@ fn client(fake: &FakeBunq, policy: SigningPolicy) -> Client {
 async fn signing_everything_satisfies_a_strict_bunq_from_the_first_request() {
     let fake = strict_fake().await;
     let client = client(&fake, SigningPolicy::All);
-    let owner = Session::new(
-        &client,
-        ApiContext::create(&client, fake.owner_api_key(), "strict")
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let owner = common::owner_session(&client, &fake, "strict").await;
     let id = owner.oauth_client_manager().create().await.unwrap();
     owner.oauth_client_manager().get(id).await.unwrap();
     let url = owner

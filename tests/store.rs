@@ -10,14 +10,13 @@
 //! database of its own there. `.ci/test` installs and starts such a server;
 //! without the variable the PostgreSQL tests fail and say so.
 
-use bunq_oauth::PagedList;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
 };
-use bunq_oauth::{ApiContext, Client, Error, OAuthConfig, Session};
+use bunq_oauth::{ApiContext, Client, Error, OAuthConfig, PagedList, Session};
 use bunq_oauth_fake::FakeBunq;
 use chrono::{Duration, Utc};
 use sqlx::Connection;

@@ -1,19 +1,18 @@
 //! `init`, `authorize`, `whoami`, `accounts`: contexts and connected users.
 
-use bunq_oauth::PagedList;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use bunq_oauth::{
-    ApiContext, AuthorizationCode, CsrfState, OAuthConfig, OAuthError, Session, SessionUser,
-    parse_callback,
+    ApiContext, AuthorizationCode, CsrfState, OAuthConfig, OAuthError, PagedList, Session,
+    SessionUser, parse_callback,
 };
 use clap::Args;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::CliError;
-use crate::output::Output;
+use crate::output::{Columns, Output};
 use crate::server::{Target, config_dir, context_path, ensure_parent};
 
 pub async fn init(
@@ -442,48 +441,35 @@ pub async fn accounts(session: &Session, out: &Output) -> Result<(), CliError> {
             session.account_summaries().list(),
         )
         .await?;
-    if out.json {
-        let items: Vec<_> = page
-            .items
-            .iter()
-            .map(|a| {
-                json!({
-                    "id": a.id.0,
-                    "type": a.kind,
-                    "description": a.description,
-                    "balance": a.balance.as_ref().map(|b| json!({"currency": b.currency, "value": b.value})),
-                    "iban": a.iban,
-                    "status": a.status,
-                })
-            })
-            .collect();
-        return out.print_json(&json!(items));
-    }
-    account_table(out, &page.items)
+    out.list(&ACCOUNTS, &page.items)
 }
 
-/// Monetary accounts as a table: id, description, balance, IBAN, type.
-pub fn account_table(
-    out: &Output,
-    accounts: &[bunq_oauth::AccountSummary],
-) -> Result<(), CliError> {
-    let rows = accounts
-        .iter()
-        .map(|a| {
-            vec![
-                a.id.to_string(),
-                a.description.clone().unwrap_or_default(),
-                a.balance
-                    .as_ref()
-                    .map(|b| format!("{} {}", b.value, b.currency))
-                    .unwrap_or_default(),
-                a.iban.clone().unwrap_or_default(),
-                a.kind.clone(),
-            ]
+/// How monetary accounts print: id, description, balance, IBAN, type.
+pub const ACCOUNTS: Columns<bunq_oauth::AccountSummary> = Columns {
+    header: &["ID", "DESCRIPTION", "BALANCE", "IBAN", "TYPE"],
+    row: |a, _| {
+        vec![
+            a.id.to_string(),
+            a.description.clone().unwrap_or_default(),
+            a.balance
+                .as_ref()
+                .map(|b| format!("{} {}", b.value, b.currency))
+                .unwrap_or_default(),
+            a.iban.clone().unwrap_or_default(),
+            a.kind.clone(),
+        ]
+    },
+    json: |a, _| {
+        json!({
+            "id": a.id.0,
+            "type": a.kind,
+            "description": a.description,
+            "balance": a.balance.as_ref().map(|b| json!({"currency": b.currency, "value": b.value})),
+            "iban": a.iban,
+            "status": a.status,
         })
-        .collect::<Vec<_>>();
-    out.table(&["ID", "DESCRIPTION", "BALANCE", "IBAN", "TYPE"], &rows)
-}
+    },
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,14 +1,14 @@
 //! `clients …` and `callbacks …`: the OAuth Client API from the command line.
 
-use bunq_oauth::PagedList;
 use bunq_oauth::{
-    CallbackUrl, CallbackUrlId, OauthClientDetails, OauthClientId, OauthClientStatus, Session,
+    CallbackUrl, CallbackUrlId, OauthClientDetails, OauthClientId, OauthClientStatus, PagedList,
+    Session,
 };
 use clap::Subcommand;
 use serde_json::json;
 
 use crate::CliError;
-use crate::output::Output;
+use crate::output::{Columns, Output};
 
 #[derive(Subcommand, Debug)]
 pub enum ClientsCommand {
@@ -85,24 +85,7 @@ pub async fn run_clients(
     match command {
         ClientsCommand::List => {
             let page = out.wait("listing OAuth clients", clients.list()).await?;
-            if out.json {
-                let items: Vec<_> = page.items.iter().map(|c| client_json(c, out)).collect();
-                return out.print_json(&json!(items));
-            }
-            let rows = page
-                .items
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.id.to_string(),
-                        c.status.to_string(),
-                        c.client_id.clone(),
-                        out.secret(c.secret.expose_secret()),
-                        c.callback_urls.len().to_string(),
-                    ]
-                })
-                .collect::<Vec<_>>();
-            out.table(&["ID", "STATUS", "CLIENT ID", "SECRET", "CALLBACKS"], &rows)
+            out.list(&CLIENTS, &page.items)
         }
         ClientsCommand::Create => {
             let id = out
@@ -164,22 +147,7 @@ pub async fn run_callbacks(
                     session.callback_url_manager(OauthClientId(client)).list(),
                 )
                 .await?;
-            if out.json {
-                let items: Vec<_> = page.items.iter().map(callback_json).collect();
-                return out.print_json(&json!(items));
-            }
-            let rows = page
-                .items
-                .iter()
-                .map(|u| {
-                    vec![
-                        u.id.to_string(),
-                        u.url.clone(),
-                        bunq_oauth::format_timestamp(&u.created),
-                    ]
-                })
-                .collect::<Vec<_>>();
-            out.table(&["ID", "URL", "CREATED (UTC)"], &rows)
+            out.list(&CALLBACK_URLS, &page.items)
         }
         CallbacksCommand::Add { client, url } => {
             let id = out
@@ -275,3 +243,31 @@ pub fn callback_json(url: &CallbackUrl) -> serde_json::Value {
         "updated": bunq_oauth::format_timestamp(&url.updated),
     })
 }
+
+/// How OAuth clients print (the secret masked unless `--show-secret`).
+const CLIENTS: Columns<OauthClientDetails> = Columns {
+    header: &["ID", "STATUS", "CLIENT ID", "SECRET", "CALLBACKS"],
+    row: |c, out| {
+        vec![
+            c.id.to_string(),
+            c.status.to_string(),
+            c.client_id.clone(),
+            out.secret(c.secret.expose_secret()),
+            c.callback_urls.len().to_string(),
+        ]
+    },
+    json: client_json,
+};
+
+/// How callback URLs print.
+const CALLBACK_URLS: Columns<CallbackUrl> = Columns {
+    header: &["ID", "URL", "CREATED (UTC)"],
+    row: |u, _| {
+        vec![
+            u.id.to_string(),
+            u.url.clone(),
+            bunq_oauth::format_timestamp(&u.created),
+        ]
+    },
+    json: |u, _| callback_json(u),
+};

@@ -1,17 +1,16 @@
 //! `bunq-oauth demo`: the whole OAuth onboarding against the built-in fake
 //! bunq, one step at a time, with how long each step took.
 
-use bunq_oauth::PagedList;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bunq_oauth::api::types;
-use bunq_oauth::{AccountSummary, Amount};
+use bunq_oauth::{AccountSummary, Amount, PagedList};
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, SessionUser, parse_callback};
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
 
 use crate::CliError;
-use crate::accounts::{account_table, qr_code};
+use crate::accounts::{ACCOUNTS, qr_code};
 use crate::output::Output;
 
 /// The redirect URL the demo app registers. Nothing listens there: the demo
@@ -185,7 +184,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
             Ok(user.account_summaries().list().await?)
         })
         .await?;
-    account_table(out, &accounts.items)?;
+    out.list(&ACCOUNTS, &accounts.items)?;
     if accounts.items.is_empty() {
         return Err(CliError::Usage(
             "the user has no accounts: the onboarding did not complete".into(),
@@ -232,7 +231,7 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
         .await?;
     out.line(&format!("   payment {paid}; balances now:"))?;
     let after = user.account_summaries().list().await?;
-    account_table(out, &after.items)?;
+    out.list(&ACCOUNTS, &after.items)?;
 
     let draft = steps
         .run(

@@ -5,16 +5,15 @@
 //! asks for confirmation first, unless `--yes`; with `--production` it
 //! refuses to run without `--yes`.
 
-use bunq_oauth::PagedList;
 use std::io::{BufRead, IsTerminal, Write};
 
 use bunq_oauth::api::types;
-use bunq_oauth::{Amount, Session};
+use bunq_oauth::{Amount, PagedList, Session};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::CliError;
-use crate::output::Output;
+use crate::output::{Columns, Output};
 
 /// bunq's longest payment description.
 const MAX_DESCRIPTION: usize = 140;
@@ -234,35 +233,29 @@ fn label(alias: &Option<Box<types::LabelMonetaryAccount>>) -> String {
         .unwrap_or_default()
 }
 
-fn payment_json(p: &types::PaymentRead) -> serde_json::Value {
-    json!({
-        "id": p.id,
-        "created": p.created.map(|t| t.to_string()),
-        "amount": p.amount,
-        "description": p.description,
-        "counterparty": label(&p.counterparty_alias),
-        "type": p.type_,
-    })
-}
-
-fn payment_rows(out: &Output, payments: &[types::PaymentRead]) -> Result<(), CliError> {
-    let rows: Vec<Vec<String>> = payments
-        .iter()
-        .map(|p| {
-            vec![
-                p.id.map(|i| i.to_string()).unwrap_or_default(),
-                p.created.map(|t| t.to_string()).unwrap_or_default(),
-                amount_text(&p.amount),
-                label(&p.counterparty_alias),
-                text(&p.description),
-            ]
+/// How payments print.
+const PAYMENTS: Columns<types::PaymentRead> = Columns {
+    header: &["ID", "CREATED", "AMOUNT", "COUNTERPARTY", "DESCRIPTION"],
+    row: |p, _| {
+        vec![
+            p.id.map(|i| i.to_string()).unwrap_or_default(),
+            p.created.map(|t| t.to_string()).unwrap_or_default(),
+            amount_text(&p.amount),
+            label(&p.counterparty_alias),
+            text(&p.description),
+        ]
+    },
+    json: |p, _| {
+        json!({
+            "id": p.id,
+            "created": p.created.map(|t| t.to_string()),
+            "amount": p.amount,
+            "description": p.description,
+            "counterparty": label(&p.counterparty_alias),
+            "type": p.type_,
         })
-        .collect();
-    out.table(
-        &["ID", "CREATED", "AMOUNT", "COUNTERPARTY", "DESCRIPTION"],
-        &rows,
-    )
-}
+    },
+};
 
 pub async fn run_payments(
     command: PaymentsCommand,
@@ -279,11 +272,7 @@ pub async fn run_payments(
                     session.api().payments(account).list_page(page),
                 )
                 .await?;
-            if out.json {
-                let items: Vec<_> = page.items.iter().map(payment_json).collect();
-                return out.print_json(&json!(items));
-            }
-            payment_rows(out, &page.items)
+            out.list(&PAYMENTS, &page.items)
         }
         PaymentsCommand::Show { account, id } => {
             let payment = out
@@ -292,10 +281,7 @@ pub async fn run_payments(
                     session.api().payments(account).get(id),
                 )
                 .await?;
-            if out.json {
-                return out.print_json(&payment_json(&payment));
-            }
-            payment_rows(out, std::slice::from_ref(&payment))
+            out.one(&PAYMENTS, &payment)
         }
         PaymentsCommand::Create(args) => {
             let (amount, alias, description) = args.checked()?;
@@ -456,34 +442,7 @@ pub async fn run_requests(
                     session.api().request_inquiries(account).list(),
                 )
                 .await?;
-            let rows: Vec<Vec<String>> = page
-                .items
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.id.map(|i| i.to_string()).unwrap_or_default(),
-                        text(&r.status),
-                        amount_text(&r.amount_inquired),
-                        text(&r.description),
-                    ]
-                })
-                .collect();
-            if out.json {
-                let items: Vec<_> = page
-                    .items
-                    .iter()
-                    .map(|r| {
-                        json!({
-                            "id": r.id,
-                            "status": r.status,
-                            "amount_inquired": r.amount_inquired,
-                            "description": r.description,
-                        })
-                    })
-                    .collect();
-                return out.print_json(&json!(items));
-            }
-            out.table(&["ID", "STATUS", "AMOUNT", "DESCRIPTION"], &rows)
+            out.list(&REQUESTS, &page.items)
         }
     }
 }
@@ -535,37 +494,51 @@ pub async fn run_cards(
             let page = out
                 .wait("listing cards", session.api().cards().list())
                 .await?;
-            // Chosen fields only: a card carries secrets (PIN assignments,
-            // CVC) that a listing never prints.
-            let items: Vec<_> = page
-                .items
-                .iter()
-                .map(|c| {
-                    json!({
-                        "id": c.id,
-                        "type": c.type_,
-                        "status": c.status,
-                        "name_on_card": c.name_on_card,
-                        "primary_account_numbers": c.primary_account_numbers.iter().filter_map(|p| p.four_digit.clone()).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            if out.json {
-                return out.print_json(&json!(items));
-            }
-            let rows: Vec<Vec<String>> = page
-                .items
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.id.map(|i| i.to_string()).unwrap_or_default(),
-                        text(&c.type_),
-                        text(&c.status),
-                        text(&c.name_on_card),
-                    ]
-                })
-                .collect();
-            out.table(&["ID", "TYPE", "STATUS", "NAME ON CARD"], &rows)
+            out.list(&CARDS, &page.items)
         }
     }
 }
+
+/// How request-inquiries print.
+const REQUESTS: Columns<types::RequestInquiryListing> = Columns {
+    header: &["ID", "STATUS", "AMOUNT", "DESCRIPTION"],
+    row: |r, _| {
+        vec![
+            r.id.map(|i| i.to_string()).unwrap_or_default(),
+            text(&r.status),
+            amount_text(&r.amount_inquired),
+            text(&r.description),
+        ]
+    },
+    json: |r, _| {
+        json!({
+            "id": r.id,
+            "status": r.status,
+            "amount_inquired": r.amount_inquired,
+            "description": r.description,
+        })
+    },
+};
+
+/// How cards print: chosen fields only, since a card carries secrets (PIN
+/// assignments, CVC) that a listing never prints.
+const CARDS: Columns<types::CardListing> = Columns {
+    header: &["ID", "TYPE", "STATUS", "NAME ON CARD"],
+    row: |c, _| {
+        vec![
+            c.id.map(|i| i.to_string()).unwrap_or_default(),
+            text(&c.type_),
+            text(&c.status),
+            text(&c.name_on_card),
+        ]
+    },
+    json: |c, _| {
+        json!({
+            "id": c.id,
+            "type": c.type_,
+            "status": c.status,
+            "name_on_card": c.name_on_card,
+            "primary_account_numbers": c.primary_account_numbers.iter().filter_map(|p| p.four_digit.clone()).collect::<Vec<_>>(),
+        })
+    },
+};

@@ -61,6 +61,29 @@ impl Output {
         self.line(&text)
     }
 
+    /// Prints `items` as `columns` describes them: a JSON array of objects
+    /// with `--json`, else a table.
+    pub fn list<T>(&self, columns: &Columns<T>, items: &[T]) -> Result<(), CliError> {
+        if self.json {
+            let objects = items
+                .iter()
+                .map(|item| (columns.json)(item, self))
+                .collect();
+            return self.print_json(&serde_json::Value::Array(objects));
+        }
+        let rows: Vec<Vec<String>> = items.iter().map(|item| (columns.row)(item, self)).collect();
+        self.table(columns.header, &rows)
+    }
+
+    /// Prints one item as `columns` describes it: one JSON object with
+    /// `--json`, else a table of one row.
+    pub fn one<T>(&self, columns: &Columns<T>, item: &T) -> Result<(), CliError> {
+        if self.json {
+            return self.print_json(&(columns.json)(item, self));
+        }
+        self.table(columns.header, &[(columns.row)(item, self)])
+    }
+
     /// Prints rows as an aligned table with a header line.
     pub fn table(&self, header: &[&str], rows: &[Vec<String>]) -> Result<(), CliError> {
         // One line per row whatever bunq sent: a description's line break
@@ -165,6 +188,17 @@ fn is_bidi_control(c: char) -> bool {
         c,
         '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
     )
+}
+
+/// How a kind of item prints, described once: the table's header and row,
+/// and the JSON object (which may carry more than the table shows).
+pub struct Columns<T> {
+    /// The table's header.
+    pub header: &'static [&'static str],
+    /// One table row.
+    pub row: fn(&T, &Output) -> Vec<String>,
+    /// One JSON object.
+    pub json: fn(&T, &Output) -> serde_json::Value,
 }
 
 #[cfg(test)]

@@ -81,25 +81,6 @@ impl Param {
     }
 }
 
-/// How an answer is decoded.
-#[derive(Debug, Clone)]
-enum Decode {
-    Empty,
-    Bytes,
-    Id,
-    Uuid,
-    /// One object of the type `returns`.
-    One,
-    /// A page of `item` objects.
-    List,
-    /// One object of one of several kinds (`returns` is the enum).
-    Union,
-    /// A page of the enum `item`.
-    ListOfUnion,
-    /// Several items of the enum in `Vec<…>`.
-    Items(String),
-}
-
 /// One operation, ready to emit.
 #[derive(Debug, Clone)]
 struct OpParts {
@@ -113,15 +94,15 @@ struct OpParts {
     /// The body type (`types::PaymentCreate`), if the operation takes one.
     body: Option<String>,
     returns: String,
+    /// A list's item, or the enum of a several-item answer.
     item_type: Option<String>,
-    decode: Decode,
     /// Every decoded object must carry an `id` (the spec gives it one).
     id_check: bool,
 }
 
 impl OpParts {
     fn is_list(&self) -> bool {
-        matches!(self.decode, Decode::List | Decode::ListOfUnion)
+        matches!(self.op.shape, Shape::List | Shape::ListOfUnion)
     }
 
     fn uses_user(&self) -> bool {
@@ -304,9 +285,6 @@ pub fn generate(
             part.returns = canonical(&part.returns);
             part.body = part.body.as_deref().map(canonical);
             part.item_type = part.item_type.as_deref().map(canonical);
-            if let Decode::Items(item) = &part.decode {
-                part.decode = Decode::Items(canonical(item));
-            }
         }
     }
     // The shared handle takes the plain name; a parent left out of it keeps
@@ -456,14 +434,14 @@ fn write_every_shape_decoder<'a>(
     let mut calls: Vec<String> = Vec::new();
     let mut per_shape: BTreeMap<String, usize> = BTreeMap::new();
     for part in parts {
-        let call = match (&part.decode, &part.item_type) {
-            (Decode::List, Some(item)) => format!("decode_list::<{item}>"),
-            (Decode::ListOfUnion, Some(item)) => format!("decode_union_list::<{item}>"),
-            (Decode::One, _) => format!("decode_one::<{}>", part.returns),
-            (Decode::Union, _) => format!("decode_union::<{}>", part.returns),
-            (Decode::Items(item), _) => format!("decode_items::<{item}>"),
-            (Decode::Id, _) => "decode_id".to_owned(),
-            (Decode::Uuid, _) => "decode_uuid".to_owned(),
+        let call = match (&part.op.shape, &part.item_type) {
+            (Shape::List, Some(item)) => format!("decode_list::<{item}>"),
+            (Shape::ListOfUnion, Some(item)) => format!("decode_union_list::<{item}>"),
+            (Shape::One, _) => format!("decode_one::<{}>", part.returns),
+            (Shape::Union, _) => format!("decode_union::<{}>", part.returns),
+            (Shape::MultiItem, Some(item)) => format!("decode_items::<{item}>"),
+            (Shape::Id, _) => "decode_id".to_owned(),
+            (Shape::Uuid, _) => "decode_uuid".to_owned(),
             _ => continue,
         };
         let shape = format!("{:?}", part.op.shape);
@@ -621,8 +599,8 @@ fn op_parts(
         Some(name) => Some(typed(op, &name, type_names)?),
         None => None,
     };
-    let (returns, decode, item_type, id_check) = returns_and_decode(spec, op, type_names, unions)?;
-    let is_list = matches!(decode, Decode::List | Decode::ListOfUnion);
+    let (returns, item_type, id_check) = returns_and_item(spec, op, type_names, unions)?;
+    let is_list = matches!(op.shape, Shape::List | Shape::ListOfUnion);
     let method_name = match operation_kind(&op.operation_id) {
         "List_all" if is_list && count("List_all") == 1 => "list_page",
         "List_all" if is_list => {
@@ -646,7 +624,6 @@ fn op_parts(
         body,
         returns,
         item_type,
-        decode,
         id_check,
     })
 }
@@ -697,16 +674,16 @@ fn write_method(part: &OpParts, call: TokenStream) -> Result<TokenStream, String
         part.id_check
             .then(|| quote!(crate::envelope::require_id(#operation, #items)?;))
     };
-    Ok(match &part.decode {
-        Decode::List | Decode::ListOfUnion if !args.is_empty() => {
+    Ok(match &part.op.shape {
+        Shape::List | Shape::ListOfUnion if !args.is_empty() => {
             return Err(format!(
                 "{} {}: a list that takes an item id or a body",
                 part.op.method, part.op.path
             ));
         }
-        Decode::List | Decode::ListOfUnion => {
+        Shape::List | Shape::ListOfUnion => {
             let item = ty(part.item_type.as_deref().unwrap_or_default())?;
-            let (bound, decoder) = if matches!(part.decode, Decode::List) {
+            let (bound, decoder) = if part.op.shape == Shape::List {
                 (
                     quote!(::serde::de::DeserializeOwned + crate::wire::Decode),
                     quote!(decode_list),
@@ -737,7 +714,7 @@ fn write_method(part: &OpParts, call: TokenStream) -> Result<TokenStream, String
                 }
             }
         }
-        Decode::One => {
+        Shape::One => {
             let check = id_check(quote!([item.id.is_some()]));
             let as_name = format_ident!("{}_as", part.method_name);
             let doc_as = format!(" [`Self::{}`], decoded as `T`.", part.method_name);
@@ -759,11 +736,11 @@ fn write_method(part: &OpParts, call: TokenStream) -> Result<TokenStream, String
         }
         other => {
             let decode = match other {
-                Decode::Empty => quote!(let _ = reply; Ok(())),
-                Decode::Bytes => quote!(Ok(reply.body)),
-                Decode::Id => quote!(crate::envelope::decode_id(&reply)),
-                Decode::Uuid => quote!(crate::envelope::decode_uuid(&reply)),
-                Decode::Union => quote!(crate::envelope::decode_union(&reply)),
+                Shape::Empty => quote!(let _ = reply; Ok(())),
+                Shape::Bytes => quote!(Ok(reply.body)),
+                Shape::Id => quote!(crate::envelope::decode_id(&reply)),
+                Shape::Uuid => quote!(crate::envelope::decode_uuid(&reply)),
+                Shape::Union => quote!(crate::envelope::decode_union(&reply)),
                 _ => quote!(crate::envelope::decode_items(&reply)),
             };
             quote! {
@@ -1135,14 +1112,14 @@ pub fn generated_type_names(file: &syn::File) -> BTreeSet<String> {
     names
 }
 
-/// The return type, how the answer is decoded, the item type of a list,
-/// and whether every object must carry an `id`.
-fn returns_and_decode(
+/// The return type, the item type (a list's, or the enum of a several-item
+/// answer), and whether every object must carry an `id`.
+fn returns_and_item(
     spec: &OpenAPI,
     op: &OperationShape,
     type_names: &BTreeSet<String>,
     unions: &mut BTreeMap<String, BTreeMap<String, String>>,
-) -> Result<(String, Decode, Option<String>, bool), String> {
+) -> Result<(String, Option<String>, bool), String> {
     let schema = || {
         op.schema
             .clone()
@@ -1150,21 +1127,20 @@ fn returns_and_decode(
             .ok_or_else(|| format!("{} {}: no response schema", op.method, op.path))
     };
     Ok(match op.shape {
-        Shape::Empty => ("()".into(), Decode::Empty, None, false),
-        Shape::Bytes => ("::bytes::Bytes".into(), Decode::Bytes, None, false),
-        Shape::Id => ("i64".into(), Decode::Id, None, false),
-        Shape::Uuid => ("String".into(), Decode::Uuid, None, false),
+        Shape::Empty => ("()".into(), None, false),
+        Shape::Bytes => ("::bytes::Bytes".into(), None, false),
+        Shape::Id => ("i64".into(), None, false),
+        Shape::Uuid => ("String".into(), None, false),
         Shape::One => {
             let name = schema()?;
             let rust = typed(op, &name, type_names)?;
-            (rust, Decode::One, None, has_id(spec, &name))
+            (rust, None, has_id(spec, &name))
         }
         Shape::List => {
             let name = schema()?;
             let rust = typed(op, &name, type_names)?;
             (
                 format!("crate::pagination::Page<{rust}>"),
-                Decode::List,
                 Some(rust),
                 has_id(spec, &name),
             )
@@ -1187,19 +1163,13 @@ fn returns_and_decode(
                 .or_default()
                 .extend(variants);
             match op.shape {
-                Shape::Union => (enum_name, Decode::Union, None, false),
+                Shape::Union => (enum_name, None, false),
                 Shape::ListOfUnion => (
                     format!("crate::pagination::Page<{enum_name}>"),
-                    Decode::ListOfUnion,
                     Some(enum_name),
                     false,
                 ),
-                _ => (
-                    format!("Vec<{enum_name}>"),
-                    Decode::Items(enum_name),
-                    None,
-                    false,
-                ),
+                _ => (format!("Vec<{enum_name}>"), Some(enum_name), false),
             }
         }
     })

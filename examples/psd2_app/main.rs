@@ -54,7 +54,6 @@
 //! and owner key; without `BUNQ_OAUTH_STORE_KEY` and `DATABASE_URL` it uses a
 //! throwaway key and a SQLite file in a temporary directory.
 
-use bunq_oauth::PagedList;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -71,7 +70,8 @@ use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
 };
 use bunq_oauth::{
-    ApiContext, ApiKey, Client, Environment, Error, OAuthConfig, OAuthError, Session, SessionUser,
+    ApiContext, ApiKey, Client, Environment, Error, OAuthConfig, OAuthError, PagedList, Session,
+    SessionUser,
 };
 use chrono::Utc;
 use futures::TryStreamExt;

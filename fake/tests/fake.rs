@@ -1,14 +1,13 @@
 //! The built-in fake bunq over real HTTP on loopback: the crate's own client
 //! against it, and raw requests (reqwest) for what the crate never sends.
 
-use bunq_oauth::PagedList;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use bunq_oauth::signing::{KeyPair, PublicKey, SignatureError};
 use bunq_oauth::{
     ApiContext, Client, Error, OAuthConfig, OAuthError, OauthClientDetails, OauthClientId,
-    OauthClientStatus, PageRequest, RetryPolicy, Session, SessionToken, SessionUser,
+    OauthClientStatus, PageRequest, PagedList, RetryPolicy, Session, SessionToken, SessionUser,
     parse_callback,
 };
 use bunq_oauth_fake::{FakeBunq, FakeConfig, Fault, FaultKind, RateLimits};

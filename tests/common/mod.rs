@@ -1,5 +1,7 @@
-//! Helpers shared by the integration tests: a server key that signs canned
-//! bodies the way bunq does, and a context file for a session in a chosen state.
+//! The integration tests' one set-up module: a client, the owner's session
+//! and a granted user's session on the fake bunq; a server key that signs
+//! canned bodies the way bunq does (for httpmock), and a context file for a
+//! session in a chosen state.
 #![allow(dead_code)]
 
 use bunq_oauth::signing::{KeyPair, PublicKey};
@@ -107,4 +109,62 @@ pub fn environment_at(server: &httpmock::MockServer) -> bunq_oauth::Environment 
         &server.url("/v1/token"),
     )
     .expect("httpmock's URLs are loopback URLs")
+}
+
+/// A client for the fake bunq, with the default options.
+pub fn fake_client(fake: &bunq_oauth_fake::FakeBunq) -> bunq_oauth::Client {
+    bunq_oauth::Client::builder()
+        .environment(fake.environment())
+        .build()
+        .unwrap()
+}
+
+/// A session as the fake's owner (its API key's user), after the handshake.
+pub async fn owner_session(
+    client: &bunq_oauth::Client,
+    fake: &bunq_oauth_fake::FakeBunq,
+    description: &str,
+) -> bunq_oauth::Session {
+    let context = bunq_oauth::ApiContext::create(client, fake.owner_api_key(), description)
+        .await
+        .unwrap();
+    bunq_oauth::Session::new(client, context).unwrap()
+}
+
+/// The granting user's session after the whole OAuth flow at the fake: the
+/// owner's active OAuth client with `redirect` registered, the authorize
+/// page (which the fake approves at once), the code exchanged, the token
+/// connected.
+pub async fn granted_user(
+    client: &bunq_oauth::Client,
+    fake: &bunq_oauth_fake::FakeBunq,
+    owner: &bunq_oauth::Session,
+    redirect: &str,
+    description: &str,
+) -> bunq_oauth::Session {
+    let oauth_client = owner.oauth_client_manager().ensure_active().await.unwrap();
+    owner
+        .callback_url_manager(oauth_client.id)
+        .ensure(redirect)
+        .await
+        .unwrap();
+    let oauth_client = owner
+        .oauth_client_manager()
+        .get(oauth_client.id)
+        .await
+        .unwrap();
+    let config = bunq_oauth::OAuthConfig::for_client(&oauth_client, redirect).unwrap();
+    let request = config.authorize_url(&fake.environment()).unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = browser.get(request.url().as_str()).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let code = bunq_oauth::parse_callback(&location, request.state()).unwrap();
+    let token = config.exchange_code(client, &code).await.unwrap();
+    let context = bunq_oauth::ApiContext::for_access_token(client, &token, description)
+        .await
+        .unwrap();
+    bunq_oauth::Session::new(client, context).unwrap()
 }
