@@ -58,20 +58,31 @@ enum Command {
         #[arg(long, default_value = "bunq-oauth CLI")]
         description: String,
     },
+    /// Walk a user through bunq's authorization and save their context.
+    Authorize(accounts::AuthorizeArgs),
+    #[command(flatten)]
+    AsUser(UserCommand),
+    /// Run the built-in fake bunq until stopped, and print how to reach it.
+    Fake,
+    /// List every bunq operation this build generates: method, path, shape and
+    /// how to call it from `session.api()` (the coverage table).
+    Operations,
+}
+
+/// The commands that act as the saved context's user: each gets the same
+/// session, and the context is saved back after it.
+#[derive(Subcommand, Debug)]
+enum UserCommand {
     /// Manage the OAuth clients of the context's user.
     #[command(subcommand)]
     Clients(clients::ClientsCommand),
     /// Manage the callback (redirect) URLs of an OAuth client.
     #[command(subcommand)]
     Callbacks(clients::CallbacksCommand),
-    /// Walk a user through bunq's authorization and save their context.
-    Authorize(accounts::AuthorizeArgs),
     /// Show the user a saved context acts as.
     Whoami,
     /// List the monetary accounts of a saved context's user.
     Accounts,
-    /// Run the built-in fake bunq until stopped, and print how to reach it.
-    Fake,
     /// Payments of the user's accounts: list, show, create (between the user's own accounts).
     #[command(subcommand)]
     Payments(money::PaymentsCommand),
@@ -84,9 +95,17 @@ enum Command {
     /// The user's cards.
     #[command(subcommand)]
     Cards(money::CardsCommand),
-    /// List every bunq operation this build generates: method, path, shape and
-    /// how to call it from `session.api()` (the coverage table).
-    Operations,
+}
+
+impl UserCommand {
+    /// The payment this command would make or ask approval for, if any.
+    fn transfer(&self) -> Option<&money::TransferArgs> {
+        match self {
+            UserCommand::Payments(command) => command.transfer(),
+            UserCommand::DraftPayments(command) => command.transfer(),
+            _ => None,
+        }
+    }
 }
 
 #[tokio::main]
@@ -160,63 +179,42 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
             let target = server::Target::resolve(&cli.server).await?;
             accounts::init(&target, &cli.context, &description, out).await
         }
-        Command::Clients(command) => {
-            let target = server::Target::resolve(&cli.server).await?;
-            let (session, file) = target.owner_session(&cli.context, out).await?;
-            let result = clients::run_clients(command, &session, out).await;
-            keep(result, &session, file)
-        }
-        Command::Callbacks(command) => {
-            let target = server::Target::resolve(&cli.server).await?;
-            let (session, file) = target.owner_session(&cli.context, out).await?;
-            let result = clients::run_callbacks(command, &session, out).await;
-            keep(result, &session, file)
-        }
         Command::Authorize(args) => {
             let target = server::Target::resolve(&cli.server).await?;
             accounts::authorize(&target, &cli.context, args, out).await
         }
-        Command::Whoami => {
-            let target = server::Target::resolve(&cli.server).await?;
-            let (session, file) = target.owner_session(&cli.context, out).await?;
-            let result = accounts::whoami(&session, out);
-            keep(result, &session, file)
-        }
-        Command::Payments(command) => {
-            money::refuse_production_without_yes(command.transfer(), cli.server.is_production())?;
-            let target = server::Target::resolve(&cli.server).await?;
-            let (session, file) = target.owner_session(&cli.context, out).await?;
-            let production = cli.server.is_production();
-            let result = money::run_payments(command, &session, production, out).await;
-            keep(result, &session, file)
-        }
-        Command::DraftPayments(command) => {
-            money::refuse_production_without_yes(command.transfer(), cli.server.is_production())?;
-            let target = server::Target::resolve(&cli.server).await?;
-            let (session, file) = target.owner_session(&cli.context, out).await?;
-            let production = cli.server.is_production();
-            let result = money::run_draft_payments(command, &session, production, out).await;
-            keep(result, &session, file)
-        }
-        Command::Requests(command) => {
-            let target = server::Target::resolve(&cli.server).await?;
-            let (session, file) = target.owner_session(&cli.context, out).await?;
-            let result = money::run_requests(command, &session, out).await;
-            keep(result, &session, file)
-        }
-        Command::Cards(command) => {
-            let target = server::Target::resolve(&cli.server).await?;
-            let (session, file) = target.owner_session(&cli.context, out).await?;
-            let result = money::run_cards(command, &session, out).await;
-            keep(result, &session, file)
-        }
-        Command::Accounts => {
-            let target = server::Target::resolve(&cli.server).await?;
-            let (session, file) = target.owner_session(&cli.context, out).await?;
-            let result = accounts::accounts(&session, out).await;
-            keep(result, &session, file)
-        }
+        Command::AsUser(command) => run_as_user(command, &cli.server, &cli.context, out).await,
     }
+}
+
+/// Resolves the server and the owner's session once, runs the command as
+/// that user, and saves the context back.
+async fn run_as_user(
+    command: UserCommand,
+    server: &server::ServerArgs,
+    context: &Option<PathBuf>,
+    out: &Output,
+) -> Result<(), CliError> {
+    let production = server.is_production();
+    // Refused before anything is sent or any key is asked for.
+    money::refuse_production_without_yes(command.transfer(), production)?;
+    let target = server::Target::resolve(server).await?;
+    let (session, file) = target.owner_session(context, out).await?;
+    let result = match command {
+        UserCommand::Clients(command) => clients::run_clients(command, &session, out).await,
+        UserCommand::Callbacks(command) => clients::run_callbacks(command, &session, out).await,
+        UserCommand::Whoami => accounts::whoami(&session, out),
+        UserCommand::Accounts => accounts::accounts(&session, out).await,
+        UserCommand::Payments(command) => {
+            money::run_payments(command, &session, production, out).await
+        }
+        UserCommand::DraftPayments(command) => {
+            money::run_draft_payments(command, &session, production, out).await
+        }
+        UserCommand::Requests(command) => money::run_requests(command, &session, out).await,
+        UserCommand::Cards(command) => money::run_cards(command, &session, out).await,
+    };
+    keep(result, &session, file)
 }
 
 /// Saves the context back after a command, so that a session the command
