@@ -366,7 +366,8 @@ impl Cx<'_> {
         }
         self.settle_pending();
         let now = format_timestamp(&Utc::now());
-        if operation.operation_id == "List_all_User" {
+        // `GET /user`: the signed-in user is not an object of the store.
+        if (operation.method, operation.path) == ("GET", "/user") {
             let timeout = self.timeout_secs();
             let state = &self.state;
             return wire::paginate(req.path, &req.query, vec![user], |id| {
