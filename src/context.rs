@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::generated::{calls, types};
 use crate::models::{SessionUser, UserId};
 use crate::private_file::write_private_file;
+use crate::psd2::{CredentialItem, Psd2Certificate, Psd2Credential};
 use crate::secret::{AccessToken, ApiKey, InstallationToken, SessionToken};
 use crate::signing::{KeyPair, PublicKey};
 use crate::transport::CallOptions;
@@ -97,9 +98,28 @@ impl fmt::Debug for ApiContext {
 /// Options for [`ApiContext`] creation; see [`ApiContext::builder`].
 #[derive(Debug, Clone)]
 pub struct ApiContextBuilder {
-    api_key: ApiKey,
+    credential: Credential,
     description: String,
     permitted_ips: Option<Vec<String>>,
+}
+
+/// What the device is registered with.
+#[derive(Debug, Clone)]
+enum Credential {
+    /// An API key or OAuth access token.
+    ApiKey(ApiKey),
+    /// A PSD2 certificate, exchanged for an API key after installation.
+    Psd2(Box<Psd2Certificate>),
+}
+
+/// A payment-service provider's registration: its new context and what
+/// bunq answered about the credential.
+#[derive(Debug, Clone)]
+pub struct Psd2Registration {
+    /// The provider's context (save it: its API key is bunq's `token_value`).
+    pub context: ApiContext,
+    /// The credential's id, status and expiry as bunq answered them.
+    pub credential: Psd2Credential,
 }
 
 impl ApiContextBuilder {
@@ -122,8 +142,35 @@ impl ApiContextBuilder {
     }
 
     /// Runs installation, device-server and session-server against `client`'s
-    /// bunq, with a freshly generated 2048-bit RSA key pair.
+    /// bunq, with a freshly generated 2048-bit RSA key pair (for a PSD2
+    /// certificate, the provider's registration between installation and
+    /// device-server).
     pub async fn create(self, client: &Client) -> Result<ApiContext> {
+        Ok(self.handshake(client).await?.0)
+    }
+
+    /// As [`create`](Self::create) for a builder from
+    /// [`ApiContext::builder_for_psd2`], returning bunq's answer about the
+    /// credential beside the context.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the builder holds an API key, not a certificate.
+    pub async fn register_psd2(self, client: &Client) -> Result<Psd2Registration> {
+        if matches!(self.credential, Credential::ApiKey(_)) {
+            return Err(Error::Config(
+                "register_psd2 needs a builder from ApiContext::builder_for_psd2".into(),
+            ));
+        }
+        match self.handshake(client).await? {
+            (context, Some(credential)) => Ok(Psd2Registration {
+                context,
+                credential,
+            }),
+            (_, None) => Err(Error::unexpected("a PSD2 credential", "none")),
+        }
+    }
+
+    async fn handshake(self, client: &Client) -> Result<(ApiContext, Option<Psd2Credential>)> {
         let key_pair = tokio::task::spawn_blocking(KeyPair::generate)
             .await
             .map_err(|e| Error::Config(format!("key generation did not finish: {e}")))??;
@@ -144,18 +191,59 @@ impl ApiContextBuilder {
         let server_pem =
             decode_keyed::<ServerPublicKeyItem>(&reply, "ServerPublicKey")?.server_public_key;
         let server_key = PublicKey::from_pem(&server_pem)?;
-
-        // 2. device-server: with the installation token, signed, verified.
-        let body = types::DeviceServer {
-            description: self.description,
-            secret: SecretText::new(self.api_key.expose_secret()),
-            permitted_ips: self.permitted_ips.unwrap_or_default(),
-        };
+        // Every call below: with the installation token, signed, verified.
         let options = CallOptions {
             token: Some(SessionToken::new(installation_token.expose_secret())),
             signer: Some(key_pair.clone()),
             server_key: Some(server_key.clone()),
             ..Default::default()
+        };
+
+        // 1b. a PSD2 provider exchanges its certificate for an API key.
+        let (api_key, credential) = match self.credential {
+            Credential::ApiKey(api_key) => (api_key, None),
+            Credential::Psd2(certificate) => {
+                let body = types::PaymentServiceProviderCredential {
+                    client_payment_service_provider_certificate: certificate
+                        .certificate_pem()
+                        .to_owned(),
+                    client_payment_service_provider_certificate_chain: certificate
+                        .chain_pem()
+                        .to_owned(),
+                    client_public_key_signature: certificate.sign_installation(
+                        &body.client_public_key,
+                        installation_token.expose_secret(),
+                    )?,
+                };
+                let reply = client
+                    .send(
+                        &calls::create_payment_service_provider_credential(&body)?,
+                        &options,
+                    )
+                    .await?;
+                let item = decode_keyed::<CredentialItem>(&reply, "CredentialPasswordIp")?;
+                let token = item.token_value.filter(|t| !t.is_empty()).ok_or_else(|| {
+                    Error::unexpected("a CredentialPasswordIp with a token_value", "none")
+                })?;
+                let credential = Psd2Credential {
+                    id: item.id,
+                    status: item.status,
+                    expiry_time: item.expiry_time,
+                };
+                tracing::info!(
+                    status = credential.status.as_deref().unwrap_or(""),
+                    expiry_time = credential.expiry_time.as_deref().unwrap_or(""),
+                    "bunq registered the payment-service provider's certificate"
+                );
+                (ApiKey::new(token), Some(credential))
+            }
+        };
+
+        // 2. device-server.
+        let body = types::DeviceServer {
+            description: self.description,
+            secret: SecretText::new(api_key.expose_secret()),
+            permitted_ips: self.permitted_ips.unwrap_or_default(),
         };
         let reply = client
             .send(&calls::create_device_server(&body)?, &options)
@@ -165,7 +253,7 @@ impl ApiContextBuilder {
 
         let fixed = Arc::new(Installation {
             api_url: client.api_url().to_owned(),
-            api_key: self.api_key,
+            api_key,
             key_pair,
             installation_token,
             server_key,
@@ -173,7 +261,7 @@ impl ApiContextBuilder {
         });
         // 3. session-server.
         let session = open_session(client, &fixed).await?;
-        Ok(ApiContext { fixed, session })
+        Ok((ApiContext { fixed, session }, credential))
     }
 }
 
@@ -235,10 +323,41 @@ impl ApiContext {
     /// OAuth access token.
     pub fn builder(api_key: ApiKey) -> ApiContextBuilder {
         ApiContextBuilder {
-            api_key,
+            credential: Credential::ApiKey(api_key),
             description: "bunq-oauth".to_owned(),
             permitted_ips: None,
         }
+    }
+
+    /// Options for registering as a payment-service provider with a PSD2
+    /// certificate instead of an API key; finish with
+    /// [`ApiContextBuilder::register_psd2`] (or `create`).
+    pub fn builder_for_psd2(certificate: Psd2Certificate) -> ApiContextBuilder {
+        ApiContextBuilder {
+            credential: Credential::Psd2(Box::new(certificate)),
+            description: "bunq-oauth".to_owned(),
+            permitted_ips: None,
+        }
+    }
+
+    /// Registers a payment-service provider: installation, the certificate
+    /// exchanged for an API key at `POST /payment-service-provider-credential`,
+    /// device-server and session-server. The context saves, loads and renews
+    /// as any other; its user is a `UserPaymentServiceProvider`.
+    ///
+    /// # Errors
+    /// bunq's refusal as [`Error::Api`] (a certificate bunq does not accept,
+    /// a signature it cannot check); what is wrong locally is found earlier,
+    /// by [`Psd2Certificate::from_pem`].
+    pub async fn create_for_psd2(
+        client: &Client,
+        certificate: Psd2Certificate,
+        description: &str,
+    ) -> Result<Psd2Registration> {
+        ApiContext::builder_for_psd2(certificate)
+            .description(description)
+            .register_psd2(client)
+            .await
     }
 
     /// Opens an API context for an OAuth access token (installation,

@@ -123,6 +123,11 @@ pub enum Error {
     #[error("signature check failed: {0}")]
     Signature(#[from] SignatureError),
 
+    /// A PSD2 certificate, its chain or its key is unusable (found before
+    /// anything is sent).
+    #[error("PSD2 certificate: {0}")]
+    Certificate(#[from] crate::psd2::CertificateError),
+
     /// The response body exceeded the configured size limit.
     #[error("the response body is larger than the limit of {limit} bytes")]
     ResponseTooLarge {

@@ -18,6 +18,7 @@ mod oauth_clients;
 mod pacing;
 mod pagination;
 mod private_file;
+pub mod psd2;
 mod redact;
 mod retry;
 mod secret;
@@ -31,7 +32,7 @@ mod wire;
 pub use account_summaries::{AccountSummaries, AccountSummary};
 pub use api::Amount;
 pub use client::{Client, ClientBuilder};
-pub use context::{ApiContext, ApiContextBuilder, CONTEXT_FILE_VERSION};
+pub use context::{ApiContext, ApiContextBuilder, CONTEXT_FILE_VERSION, Psd2Registration};
 pub use environment::Environment;
 pub use error::{ApiError, BoxError, Error, Result};
 pub use models::{

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bunq_oauth::api::types;
+use bunq_oauth::psd2::SandboxCertificate;
 use bunq_oauth::{AccountSummary, Amount, PagedList};
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, SessionUser, parse_callback};
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
@@ -48,7 +49,9 @@ fn millis(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-pub async fn run(out: &Output) -> Result<(), CliError> {
+/// Runs the demo; with `psd2`, the app is a payment-service provider that
+/// registers with a pseudo certificate instead of an API key.
+pub async fn run(out: &Output, psd2: bool) -> Result<(), CliError> {
     let mut steps = Steps {
         out,
         number: 0,
@@ -69,16 +72,53 @@ pub async fn run(out: &Output) -> Result<(), CliError> {
         .user_agent(concat!("bunq-oauth-demo/", env!("CARGO_PKG_VERSION")))
         .build()?;
 
-    let owner = steps
-        .run(
-            "Create the app owner's API context (installation, device-server, session-server)",
-            async {
-                let context =
-                    ApiContext::create(&client, fake.owner_api_key(), "bunq-oauth demo").await?;
-                Ok(Session::new(&client, context)?)
-            },
-        )
-        .await?;
+    let owner = if psd2 {
+        let certificate = steps
+            .run(
+                "Make a sandbox pseudo certificate (self-signed, CN ending in PISP AISP)",
+                async {
+                    let made = tokio::task::spawn_blocking(|| {
+                        SandboxCertificate::generate("bunq-oauth demo", &["PISP", "AISP"])
+                    })
+                    .await
+                    .map_err(|e| {
+                        CliError::Usage(format!("certificate generation stopped: {e}"))
+                    })??;
+                    Ok(made.to_psd2_certificate()?)
+                },
+            )
+            .await?;
+        out.line(&format!(
+            "   {} valid until {}",
+            certificate.subject(),
+            certificate.not_after().format("%Y-%m-%d")
+        ))?;
+        let registration = steps
+            .run(
+                "Register as a payment-service provider (installation, PSD2 credential signed with the certificate's key, device-server, session-server)",
+                async {
+                    Ok(ApiContext::create_for_psd2(&client, certificate, "bunq-oauth demo").await?)
+                },
+            )
+            .await?;
+        out.line(&format!(
+            "   credential {}; its token is the provider's API key from now on",
+            registration.credential.status.as_deref().unwrap_or("?")
+        ))?;
+        Session::new(&client, registration.context)?
+    } else {
+        steps
+            .run(
+                "Create the app owner's API context (installation, device-server, session-server)",
+                async {
+                    let context =
+                        ApiContext::create(&client, fake.owner_api_key(), "bunq-oauth demo")
+                            .await?;
+                    Ok(Session::new(&client, context)?)
+                },
+            )
+            .await?
+    };
     out.line(&format!(
         "   signed in as {} {}; every answer's signature checked against bunq's key",
         owner.user().map(|u| u.type_name()).unwrap_or("user"),

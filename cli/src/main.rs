@@ -12,6 +12,7 @@ mod demo;
 mod fake_server;
 mod money;
 mod output;
+mod psd2;
 mod server;
 
 use std::path::PathBuf;
@@ -51,7 +52,12 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the whole OAuth onboarding against the built-in fake bunq, step by step.
-    Demo,
+    Demo {
+        /// Connect as a payment-service provider with a PSD2 (pseudo)
+        /// certificate instead of an API key.
+        #[arg(long)]
+        psd2: bool,
+    },
     /// Create an API context from an API key ($BUNQ_API_KEY, or a prompt) and save it.
     Init {
         /// The device description bunq shows.
@@ -60,6 +66,10 @@ enum Command {
     },
     /// Walk a user through bunq's authorization and save their context.
     Authorize(accounts::AuthorizeArgs),
+    /// A payment-service provider's way in: a sandbox pseudo certificate,
+    /// and registration with a PSD2 certificate instead of an API key.
+    #[command(subcommand)]
+    Psd2(psd2::Psd2Command),
     #[command(flatten)]
     AsUser(UserCommand),
     /// Run the built-in fake bunq until stopped, and print how to reach it.
@@ -172,7 +182,7 @@ fn operations(out: &Output) -> Result<(), CliError> {
 
 async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
     match cli.command {
-        Command::Demo => demo::run(out).await,
+        Command::Demo { psd2 } => demo::run(out, psd2).await,
         Command::Fake => fake_server::serve(out).await,
         Command::Operations => operations(out),
         Command::Init { description } => {
@@ -183,6 +193,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
             let target = server::Target::resolve(&cli.server).await?;
             accounts::authorize(&target, &cli.context, args, out).await
         }
+        Command::Psd2(command) => psd2::run(command, &cli.server, &cli.context, out).await,
         Command::AsUser(command) => run_as_user(command, &cli.server, &cli.context, out).await,
     }
 }
@@ -251,7 +262,7 @@ fn exit_code(err: &CliError) -> u8 {
         CliError::Io(_) => 3,
         CliError::Bunq(e) => match e {
             E::Api(_) | E::OAuth(_) => 1,
-            E::Config(_) | E::Io { .. } | E::InvalidInput(_) => 3,
+            E::Config(_) | E::Io { .. } | E::InvalidInput(_) | E::Certificate(_) => 3,
             E::Transport { .. } | E::Timeout { .. } => 4,
             E::Signature(_) => 5,
             _ => 6,

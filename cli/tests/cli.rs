@@ -81,6 +81,33 @@ fn demo_runs_the_whole_onboarding() {
 }
 
 #[test]
+fn demo_psd2_walks_the_provider_path() {
+    let output = run(bin().args(["demo", "--psd2"]));
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
+    for step in [
+        "Make a sandbox pseudo certificate",
+        "C=NL,CN=bunq-oauth demo PISP AISP",
+        "Register as a payment-service provider",
+        "credential PENDING_FIRST_USE",
+        "signed in as UserPaymentServiceProvider",
+        "Register an OAuth client",
+        "exchange the code for an access token",
+        "List the user's monetary accounts",
+        "Pay 25.00 EUR from",
+        ": ACCEPTED",
+        "Onboarding complete: 14 steps",
+    ] {
+        assert!(text.contains(step), "missing step {step:?} in:\n{text}");
+    }
+    assert_eq!(text.matches("   ok (").count(), 14, "{text}");
+    assert!(
+        !text.contains("FAILED") && !text.contains("PRIVATE KEY"),
+        "{text}"
+    );
+}
+
+#[test]
 fn clients_and_callbacks_against_an_in_process_fake() {
     let output = run(bin().args(["--fake", "--json", "clients", "list"]));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -629,7 +656,7 @@ fn operations_prints_the_generated_coverage_table() {
         "{text}"
     );
     assert!(
-        stderr(&output).contains("46 operations generated"),
+        stderr(&output).contains("48 operations generated"),
         "{}",
         stderr(&output)
     );
@@ -637,7 +664,7 @@ fn operations_prints_the_generated_coverage_table() {
     let output = run(bin().args(["--json", "operations"]));
     let rows = json(&output);
     let rows = rows.as_array().expect("an array");
-    assert_eq!(rows.len(), 46);
+    assert_eq!(rows.len(), 48);
     let session = rows
         .iter()
         .find(|r| r["operation_id"] == "CREATE_SessionServer")
@@ -815,4 +842,77 @@ fn a_config_directory_others_can_write_is_refused() {
         .env("BUNQ_OAUTH_CONFIG_DIR", &config)
         .args(["clients", "list"]));
     assert!(!stderr(&output).contains("can be written by others"));
+}
+
+#[test]
+fn a_provider_makes_a_pseudo_certificate_and_registers_with_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    let context = dir.path().join("provider.json");
+    let made = run(bin()
+        .args(["psd2", "certificate", "--name", "Test App", "--certificate"])
+        .arg(&certificate)
+        .arg("--key")
+        .arg(&key));
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(
+        stdout(&made).contains("C=NL,CN=Test App PISP AISP"),
+        "{}",
+        stdout(&made)
+    );
+    for file in [&certificate, &key] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
+
+    let registered = run(bin()
+        .args(["--fake", "--json", "psd2", "register", "--certificate"])
+        .arg(&certificate)
+        .arg("--key")
+        .arg(&key)
+        .arg("--context")
+        .arg(&context));
+    assert!(registered.status.success(), "{}", stderr(&registered));
+    let answer = json(&registered);
+    assert_eq!(answer["user_type"], "UserPaymentServiceProvider");
+    assert_eq!(answer["credential_status"], "PENDING_FIRST_USE");
+    let mode = std::fs::metadata(&context).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // No secret of the certificate's key reaches the output.
+    assert!(!stdout(&registered).contains("PRIVATE KEY"));
+
+    // Production refuses a pseudo certificate before anything is sent.
+    let refused = run(bin()
+        .args(["--production", "psd2", "register", "--certificate"])
+        .arg(&certificate)
+        .arg("--key")
+        .arg(&key)
+        .arg("--context")
+        .arg(dir.path().join("prod.json")));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("sandbox only"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // A key that is not the certificate's: a configuration error, exit 3.
+    let other = dir.path().join("other-key.pem");
+    let made = run(bin()
+        .args(["psd2", "certificate", "--certificate"])
+        .arg(dir.path().join("other.pem"))
+        .arg("--key")
+        .arg(&other));
+    assert!(made.status.success());
+    let mismatch = run(bin()
+        .args(["--fake", "psd2", "register", "--certificate"])
+        .arg(&certificate)
+        .arg("--key")
+        .arg(&other)
+        .arg("--context")
+        .arg(dir.path().join("x.json")));
+    assert_eq!(mismatch.status.code(), Some(3), "{}", stderr(&mismatch));
+    assert!(stderr(&mismatch).contains("does not belong to the certificate"));
 }

@@ -49,8 +49,13 @@ pub fn pretty(source: &str) -> Result<String, String> {
 /// Everything else it reaches through the generated handles, which follow
 /// the description; a description without one of these cannot build the
 /// crate, and the build says which.
-pub const REQUIRED_OPERATIONS: [(&str, &str, &str); 12] = [
+pub const REQUIRED_OPERATIONS: [(&str, &str, &str); 13] = [
     ("post", "/installation", "ApiContext::create"),
+    (
+        "post",
+        "/payment-service-provider-credential",
+        "ApiContext::create_for_psd2",
+    ),
     ("post", "/device-server", "ApiContext::create"),
     (
         "post",
@@ -60,32 +65,32 @@ pub const REQUIRED_OPERATIONS: [(&str, &str, &str); 12] = [
     (
         "get",
         "/user/{userID}/monetary-account",
-        "Session::monetary_accounts",
+        "Session::account_summaries",
     ),
     (
         "post",
         "/user/{userID}/oauth-client",
-        "Session::oauth_clients",
+        "Session::oauth_client_manager",
     ),
     (
         "get",
         "/user/{userID}/oauth-client",
-        "Session::oauth_clients",
+        "Session::oauth_client_manager",
     ),
     (
         "get",
         "/user/{userID}/oauth-client/{itemId}",
-        "Session::oauth_clients",
+        "Session::oauth_client_manager",
     ),
     (
         "put",
         "/user/{userID}/oauth-client/{itemId}",
-        "Session::oauth_clients",
+        "Session::oauth_client_manager",
     ),
-    ("post", CALLBACK_URLS, "Session::callback_urls"),
-    ("get", CALLBACK_URLS, "Session::callback_urls"),
-    ("get", CALLBACK_URL, "Session::callback_urls"),
-    ("delete", CALLBACK_URL, "Session::callback_urls"),
+    ("post", CALLBACK_URLS, "Session::callback_url_manager"),
+    ("get", CALLBACK_URLS, "Session::callback_url_manager"),
+    ("get", CALLBACK_URL, "Session::callback_url_manager"),
+    ("delete", CALLBACK_URL, "Session::callback_url_manager"),
 ];
 
 const CALLBACK_URLS: &str = "/user/{userID}/oauth-client/{oauth-clientID}/callback-url";

@@ -41,7 +41,7 @@ fn a_missing_handshake_operation_is_named_with_what_needs_it() {
         "{message}"
     );
     assert!(
-        message.contains("DELETE /user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}, used by Session::callback_urls"),
+        message.contains("DELETE /user/{userID}/oauth-client/{oauth-clientID}/callback-url/{itemId}, used by Session::callback_url_manager"),
         "{message}"
     );
     assert_eq!(message.lines().count(), 3, "{message}");

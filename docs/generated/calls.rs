@@ -56,6 +56,25 @@ pub(crate) fn list_all_server_public_key_for_installation(installation_id: i64) 
         format!("/installation/{}/server-public-key", segment(installation_id)),
     )
 }
+/// `POST /payment-service-provider-credential` (`CREATE_PaymentServiceProviderCredential`).
+pub(crate) fn create_payment_service_provider_credential(
+    body: &types::PaymentServiceProviderCredential,
+) -> crate::Result<Call> {
+    Call::new(
+            "CREATE_PaymentServiceProviderCredential",
+            ::reqwest::Method::POST,
+            "/payment-service-provider-credential".to_owned(),
+        )
+        .json(body)
+}
+/// `GET /payment-service-provider-credential/{itemId}` (`READ_PaymentServiceProviderCredential`).
+pub(crate) fn read_payment_service_provider_credential(item_id: i64) -> Call {
+    Call::new(
+        "READ_PaymentServiceProviderCredential",
+        ::reqwest::Method::GET,
+        format!("/payment-service-provider-credential/{}", segment(item_id)),
+    )
+}
 /// `POST /session-server` (`CREATE_SessionServer`).
 pub(crate) fn create_session_server(body: &types::SessionServer) -> crate::Result<Call> {
     Call::new(

@@ -192,6 +192,64 @@ impl<'s> crate::pagination::PagedList for ServerPublicKeys<'s> {
         self.session.client().inner.max_list_pages
     }
 }
+/// `/payment-service-provider-credential`: bunq's PaymentServiceProviderCredential operations. Get one from [`Api::payment_service_provider_credentials`].
+#[derive(Debug, Clone, Copy)]
+pub struct PaymentServiceProviderCredentials<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> PaymentServiceProviderCredentials<'s> {
+    /// `POST /payment-service-provider-credential` (`CREATE_PaymentServiceProviderCredential`): answers one object.
+    pub async fn create(
+        &self,
+        body: &types::PaymentServiceProviderCredential,
+    ) -> crate::Result<types::PaymentServiceProviderCredentialRead> {
+        let item: types::PaymentServiceProviderCredentialRead = self
+            .create_as(body)
+            .await?;
+        crate::envelope::require_id(
+            "CREATE_PaymentServiceProviderCredential",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::create`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn create_as<
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
+    >(&self, body: &types::PaymentServiceProviderCredential) -> crate::Result<T> {
+        let reply = self
+            .session
+            .send(calls::create_payment_service_provider_credential(body)?)
+            .await?;
+        crate::envelope::decode_one(&reply)
+    }
+    /// `GET /payment-service-provider-credential/{itemId}` (`READ_PaymentServiceProviderCredential`): answers one object.
+    pub async fn get(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<types::PaymentServiceProviderCredentialRead> {
+        let item: types::PaymentServiceProviderCredentialRead = self
+            .get_as(item_id)
+            .await?;
+        crate::envelope::require_id(
+            "READ_PaymentServiceProviderCredential",
+            [item.id.is_some()],
+        )?;
+        Ok(item)
+    }
+    /// [`Self::get`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn get_as<T: ::serde::de::DeserializeOwned + crate::wire::Decode>(
+        &self,
+        item_id: i64,
+    ) -> crate::Result<T> {
+        let reply = self
+            .session
+            .send(calls::read_payment_service_provider_credential(item_id))
+            .await?;
+        crate::envelope::decode_one(&reply)
+    }
+}
 /// `/session-server`: bunq's SessionServer operations. Get one from [`Api::session_servers`].
 #[derive(Debug, Clone, Copy)]
 pub struct SessionServers<'s> {
@@ -1301,6 +1359,14 @@ impl<'s> Api<'s> {
             installation_id,
         }
     }
+    /// `/payment-service-provider-credential`: see [`PaymentServiceProviderCredentials`].
+    pub fn payment_service_provider_credentials(
+        &self,
+    ) -> PaymentServiceProviderCredentials<'s> {
+        PaymentServiceProviderCredentials {
+            session: self.session,
+        }
+    }
     /// `/session-server`: see [`SessionServers`].
     pub fn session_servers(&self) -> SessionServers<'s> {
         SessionServers {
@@ -1764,6 +1830,22 @@ pub const OPERATIONS: &[Operation] = &[
         shape: Shape::List,
         call: "server_public_keys(installation_id).list_page(page)",
         returns: "crate::pagination::Page<types::InstallationServerPublicKeyListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/payment-service-provider-credential",
+        operation_id: "CREATE_PaymentServiceProviderCredential",
+        shape: Shape::One,
+        call: "payment_service_provider_credentials().create(body)",
+        returns: "types::PaymentServiceProviderCredentialRead",
+    },
+    Operation {
+        method: "GET",
+        path: "/payment-service-provider-credential/{itemId}",
+        operation_id: "READ_PaymentServiceProviderCredential",
+        shape: Shape::One,
+        call: "payment_service_provider_credentials().get(item_id)",
+        returns: "types::PaymentServiceProviderCredentialRead",
     },
     Operation {
         method: "POST",

@@ -17,7 +17,9 @@ use url::{Host, Url};
 
 use crate::faults::{self, FaultKind};
 use crate::objects::{self, Lookup, Matched, Stored, refused};
-use crate::state::{DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind};
+use crate::state::{
+    DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind, UserRec,
+};
 use crate::wire::{
     self, BAD_CREDENTIALS, BAD_SIGNATURE, Failure, Outcome, Query, envelope, id_answer,
     json_object, string_field,
@@ -25,6 +27,7 @@ use crate::wire::{
 use crate::{FakeConfig, Shared, random_hex};
 use bunq_oauth::api::Shape;
 use bunq_oauth::format_timestamp;
+use bunq_oauth::psd2;
 use bunq_oauth::signing::PublicKey;
 
 const AUTHENTICATION: &str = "x-bunq-client-authentication";
@@ -140,6 +143,8 @@ impl Req<'_> {
 /// What a path names.
 enum Resource {
     Installation,
+    /// `POST /payment-service-provider-credential`: a PSD2 registration.
+    Psd2Credential,
     DeviceServer,
     SessionServer,
     /// `DELETE /session/{id}`: closes the calling session.
@@ -177,6 +182,7 @@ fn resolve(segments: &[&str]) -> Option<(Resource, &'static [Method])> {
     use UserResource as U;
     Some(match segments {
         ["installation"] => (Resource::Installation, POST),
+        ["payment-service-provider-credential"] => (Resource::Psd2Credential, POST),
         ["device-server"] => (Resource::DeviceServer, POST),
         ["session-server"] => (Resource::SessionServer, POST),
         ["session", session] => {
@@ -236,6 +242,7 @@ impl Cx<'_> {
         }
         match resource {
             Resource::Installation => self.installation(req),
+            Resource::Psd2Credential => self.psd2_credential(req),
             Resource::DeviceServer => self.device_server(req),
             Resource::SessionServer => self.session_server(req),
             Resource::Session => {
@@ -953,6 +960,64 @@ impl Cx<'_> {
         Ok(token.to_owned())
     }
 
+    /// `POST /payment-service-provider-credential`: checks the provider's
+    /// signature (its installation's public key PEM and the installation
+    /// token, signed with the certificate's key) and answers a
+    /// `CredentialPasswordIp` whose `token_value` is a new provider user's
+    /// API key, usable for one device-server call.
+    fn psd2_credential(&mut self, req: &Req<'_>) -> Outcome {
+        let installation_token = self.installation_auth(req)?;
+        let body = json_object(req.body)?;
+        let certificate = string_field(&body, "client_payment_service_provider_certificate")?;
+        let chain = string_field(&body, "client_payment_service_provider_certificate_chain")?;
+        let signature = string_field(&body, "client_public_key_signature")?;
+        let certificate_key = psd2::public_key_of_certificate(certificate).map_err(|_| {
+            Failure::bad_request("The certificate is not a valid X.509 certificate in PEM format.")
+        })?;
+        if psd2::public_key_of_certificate(chain).is_err() {
+            return Err(Failure::bad_request(
+                "The certificate chain is not valid X.509 certificates in PEM format.",
+            ));
+        }
+        let client_key = self
+            .state
+            .installations
+            .get(&installation_token)
+            .map(|i| i.client_key.to_pem())
+            .ok_or_else(Failure::unauthorized)?;
+        let message = psd2::installation_signature_message(&client_key, &installation_token);
+        certificate_key
+            .verify(message.as_bytes(), signature)
+            .map_err(|_| Failure::bad_request("The public key signature is not valid."))?;
+        let distinguished_name = psd2::certificate_subject(certificate).unwrap_or_default();
+        let user = self.state.next_id();
+        self.state.users.insert(
+            user,
+            UserRec {
+                id: user,
+                created: Utc::now(),
+                kind: UserKind::PaymentServiceProvider { distinguished_name },
+            },
+        );
+        let token_value = random_hex(32);
+        self.state.secrets.insert(token_value.clone(), user);
+        self.state.first_use.insert(token_value.clone());
+        self.state.stats.psd2_credentials += 1;
+        let id = self.state.next_id();
+        let now = Utc::now();
+        let expiry = format_timestamp(&(now + chrono::Duration::hours(1)));
+        let now = format_timestamp(&now);
+        Ok(envelope(vec![json!({"CredentialPasswordIp": {
+            "id": id,
+            "created": now,
+            "updated": now,
+            "status": "PENDING_FIRST_USE",
+            "expiry_time": expiry,
+            "token_value": token_value,
+            "permitted_device": null,
+        }})]))
+    }
+
     /// `POST /device-server`: registers an API key or access token for an
     /// installation.
     fn device_server(&mut self, req: &Req<'_>) -> Outcome {
@@ -964,6 +1029,12 @@ impl Cx<'_> {
             check_permitted_ips(ips)?;
         }
         if !self.state.secrets.contains_key(secret) {
+            return Err(Failure::bad_request(BAD_CREDENTIALS));
+        }
+        // A PSD2 credential's token registers one device, once.
+        if self.state.first_use.contains(secret)
+            && self.state.devices.iter().any(|d| d.secret == secret)
+        {
             return Err(Failure::bad_request(BAD_CREDENTIALS));
         }
         let id = self.state.next_id();

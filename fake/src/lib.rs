@@ -164,6 +164,8 @@ pub struct FakeStats {
     pub by_endpoint: BTreeMap<String, u64>,
     /// Installations created.
     pub installations: u64,
+    /// PSD2 credentials issued (payment-service providers registered).
+    pub psd2_credentials: u64,
     /// Device-servers registered.
     pub device_servers: u64,
     /// Sessions opened (successful `POST /session-server` calls).

@@ -28,6 +28,8 @@ pub(super) struct State {
     pub(super) users: BTreeMap<u64, UserRec>,
     /// API keys and OAuth access tokens → the user they act as.
     pub(super) secrets: HashMap<String, u64>,
+    /// PSD2 credentials' tokens: each registers one device only.
+    pub(super) first_use: std::collections::HashSet<String>,
     /// Installation token → installation.
     pub(super) installations: HashMap<String, InstallationRec>,
     pub(super) devices: Vec<DeviceRec>,
@@ -64,6 +66,8 @@ pub(super) enum UserKind {
     },
     /// `UserApiKey`: one per OAuth access token.
     ApiKey { requested_by: u64, granted_by: u64 },
+    /// `UserPaymentServiceProvider`: one per PSD2 registration.
+    PaymentServiceProvider { distinguished_name: String },
 }
 
 #[derive(Debug)]
@@ -270,6 +274,7 @@ impl State {
             next_id: FIRST_ID,
             users,
             secrets: HashMap::from([(owner_api_key.to_owned(), OWNER_ID)]),
+            first_use: Default::default(),
             installations: HashMap::new(),
             devices: Vec::new(),
             sessions: HashMap::new(),
@@ -348,6 +353,22 @@ impl State {
                 "requested_by_user": self.user_json(*requested_by, session_timeout),
                 "granted_by_user": self.user_json(*granted_by, session_timeout),
             }}),
+            UserKind::PaymentServiceProvider { distinguished_name } => {
+                json!({"UserPaymentServiceProvider": {
+                    "id": user.id,
+                    "created": created,
+                    "updated": created,
+                    "certificate_distinguished_name": distinguished_name,
+                    "alias": [],
+                    "display_name": distinguished_name,
+                    "public_nick_name": distinguished_name,
+                    "status": "ACTIVE",
+                    "sub_status": "NONE",
+                    "language": "en_US",
+                    "region": "en_US",
+                    "session_timeout": session_timeout,
+                }})
+            }
         }
     }
 

@@ -227,6 +227,14 @@ impl PublicKey {
         PublicKey::from_der(&der)
     }
 
+    /// Parses SubjectPublicKeyInfo DER (the key inside a certificate).
+    pub(crate) fn from_spki_der(der: &[u8]) -> Result<PublicKey, SignatureError> {
+        if first_inner_tag(der) != Some(DER_SEQUENCE) {
+            return Err(invalid("not a SubjectPublicKeyInfo structure"));
+        }
+        PublicKey::from_der(der)
+    }
+
     /// Parses PKCS#1 `RSAPublicKey` or SubjectPublicKeyInfo DER.
     fn from_der(der: &[u8]) -> Result<PublicKey, SignatureError> {
         let key = rsa::PublicKey::from_der(der)
