@@ -820,6 +820,38 @@ async fn rekey_reseals_everything_under_the_new_key(backend: Backend) {
     assert!(store.load(ContextKey::Owner).await.unwrap().is_some());
 }
 
+/// A payment-service provider's context (registered with a PSD2 pseudo
+/// certificate) is stored, loaded and renewed like an API key's.
+async fn a_psd2_provider_is_stored_loaded_and_renewed(backend: Backend) {
+    let place = Place::new(backend).await;
+    let store = place.open(&key()).await.unwrap();
+    let (fake, client) = fake().await;
+    let certificate =
+        bunq_oauth::psd2::SandboxCertificate::generate("Store Test", &["PISP", "AISP"])
+            .unwrap()
+            .to_psd2_certificate()
+            .unwrap();
+    let provider = ApiContext::create_for_psd2(&client, certificate, "store test")
+        .await
+        .unwrap()
+        .context;
+    store.save(ContextKey::Owner, &provider).await.unwrap();
+    let loaded = store.load(ContextKey::Owner).await.unwrap().unwrap();
+    assert_eq!(loaded.user().type_name(), "UserPaymentServiceProvider");
+    assert_eq!(loaded.user_id(), provider.user_id());
+
+    let session = Session::from_store(&client, store.clone(), ContextKey::Owner)
+        .await
+        .unwrap();
+    fake.expire_sessions();
+    let before = fake.stats().session_servers;
+    session.oauth_client_manager().list().await.unwrap();
+    assert_eq!(fake.stats().session_servers, before + 1);
+    // The renewed session is what the store holds now.
+    let renewed = store.load(ContextKey::Owner).await.unwrap().unwrap();
+    assert!(renewed.session_expires_at() > loaded.session_expires_at());
+}
+
 macro_rules! suite {
     ($($behaviour:ident),* $(,)?) => {
         mod file {
@@ -854,6 +886,7 @@ suite!(
     a_record_from_another_store_with_the_same_key_does_not_open,
     rekey_reseals_everything_under_the_new_key,
     revoked_tokens_are_seen_by_every_handle_until_they_expire,
+    a_psd2_provider_is_stored_loaded_and_renewed,
 );
 
 #[cfg(unix)]
