@@ -28,7 +28,7 @@ fn app_binary() -> PathBuf {
 }
 
 /// The variables the app reads, so none leaks in from the test's environment.
-const APP_ENV: [&str; 10] = [
+const APP_ENV: [&str; 13] = [
     "DATABASE_URL",
     "BUNQ_OAUTH_STORE_KEY",
     "BUNQ_ENVIRONMENT",
@@ -36,6 +36,9 @@ const APP_ENV: [&str; 10] = [
     "BUNQ_OAUTH_AUTHORIZE_URL",
     "BUNQ_OAUTH_TOKEN_URL",
     "BUNQ_API_KEY",
+    "PSD2_APP_CERTIFICATE",
+    "PSD2_APP_CERTIFICATE_CHAIN",
+    "PSD2_APP_CERTIFICATE_KEY",
     "PSD2_APP_LISTEN",
     "PSD2_APP_PUBLIC_URL",
     "PSD2_APP_OPERATOR_TOKEN",
@@ -311,6 +314,73 @@ async fn setup_auth_callback_and_accounts_end_to_end() {
         serde_json::json!({"status": "ok", "set_up": true})
     );
     assert_eq!(fake.stats().installations, 2, "the owner and one user");
+}
+
+/// A payment-service provider sets the app up with its PSD2 certificate
+/// instead of an API key; its users connect as with any app. A certificate
+/// whose key does not match stops the app at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_registers_a_provider_from_certificate_files() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let made =
+        bunq_oauth::psd2::SandboxCertificate::generate("App Test", &["PISP", "AISP"]).unwrap();
+    let (certificate, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    made.save(&certificate, &key).unwrap();
+    let with_certificate = |key: &Path| {
+        let mut command = app_command(&fake, &sqlite_url(&dir), &new_key());
+        command
+            .env_remove("BUNQ_API_KEY")
+            .env("PSD2_APP_CERTIFICATE", &certificate)
+            .env("PSD2_APP_CERTIFICATE_KEY", key);
+        command
+    };
+
+    // Another certificate's key: refused at start, with the reason.
+    let other = bunq_oauth::psd2::SandboxCertificate::generate("Other", &["AISP"]).unwrap();
+    let other_key = dir.path().join("other-key.pem");
+    other
+        .save(&dir.path().join("other.pem"), &other_key)
+        .unwrap();
+    let mut refused = with_certificate(&other_key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = refused.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = refused.kill();
+            panic!("the app started with another certificate's key");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    refused
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!status.success());
+    assert!(
+        stderr.contains("does not belong to the certificate"),
+        "{stderr}"
+    );
+    assert_eq!(fake.stats().psd2_credentials, 0);
+
+    let app = App::start(with_certificate(&key)).await;
+    let first = app.setup().await;
+    assert_eq!(app.setup().await, first, "setup stays idempotent");
+    assert_eq!(fake.stats().psd2_credentials, 1);
+    assert_ne!(first["owner_user_id"], fake.owner_user_id().get());
+    let (_, status, body, login) = app.connect_user().await;
+    assert_eq!(status, 200, "{body}");
+    let (status, accounts) = app.get_as(&login, "/users/1/accounts").await;
+    assert_eq!(status, 200, "{accounts}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,7 +32,12 @@
 //!   digits or base64 of 32 bytes: `openssl rand -base64 32`);
 //! - `BUNQ_ENVIRONMENT` = `sandbox` (default) or `production`; or all three of
 //!   `BUNQ_API_URL`, `BUNQ_OAUTH_AUTHORIZE_URL`, `BUNQ_OAUTH_TOKEN_URL`;
-//! - `BUNQ_API_KEY`: the app owner's API key, read by `/setup` only;
+//! - `BUNQ_API_KEY`: the app owner's API key, read by `/setup` only; or, for a
+//!   licensed payment-service provider, `PSD2_APP_CERTIFICATE` and
+//!   `PSD2_APP_CERTIFICATE_KEY` (PEM files: the PSD2 certificate and its
+//!   private key) with `PSD2_APP_CERTIFICATE_CHAIN` (default: the certificate
+//!   itself, as bunq's sandbox accepts for a pseudo certificate), checked at
+//!   start and registered by `/setup`;
 //! - `PSD2_APP_OPERATOR_TOKEN`: the token `/setup` requires (with `--fake`,
 //!   a random one is made and printed on stderr if it is not set);
 //! - `PSD2_APP_LISTEN` (default `127.0.0.1:8000`; port 0 picks one) and
@@ -66,6 +71,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use bunq_oauth::psd2::Psd2Certificate;
 use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
 };
@@ -100,7 +106,7 @@ struct Config {
     bunq: Environment,
     database_url: String,
     key: EncryptionKey,
-    owner_api_key: Option<ApiKey>,
+    owner: Option<OwnerCredential>,
     listen: String,
     public_url: Option<String>,
     operator_token: String,
@@ -110,11 +116,19 @@ struct Config {
     proxies: TrustedProxies,
 }
 
+/// How `/setup` makes the owner's context.
+enum OwnerCredential {
+    /// The app owner's API key.
+    ApiKey(ApiKey),
+    /// A payment-service provider's PSD2 certificate, registered with bunq.
+    Certificate(Psd2Certificate),
+}
+
 /// What every request handler shares.
 struct App {
     client: Client,
     store: Arc<dyn ContextStore>,
-    owner_api_key: Option<ApiKey>,
+    owner: Option<OwnerCredential>,
     callback_url: String,
     /// One session per user in this instance, so concurrent requests share
     /// one renewal; instances coordinate through the store.
@@ -200,7 +214,7 @@ async fn run() -> Result<(), String> {
     let app = Arc::new(App {
         client,
         store,
-        owner_api_key: config.owner_api_key,
+        owner: config.owner,
         callback_url: format!("{}/callback", public_url.trim_end_matches('/')),
         sessions: Mutex::new(HashMap::new()),
         setup: tokio::sync::Mutex::new(()),
@@ -289,9 +303,35 @@ fn env_config() -> Result<Config, String> {
         bunq,
         env("DATABASE_URL").unwrap_or_else(|| "sqlite://psd2_app.db".into()),
         key,
-        env("BUNQ_API_KEY").map(ApiKey::new),
+        owner_credential()?,
         operator_token,
     )
+}
+
+/// `BUNQ_API_KEY`, or a PSD2 certificate from the files the environment
+/// names (checked now, so a wrong file stops the app at start).
+fn owner_credential() -> Result<Option<OwnerCredential>, String> {
+    let api_key = env("BUNQ_API_KEY").map(ApiKey::new);
+    let Some(certificate_path) = env("PSD2_APP_CERTIFICATE") else {
+        return Ok(api_key.map(OwnerCredential::ApiKey));
+    };
+    if api_key.is_some() {
+        return Err("set BUNQ_API_KEY or PSD2_APP_CERTIFICATE, not both".into());
+    }
+    let read = |name: &str, path: &str| {
+        std::fs::read_to_string(path).map_err(|e| format!("{name} ({path}): {e}"))
+    };
+    let key_path = env("PSD2_APP_CERTIFICATE_KEY")
+        .ok_or("PSD2_APP_CERTIFICATE_KEY is not set: the certificate's private key (PEM)")?;
+    let certificate = read("PSD2_APP_CERTIFICATE", &certificate_path)?;
+    let chain = match env("PSD2_APP_CERTIFICATE_CHAIN") {
+        Some(path) => read("PSD2_APP_CERTIFICATE_CHAIN", &path)?,
+        None => certificate.clone(),
+    };
+    let key = read("PSD2_APP_CERTIFICATE_KEY", &key_path)?;
+    Psd2Certificate::from_pem(&certificate, &chain, &key)
+        .map(|c| Some(OwnerCredential::Certificate(c)))
+        .map_err(|e| e.to_string())
 }
 
 impl Config {
@@ -300,7 +340,7 @@ impl Config {
         bunq: Environment,
         database_url: String,
         key: EncryptionKey,
-        owner_api_key: Option<ApiKey>,
+        owner: Option<OwnerCredential>,
         operator_token: String,
     ) -> Result<Config, String> {
         if operator_token.len() < MIN_OPERATOR_TOKEN {
@@ -329,7 +369,7 @@ impl Config {
             bunq,
             database_url,
             key,
-            owner_api_key,
+            owner,
             listen: env("PSD2_APP_LISTEN").unwrap_or_else(|| "127.0.0.1:8000".into()),
             public_url: env("PSD2_APP_PUBLIC_URL"),
             operator_token,
@@ -388,7 +428,7 @@ fn fake_config(
         fake.environment(),
         database_url,
         key,
-        Some(fake.owner_api_key()),
+        Some(OwnerCredential::ApiKey(fake.owner_api_key())),
         operator_token,
     )
 }
@@ -472,13 +512,21 @@ async fn setup(
     let owner = match app.store.load(ContextKey::Owner).await? {
         Some(_) => app.session(ContextKey::Owner).await?,
         None => {
-            let key = app.owner_api_key.clone().ok_or_else(|| {
-                Failure(
-                    StatusCode::CONFLICT,
-                    "BUNQ_API_KEY is not set: /setup needs the app owner's API key once".into(),
-                )
-            })?;
-            let context = ApiContext::builder(key)
+            let builder = match &app.owner {
+                Some(OwnerCredential::ApiKey(key)) => ApiContext::builder(key.clone()),
+                Some(OwnerCredential::Certificate(certificate)) => {
+                    ApiContext::builder_for_psd2(certificate.clone())
+                }
+                None => {
+                    return Err(Failure(
+                        StatusCode::CONFLICT,
+                        "neither BUNQ_API_KEY nor PSD2_APP_CERTIFICATE is set: /setup needs \
+                         the app owner's API key or the provider's certificate once"
+                            .into(),
+                    ));
+                }
+            };
+            let context = builder
                 .description("bunq-oauth psd2_app")
                 .permitted_ips(["*"])
                 .create(&app.client)
