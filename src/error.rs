@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::oauth::error::OAuthError;
+use crate::psd2::error::CertificateError;
 use crate::redact::redact_text;
 use crate::signing::error::SignatureError;
 use crate::store::error::StoreError;
@@ -126,7 +127,7 @@ pub enum Error {
     /// A PSD2 certificate, its chain or its key is unusable (found before
     /// anything is sent).
     #[error("PSD2 certificate: {0}")]
-    Certificate(#[from] crate::psd2::CertificateError),
+    Certificate(#[from] CertificateError),
 
     /// The response body exceeded the configured size limit.
     #[error("the response body is larger than the limit of {limit} bytes")]
