@@ -70,21 +70,58 @@ fn the_signature_is_over_the_installation_key_pem_and_the_token() {
     let sandbox = sandbox_certificate();
     let certificate = sandbox.to_psd2_certificate().unwrap();
     let installation = KeyPair::generate().unwrap().public_key().to_pem();
-    // Recomputed here from the parts, not through the crate's helper.
-    let expected = format!("{}\n{}", installation.trim_end(), "token-123");
+    // What bunq's Java SDK signs: the PEM as sent, which ends in one
+    // newline, then the token, with nothing between.
+    assert!(installation.ends_with("-----END PUBLIC KEY-----\n"));
+    let java = [installation.as_bytes(), b"token-123"].concat();
     assert_eq!(
-        installation_signature_message(&installation, "token-123"),
-        expected
+        installation_signature_message(&installation, "token-123").as_bytes(),
+        java.as_slice()
     );
-    assert!(expected.starts_with("-----BEGIN PUBLIC KEY-----\n"));
-    assert!(expected.ends_with("-----END PUBLIC KEY-----\ntoken-123"));
+    // What its Python SDK signs: a PEM without the newline, then "\n", then
+    // the token: the same bytes, so either form of the PEM gives them.
+    let python_pem = installation.strip_suffix('\n').unwrap();
+    let python = [python_pem.as_bytes(), b"\n", b"token-123"].concat();
+    assert_eq!(python, java);
+    assert_eq!(
+        installation_signature_message(python_pem, "token-123").as_bytes(),
+        java.as_slice()
+    );
+    // Signed with the certificate's key, checked with the certificate's.
     let signer = KeyPair::from_pkcs8_pem(sandbox.private_key_pem.expose_secret()).unwrap();
-    let signature = signer.sign(expected.as_bytes()).unwrap();
-    certificate
-        .public_key()
-        .verify(expected.as_bytes(), &signature)
-        .unwrap();
+    let signature = signer.sign(&java).unwrap();
+    certificate.public_key().verify(&java, &signature).unwrap();
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// No text given as a certificate, chain or key panics: every one is
+    /// a typed error or a certificate.
+    #[test]
+    fn any_text_is_a_typed_error_never_a_panic(
+        cut in 0usize..2000,
+        junk in "(-----(BEGIN|END) CERTIFICATE-----|[A-Za-z0-9+/=\r\n ]){0,40}",
+    ) {
+        let pem = &SANDBOX.certificate_pem;
+        let key = SANDBOX.private_key_pem.expose_secret();
+        let cut = pem.char_indices().map(|(i, _)| i).nth(cut).unwrap_or(pem.len());
+        let truncated = &pem[..cut];
+        for (certificate, chain) in [
+            (truncated, pem.as_str()),
+            (pem.as_str(), truncated),
+            (junk.as_str(), pem.as_str()),
+            (pem.as_str(), junk.as_str()),
+        ] {
+            let _ = Psd2Certificate::from_pem(certificate, chain, key);
+        }
+        let _ = Psd2Certificate::from_pem(pem, pem, &junk);
+        let _ = bunq_oauth::psd2::read_certificate(&junk);
+    }
+}
+
+static SANDBOX: std::sync::LazyLock<SandboxCertificate> =
+    std::sync::LazyLock::new(sandbox_certificate);
 
 #[test]
 fn local_problems_are_typed_before_anything_is_sent() {

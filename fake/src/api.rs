@@ -971,10 +971,13 @@ impl Cx<'_> {
         let certificate = string_field(&body, "client_payment_service_provider_certificate")?;
         let chain = string_field(&body, "client_payment_service_provider_certificate_chain")?;
         let signature = string_field(&body, "client_public_key_signature")?;
-        let certificate_key = psd2::public_key_of_certificate(certificate).map_err(|_| {
-            Failure::bad_request("The certificate is not a valid X.509 certificate in PEM format.")
-        })?;
-        if psd2::public_key_of_certificate(chain).is_err() {
+        let (certificate_key, distinguished_name) =
+            psd2::read_certificate(certificate).map_err(|_| {
+                Failure::bad_request(
+                    "The certificate is not a valid X.509 certificate in PEM format.",
+                )
+            })?;
+        if psd2::read_certificate(chain).is_err() {
             return Err(Failure::bad_request(
                 "The certificate chain is not valid X.509 certificates in PEM format.",
             ));
@@ -989,7 +992,6 @@ impl Cx<'_> {
         certificate_key
             .verify(message.as_bytes(), signature)
             .map_err(|_| Failure::bad_request("The public key signature is not valid."))?;
-        let distinguished_name = psd2::certificate_subject(certificate).unwrap_or_default();
         let user = self.state.next_id();
         self.state.users.insert(
             user,

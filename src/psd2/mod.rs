@@ -55,8 +55,7 @@ impl Psd2Certificate {
         chain: &str,
         private_key: &str,
     ) -> crate::Result<Psd2Certificate> {
-        let parsed = Certificate::from_pem(certificate.trim().as_bytes())
-            .map_err(|e| CertificateError::Unparsable(e.to_string()))?;
+        let parsed = parse_certificate(certificate)?;
         // x509-cert 0.2 underflows on an empty chain: refuse it first.
         let chain_text = chain.trim();
         if chain_text.is_empty() {
@@ -163,26 +162,21 @@ fn certificate_public_key(certificate: &Certificate) -> Result<PublicKey, Certif
         .map_err(|e| CertificateError::Key(format!("the certificate's key: {e}")))
 }
 
-/// The public key of a certificate in PEM (for a server checking a
-/// provider's signature, such as the fake bunq).
+/// A certificate in PEM, read once: its public key and its subject
+/// (RFC 4514, for example `C=NL,CN=My App PISP AISP`), for a server that
+/// checks a provider's signature, such as the fake bunq.
 ///
 /// # Errors
 /// [`CertificateError`] when it does not parse or its key is not RSA.
-pub fn public_key_of_certificate(certificate_pem: &str) -> Result<PublicKey, CertificateError> {
-    let parsed = Certificate::from_pem(certificate_pem.trim().as_bytes())
-        .map_err(|e| CertificateError::Unparsable(e.to_string()))?;
-    certificate_public_key(&parsed)
+pub fn read_certificate(certificate_pem: &str) -> Result<(PublicKey, String), CertificateError> {
+    let parsed = parse_certificate(certificate_pem)?;
+    let subject = parsed.tbs_certificate.subject.to_string();
+    Ok((certificate_public_key(&parsed)?, subject))
 }
 
-/// The subject of a certificate in PEM (RFC 4514), for example
-/// `C=NL,CN=My App PISP AISP`.
-///
-/// # Errors
-/// [`CertificateError::Unparsable`] when it does not parse.
-pub fn certificate_subject(certificate_pem: &str) -> Result<String, CertificateError> {
-    let parsed = Certificate::from_pem(certificate_pem.trim().as_bytes())
-        .map_err(|e| CertificateError::Unparsable(e.to_string()))?;
-    Ok(parsed.tbs_certificate.subject.to_string())
+fn parse_certificate(pem: &str) -> Result<Certificate, CertificateError> {
+    Certificate::from_pem(pem.trim().as_bytes())
+        .map_err(|e| CertificateError::Unparsable(e.to_string()))
 }
 
 fn to_utc(since_epoch: std::time::Duration) -> DateTime<Utc> {
