@@ -49,5 +49,12 @@ fn run(spec_path: &Path, operations: Operations) -> Result<(), String> {
         let path = out_dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
+    // Handwritten code that calls an operation some documents lack (an
+    // optional resource of spec/features.json) asks
+    // `cfg(bunq_operation = "<operationId>")`.
+    println!("cargo::rustc-check-cfg=cfg(bunq_operation, values(any()))");
+    for row in &generated.rows {
+        println!("cargo::rustc-cfg=bunq_operation=\"{}\"", row.operation_id);
+    }
     Ok(())
 }

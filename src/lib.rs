@@ -21,6 +21,7 @@ mod private_file;
 pub mod psd2;
 mod redact;
 mod retry;
+pub mod sandbox;
 mod secret;
 mod session;
 pub mod signing;

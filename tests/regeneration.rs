@@ -87,7 +87,7 @@ fn handle_sources(source: &str) -> BTreeMap<String, String> {
 #[test]
 fn the_default_build_generates_what_an_oauth_grant_covers() {
     let generated = generate(&path(NEWEST), &grant());
-    assert_eq!(generated.rows.len(), 48);
+    assert_eq!(generated.rows.len(), 50);
     let calls: BTreeMap<&str, &str> = generated
         .rows
         .iter()

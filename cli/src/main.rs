@@ -13,6 +13,7 @@ mod fake_server;
 mod money;
 mod output;
 mod psd2;
+mod sandbox;
 mod server;
 
 use std::path::PathBuf;
@@ -70,6 +71,10 @@ enum Command {
     /// and registration with a PSD2 certificate instead of an API key.
     #[command(subcommand)]
     Psd2(psd2::Psd2Command),
+    /// bunq's sandbox: a new sandbox user (its context saved), money from
+    /// the sugar daddy.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
     #[command(flatten)]
     AsUser(UserCommand),
     /// Run the built-in fake bunq until stopped, and print how to reach it.
@@ -194,6 +199,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
             accounts::authorize(&target, &cli.context, args, out).await
         }
         Command::Psd2(command) => psd2::run(command, &cli.server, &cli.context, out).await,
+        Command::Sandbox(command) => sandbox::run(command, &cli.server, &cli.context, out).await,
         Command::AsUser(command) => run_as_user(command, &cli.server, &cli.context, out).await,
     }
 }

@@ -656,7 +656,7 @@ fn operations_prints_the_generated_coverage_table() {
         "{text}"
     );
     assert!(
-        stderr(&output).contains("48 operations generated"),
+        stderr(&output).contains("50 operations generated"),
         "{}",
         stderr(&output)
     );
@@ -664,7 +664,7 @@ fn operations_prints_the_generated_coverage_table() {
     let output = run(bin().args(["--json", "operations"]));
     let rows = json(&output);
     let rows = rows.as_array().expect("an array");
-    assert_eq!(rows.len(), 48);
+    assert_eq!(rows.len(), 50);
     let session = rows
         .iter()
         .find(|r| r["operation_id"] == "CREATE_SessionServer")
@@ -915,4 +915,66 @@ fn a_provider_makes_a_pseudo_certificate_and_registers_with_it() {
         .arg(dir.path().join("x.json")));
     assert_eq!(mismatch.status.code(), Some(3), "{}", stderr(&mismatch));
     assert!(stderr(&mismatch).contains("does not belong to the certificate"));
+}
+
+#[test]
+fn a_sandbox_user_in_one_command_then_money_from_the_sugar_daddy() {
+    let fake = FakeProcess::start();
+    let dir = tempfile::tempdir().unwrap();
+    let context = dir.path().join("sandbox.json");
+
+    let created = run(fake.command(&context).env_remove("BUNQ_API_KEY").args([
+        "--json",
+        "sandbox",
+        "user",
+        "--company",
+    ]));
+    assert!(created.status.success(), "{}", stderr(&created));
+    let answer = json(&created);
+    assert_eq!(answer["user_type"], "UserCompany");
+    // The key is saved in the 0600 context, printed masked.
+    let shown = answer["api_key"].as_str().unwrap();
+    assert!(shown.contains("masked"), "{shown}");
+    let saved = std::fs::read_to_string(&context).unwrap();
+    assert!(saved.contains("sandbox_"));
+    assert!(!saved.contains(shown));
+
+    let accounts = run(fake.command(&context).args(["--json", "accounts"]));
+    assert!(accounts.status.success(), "{}", stderr(&accounts));
+    let account = json(&accounts)[0]["id"].as_u64().unwrap().to_string();
+
+    let funded = run(fake.command(&context).args([
+        "--json",
+        "sandbox",
+        "fund",
+        "--account",
+        &account,
+        "--amount",
+        "250",
+    ]));
+    assert!(funded.status.success(), "{}", stderr(&funded));
+    assert_eq!(json(&funded)["amount"], "250");
+    let accounts = run(fake.command(&context).args(["--json", "accounts"]));
+    assert_eq!(json(&accounts)[0]["balance"]["value"], "250.00");
+
+    // Over 500 EUR: refused locally (exit 3), the balance unchanged.
+    let refused = run(fake.command(&context).args([
+        "sandbox",
+        "fund",
+        "--account",
+        &account,
+        "--amount",
+        "500.01",
+    ]));
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("500"), "{}", stderr(&refused));
+    let accounts = run(fake.command(&context).args(["--json", "accounts"]));
+    assert_eq!(json(&accounts)[0]["balance"]["value"], "250.00");
+
+    // Production has no sandbox: refused before anything is sent (exit 2).
+    let production = run(bin()
+        .args(["--production", "sandbox", "user", "--context"])
+        .arg(dir.path().join("prod.json")));
+    assert_eq!(production.status.code(), Some(2), "{}", stderr(&production));
+    assert!(!dir.path().join("prod.json").exists());
 }

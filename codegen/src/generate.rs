@@ -42,7 +42,7 @@ pub fn to_openapi(document: Value) -> Result<OpenAPI, String> {
 
 /// String properties, by name, that hold a secret: generated as
 /// `crate::values::SecretText`, whose `Debug` prints no value.
-pub const SECRET_PROPERTIES: [&str; 11] = [
+pub const SECRET_PROPERTIES: [&str; 12] = [
     "secret",
     "token",
     "token_value",
@@ -54,6 +54,7 @@ pub const SECRET_PROPERTIES: [&str; 11] = [
     "cvc2",
     "activation_code",
     "oauth_code",
+    "login_code",
 ];
 
 /// String properties, by name, that hold bunq's timestamps

@@ -15,31 +15,50 @@ use serde_json::Value;
 pub enum Selection {
     /// Every operation of the document (`full-api`).
     All,
-    /// The operations whose path, less a trailing `/{itemId}`, is one of these.
-    Resources(Vec<String>),
+    /// The operations whose path, less a trailing `/{itemId}`, is one of
+    /// `required` (the document must have each) or of `optional` (kept
+    /// where the document has them: bunq renamed or added them over time).
+    Resources {
+        /// Resources the document must have.
+        required: Vec<String>,
+        /// Resources generated only where the document has them.
+        optional: Vec<String>,
+    },
 }
 
 /// The methods the build generates, lower case as in OpenAPI.
 pub const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
-/// Reads the resource paths of one feature from `spec/features.json`.
+/// Reads the resource paths of one feature from `spec/features.json`:
+/// its `resources` and its `optional_resources` (may be absent).
 pub fn load_feature(text: &str, feature: &str) -> Result<Selection, String> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| format!("spec/features.json: {e}"))?;
-    let resources = value
-        .get(feature)
-        .and_then(|f| f.get("resources"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| format!("spec/features.json has no `{feature}.resources` list"))?;
-    resources
-        .iter()
-        .map(|r| {
-            r.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("spec/features.json: `{r}` is not a path"))
-        })
-        .collect::<Result<_, _>>()
-        .map(Selection::Resources)
+    let list = |name: &str| -> Result<Vec<String>, String> {
+        let Some(entries) = value.get(feature).and_then(|f| f.get(name)) else {
+            return Ok(Vec::new());
+        };
+        entries
+            .as_array()
+            .ok_or_else(|| format!("spec/features.json: `{feature}.{name}` is not a list"))?
+            .iter()
+            .map(|r| {
+                r.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("spec/features.json: `{r}` is not a path"))
+            })
+            .collect()
+    };
+    let required = list("resources")?;
+    if required.is_empty() {
+        return Err(format!(
+            "spec/features.json has no `{feature}.resources` list"
+        ));
+    }
+    Ok(Selection::Resources {
+        required,
+        optional: list("optional_resources")?,
+    })
 }
 
 /// The resource an operation's path belongs to: the path less a trailing
@@ -52,20 +71,21 @@ pub fn resource_of(path: &str) -> &str {
 /// remaining operation reaches. Fails when a listed resource has no
 /// operation in the document (a typo, or bunq removed it).
 pub fn select(spec: &mut Value, selection: &Selection) -> Result<(), String> {
-    if let Selection::Resources(resources) = selection {
+    if let Selection::Resources { required, optional } = selection {
         let paths = spec
             .get_mut("paths")
             .and_then(Value::as_object_mut)
             .ok_or("the document has no paths")?;
         let mut found = BTreeSet::new();
         paths.retain(|path, _| {
-            let keep = resources.iter().any(|r| r == resource_of(path));
+            let resource = resource_of(path);
+            let keep = required.iter().chain(optional).any(|r| r == resource);
             if keep {
                 found.insert(resource_of(path).to_owned());
             }
             keep
         });
-        let missing: Vec<&str> = resources
+        let missing: Vec<&str> = required
             .iter()
             .filter(|r| !found.contains(r.as_str()))
             .map(String::as_str)

@@ -83,8 +83,20 @@ pub struct Exception {
 }
 
 /// Reads `spec/shape-exceptions.json`.
+/// Two entries for one operation are refused: one would silently win.
 pub fn load_exceptions(text: &str) -> Result<Vec<Exception>, String> {
-    serde_json::from_str(text).map_err(|e| format!("shape exceptions: {e}"))
+    let exceptions: Vec<Exception> =
+        serde_json::from_str(text).map_err(|e| format!("shape exceptions: {e}"))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for e in &exceptions {
+        if !seen.insert((e.method.as_str(), e.path.as_str())) {
+            return Err(format!(
+                "shape exceptions: {} {} is listed twice",
+                e.method, e.path
+            ));
+        }
+    }
+    Ok(exceptions)
 }
 
 /// Every operation of `spec` with its shape. Fails, naming the operation,

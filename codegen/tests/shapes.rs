@@ -137,3 +137,11 @@ fn the_nine_oauth_client_operations_have_the_shapes_the_crate_decodes() {
         assert_eq!(by_id.get(id), Some(&&shape), "{id}: {by_id:?}");
     }
 }
+
+#[test]
+fn an_operation_listed_twice_as_an_exception_is_refused() {
+    let entry = r#"{"method": "POST", "path": "/a", "shape": "one", "reason": "r", "source": "s"}"#;
+    let twice = format!("[{entry}, {entry}]");
+    let refused = shapes::load_exceptions(&twice).unwrap_err();
+    assert!(refused.contains("POST /a is listed twice"), "{refused}");
+}

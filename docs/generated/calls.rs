@@ -75,6 +75,28 @@ pub(crate) fn read_payment_service_provider_credential(item_id: i64) -> Call {
         format!("/payment-service-provider-credential/{}", segment(item_id)),
     )
 }
+/// `POST /sandbox-user-company` (`CREATE_SandboxUserCompany`).
+pub(crate) fn create_sandbox_user_company(
+    body: &types::SandboxUserCompany,
+) -> crate::Result<Call> {
+    Call::new(
+            "CREATE_SandboxUserCompany",
+            ::reqwest::Method::POST,
+            "/sandbox-user-company".to_owned(),
+        )
+        .json(body)
+}
+/// `POST /sandbox-user-person` (`CREATE_SandboxUserPerson`).
+pub(crate) fn create_sandbox_user_person(
+    body: &types::SandboxUserPerson,
+) -> crate::Result<Call> {
+    Call::new(
+            "CREATE_SandboxUserPerson",
+            ::reqwest::Method::POST,
+            "/sandbox-user-person".to_owned(),
+        )
+        .json(body)
+}
 /// `POST /session-server` (`CREATE_SessionServer`).
 pub(crate) fn create_session_server(body: &types::SessionServer) -> crate::Result<Call> {
     Call::new(

@@ -250,6 +250,52 @@ impl<'s> PaymentServiceProviderCredentials<'s> {
         crate::envelope::decode_one(&reply)
     }
 }
+/// `/sandbox-user-company`: bunq's SandboxUserCompany operations. Get one from [`Api::sandbox_user_companies`].
+#[derive(Debug, Clone, Copy)]
+pub struct SandboxUserCompanies<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> SandboxUserCompanies<'s> {
+    /// `POST /sandbox-user-company` (`CREATE_SandboxUserCompany`): answers one object.
+    pub async fn create(
+        &self,
+        body: &types::SandboxUserCompany,
+    ) -> crate::Result<types::SandboxUserCompany> {
+        let item: types::SandboxUserCompany = self.create_as(body).await?;
+        Ok(item)
+    }
+    /// [`Self::create`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn create_as<
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
+    >(&self, body: &types::SandboxUserCompany) -> crate::Result<T> {
+        let reply = self.session.send(calls::create_sandbox_user_company(body)?).await?;
+        crate::envelope::decode_one(&reply)
+    }
+}
+/// `/sandbox-user-person`: bunq's SandboxUserPerson operations. Get one from [`Api::sandbox_user_persons`].
+#[derive(Debug, Clone, Copy)]
+pub struct SandboxUserPersons<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> SandboxUserPersons<'s> {
+    /// `POST /sandbox-user-person` (`CREATE_SandboxUserPerson`): answers one object.
+    pub async fn create(
+        &self,
+        body: &types::SandboxUserPerson,
+    ) -> crate::Result<types::SandboxUserPerson> {
+        let item: types::SandboxUserPerson = self.create_as(body).await?;
+        Ok(item)
+    }
+    /// [`Self::create`], decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn create_as<
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
+    >(&self, body: &types::SandboxUserPerson) -> crate::Result<T> {
+        let reply = self.session.send(calls::create_sandbox_user_person(body)?).await?;
+        crate::envelope::decode_one(&reply)
+    }
+}
 /// `/session-server`: bunq's SessionServer operations. Get one from [`Api::session_servers`].
 #[derive(Debug, Clone, Copy)]
 pub struct SessionServers<'s> {
@@ -1367,6 +1413,18 @@ impl<'s> Api<'s> {
             session: self.session,
         }
     }
+    /// `/sandbox-user-company`: see [`SandboxUserCompanies`].
+    pub fn sandbox_user_companies(&self) -> SandboxUserCompanies<'s> {
+        SandboxUserCompanies {
+            session: self.session,
+        }
+    }
+    /// `/sandbox-user-person`: see [`SandboxUserPersons`].
+    pub fn sandbox_user_persons(&self) -> SandboxUserPersons<'s> {
+        SandboxUserPersons {
+            session: self.session,
+        }
+    }
     /// `/session-server`: see [`SessionServers`].
     pub fn session_servers(&self) -> SessionServers<'s> {
         SessionServers {
@@ -1846,6 +1904,22 @@ pub const OPERATIONS: &[Operation] = &[
         shape: Shape::One,
         call: "payment_service_provider_credentials().get(item_id)",
         returns: "types::PaymentServiceProviderCredentialRead",
+    },
+    Operation {
+        method: "POST",
+        path: "/sandbox-user-company",
+        operation_id: "CREATE_SandboxUserCompany",
+        shape: Shape::One,
+        call: "sandbox_user_companies().create(body)",
+        returns: "types::SandboxUserCompany",
+    },
+    Operation {
+        method: "POST",
+        path: "/sandbox-user-person",
+        operation_id: "CREATE_SandboxUserPerson",
+        shape: Shape::One,
+        call: "sandbox_user_persons().create(body)",
+        returns: "types::SandboxUserPerson",
     },
     Operation {
         method: "POST",

@@ -18,7 +18,7 @@ use url::{Host, Url};
 use crate::faults::{self, FaultKind};
 use crate::objects::{self, Lookup, Matched, Stored, refused};
 use crate::state::{
-    DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind, UserRec,
+    AccountSeed, DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind, UserRec,
 };
 use crate::wire::{
     self, BAD_CREDENTIALS, BAD_SIGNATURE, Failure, Outcome, Query, envelope, id_answer,
@@ -149,6 +149,10 @@ enum Resource {
     SessionServer,
     /// `DELETE /session/{id}`: closes the calling session.
     Session,
+    /// `POST /sandbox-user-person` (`false`) or `-company` (`true`).
+    SandboxUser {
+        company: bool,
+    },
     User(u64, UserResource),
 }
 
@@ -185,6 +189,8 @@ fn resolve(segments: &[&str]) -> Option<(Resource, &'static [Method])> {
         ["payment-service-provider-credential"] => (Resource::Psd2Credential, POST),
         ["device-server"] => (Resource::DeviceServer, POST),
         ["session-server"] => (Resource::SessionServer, POST),
+        ["sandbox-user-person"] => (Resource::SandboxUser { company: false }, POST),
+        ["sandbox-user-company"] => (Resource::SandboxUser { company: true }, POST),
         ["session", session] => {
             id(session)?;
             (Resource::Session, DELETE)
@@ -245,6 +251,7 @@ impl Cx<'_> {
             Resource::Psd2Credential => self.psd2_credential(req),
             Resource::DeviceServer => self.device_server(req),
             Resource::SessionServer => self.session_server(req),
+            Resource::SandboxUser { company } => Ok(self.sandbox_user(company)),
             Resource::Session => {
                 let (_, token) = self.authenticate(req)?;
                 self.state.sessions.remove(&token);
@@ -445,6 +452,9 @@ impl Cx<'_> {
                 fields.insert("responses".into(), Value::Null);
                 fields.insert("object".into(), Value::Null);
                 answer_at = self.config.approve_after.map(|d| Instant::now() + d);
+            }
+            ("RequestInquiry", Some(account)) if is_sugar_daddy(&fields) => {
+                return self.ask_sugar_daddy(user, account, fields, now);
             }
             ("RequestInquiry", Some(_)) => {
                 let amount = fields
@@ -1085,6 +1095,137 @@ impl Cx<'_> {
         ]))
     }
 
+    /// `POST /sandbox-user-person` or `-company`: no authentication (bunq
+    /// asks only the usual headers). A new user with one empty EUR
+    /// account, and its API key under `ApiKey`, as bunq's SDKs read it.
+    fn sandbox_user(&mut self, company: bool) -> Value {
+        let user = self.state.next_id();
+        let kind = if company {
+            UserKind::Company {
+                name: format!("Sandbox Company {user} B.V."),
+            }
+        } else {
+            UserKind::Person {
+                display_name: format!("Sandbox User {user}"),
+                nick_name: format!("Sandbox {user}"),
+            }
+        };
+        let holder = match &kind {
+            UserKind::Company { name } => name.clone(),
+            _ => format!("Sandbox User {user}"),
+        };
+        let now = Utc::now();
+        self.state.users.insert(
+            user,
+            UserRec {
+                id: user,
+                created: now,
+                kind,
+            },
+        );
+        let (account, access_id) = (self.state.next_id(), self.state.next_id());
+        let created = format_timestamp(&now);
+        let uuid = random_hex(16);
+        let public_uuid = format!(
+            "{}-{}-{}-{}-{}",
+            &uuid[..8],
+            &uuid[8..12],
+            &uuid[12..16],
+            &uuid[16..20],
+            &uuid[20..]
+        );
+        let iban = objects::make_iban(account);
+        let seed = AccountSeed {
+            id: account,
+            user,
+            created: &created,
+            updated: &created,
+            iban: &iban,
+            holder: &holder,
+            display_name: &holder,
+            balance: "0.00",
+            description: "Main",
+            public_uuid: &public_uuid,
+            color: "#FF7819",
+            icon: None,
+            access_id,
+        };
+        self.state.accounts.push(seed.account());
+        let api_key = format!("sandbox_{}", random_hex(28));
+        self.state.secrets.insert(api_key.clone(), user);
+        self.state.stats.sandbox_users += 1;
+        envelope(vec![json!({"ApiKey": {"api_key": api_key}})])
+    }
+
+    /// A request-inquiry to the sandbox's sugar daddy: accepted at once,
+    /// and the money arrives on `account` as a payment. More than 500 EUR
+    /// at a time is refused (bunq's sandbox documentation; the refusal's
+    /// text is the fake's).
+    fn ask_sugar_daddy(
+        &mut self,
+        user: u64,
+        account: u64,
+        mut fields: Map<String, Value>,
+        now: &str,
+    ) -> Outcome {
+        let amount = fields.get("amount_inquired");
+        let currency = amount
+            .and_then(|a| a.get("currency"))
+            .and_then(Value::as_str);
+        let cents = amount
+            .and_then(|a| a.get("value"))
+            .and_then(Value::as_str)
+            .and_then(objects::cents)
+            .filter(|c| *c > 0);
+        let cents = match (cents, currency) {
+            (Some(cents), Some("EUR")) if cents <= SUGAR_DADDY_MAX_CENTS => cents,
+            _ => {
+                return Err(refused(
+                    "The sugar daddy gives a positive amount of at most 500.00 EUR at a time.",
+                ));
+            }
+        };
+        let id = self.state.next_id();
+        fields.insert("id".into(), id.into());
+        fields.insert("created".into(), now.into());
+        fields.insert("updated".into(), now.into());
+        fields.insert("monetary_account_id".into(), account.into());
+        fields.insert("status".into(), "ACCEPTED".into());
+        // bunq answers the counterparty as a label, not the alias asked.
+        fields.insert("counterparty_alias".into(), sugar_daddy_label());
+        fields.insert(
+            "amount_responded".into(),
+            json!({"value": objects::decimal(cents), "currency": "EUR"}),
+        );
+        let collection = format!("/user/{user}/monetary-account/{account}/request-inquiry");
+        self.state.objects.insert(
+            &collection,
+            id,
+            Stored {
+                key: "RequestInquiry".into(),
+                value: fields,
+                answer_at: None,
+            },
+        );
+        add_to_balance(self.state, account, cents);
+        let payment = self.state.next_id();
+        let value = json!({
+            "id": payment,
+            "created": now,
+            "updated": now,
+            "monetary_account_id": account,
+            "amount": {"value": objects::decimal(cents), "currency": "EUR"},
+            "description": "Sandbox funding",
+            "type": "BUNQ",
+            "sub_type": "REQUEST",
+            "alias": self.label(account),
+            "counterparty_alias": sugar_daddy_label(),
+            "request_reference_split_the_bill": [],
+        });
+        self.store_payment(user, account, payment, value);
+        Ok(id_answer(id))
+    }
+
     /// The session of a call: its user and token. Checks expiry (and
     /// extends the session), and the signature if one is present.
     fn authenticate(&mut self, req: &Req<'_>) -> Result<(u64, String), Failure> {
@@ -1317,6 +1458,29 @@ fn account_iban(json: &Value) -> Option<&str> {
 }
 
 /// An account's fields, under its one wrapper key (`MonetaryAccountBank`, …).
+/// The sandbox's sugar daddy: a request-inquiry to this address is
+/// accepted at once.
+const SUGAR_DADDY: &str = "sugardaddy@bunq.com";
+/// The most one request to the sugar daddy may ask: 500.00 EUR.
+const SUGAR_DADDY_MAX_CENTS: i64 = 50_000;
+/// The account the sugar daddy's payments come from (the fake's; valid
+/// check digits).
+const SUGAR_DADDY_IBAN: &str = "NL97BUNQ2025000001";
+
+/// The sugar daddy as payments and requests show it.
+fn sugar_daddy_label() -> Value {
+    json!({"iban": SUGAR_DADDY_IBAN, "display_name": "Sugar Daddy", "country": "NL"})
+}
+
+/// Whether a request-inquiry's body asks the sugar daddy.
+fn is_sugar_daddy(fields: &Map<String, Value>) -> bool {
+    fields
+        .get("counterparty_alias")
+        .and_then(|alias| alias.get("value"))
+        .and_then(Value::as_str)
+        .is_some_and(|email| email.eq_ignore_ascii_case(SUGAR_DADDY))
+}
+
 fn account_fields(json: &Value) -> Option<&Value> {
     json.as_object()?.values().next()
 }

@@ -166,6 +166,8 @@ pub struct FakeStats {
     pub installations: u64,
     /// PSD2 credentials issued (payment-service providers registered).
     pub psd2_credentials: u64,
+    /// Sandbox users created (`POST /sandbox-user-person` or `-company`).
+    pub sandbox_users: u64,
     /// Device-servers registered.
     pub device_servers: u64,
     /// Sessions opened (successful `POST /session-server` calls).

@@ -61,9 +61,11 @@ pub(super) struct UserRec {
 pub(super) enum UserKind {
     /// `UserPerson`.
     Person {
-        display_name: &'static str,
-        nick_name: &'static str,
+        display_name: String,
+        nick_name: String,
     },
+    /// `UserCompany`: a sandbox company (`POST /sandbox-user-company`).
+    Company { name: String },
     /// `UserApiKey`: one per OAuth access token.
     ApiKey { requested_by: u64, granted_by: u64 },
     /// `UserPaymentServiceProvider`: one per PSD2 registration.
@@ -264,8 +266,8 @@ impl State {
                     id,
                     created: now,
                     kind: UserKind::Person {
-                        display_name,
-                        nick_name,
+                        display_name: display_name.into(),
+                        nick_name: nick_name.into(),
                     },
                 },
             );
@@ -337,6 +339,19 @@ impl State {
                 "updated": created,
                 "display_name": display_name,
                 "public_nick_name": nick_name,
+                "status": "ACTIVE",
+                "sub_status": "NONE",
+                "language": "en_US",
+                "region": "en_US",
+                "session_timeout": session_timeout,
+            }}),
+            UserKind::Company { name } => json!({"UserCompany": {
+                "id": user.id,
+                "created": created,
+                "updated": created,
+                "name": name,
+                "display_name": name,
+                "public_nick_name": name,
                 "status": "ACTIVE",
                 "sub_status": "NONE",
                 "language": "en_US",
@@ -444,21 +459,21 @@ impl CallbackRec {
     }
 }
 
-/// One fixed `MonetaryAccountBank`, shaped like the one in bunq's PSD2/OAuth example.
-struct AccountSeed {
-    id: u64,
-    user: u64,
-    created: &'static str,
-    updated: &'static str,
-    iban: &'static str,
-    holder: &'static str,
-    display_name: &'static str,
-    balance: &'static str,
-    description: &'static str,
-    public_uuid: &'static str,
-    color: &'static str,
-    icon: Option<&'static str>,
-    access_id: u64,
+/// One `MonetaryAccountBank`, shaped like the one in bunq's PSD2/OAuth example.
+pub(super) struct AccountSeed<'a> {
+    pub(super) id: u64,
+    pub(super) user: u64,
+    pub(super) created: &'a str,
+    pub(super) updated: &'a str,
+    pub(super) iban: &'a str,
+    pub(super) holder: &'a str,
+    pub(super) display_name: &'a str,
+    pub(super) balance: &'a str,
+    pub(super) description: &'a str,
+    pub(super) public_uuid: &'a str,
+    pub(super) color: &'a str,
+    pub(super) icon: Option<&'a str>,
+    pub(super) access_id: u64,
 }
 
 /// The owner's one account and the granting user's three (the data of seed
@@ -526,9 +541,13 @@ fn fixed_accounts() -> Vec<AccountRec> {
             access_id: 2_268_808,
         },
     ];
-    seeds
-        .into_iter()
-        .map(|s| AccountRec {
+    seeds.iter().map(AccountSeed::account).collect()
+}
+
+impl AccountSeed<'_> {
+    pub(super) fn account(&self) -> AccountRec {
+        let s = self;
+        AccountRec {
             id: s.id,
             user: s.user,
             json: json!({"MonetaryAccountBank": {
@@ -566,6 +585,6 @@ fn fixed_accounts() -> Vec<AccountRec> {
                 "overdraft_limit": {"currency": "EUR", "value": "0.00"},
                 "all_auto_save_id": [],
             }}),
-        })
-        .collect()
+        }
+    }
 }
