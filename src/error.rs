@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::notifications::error::NotificationError;
 use crate::oauth::error::OAuthError;
 use crate::psd2::error::CertificateError;
 use crate::redact::redact_text;
@@ -128,6 +129,10 @@ pub enum Error {
     /// anything is sent).
     #[error("PSD2 certificate: {0}")]
     Certificate(#[from] CertificateError),
+
+    /// A callback from bunq was refused: its sender, its size or its body.
+    #[error("callback: {0}")]
+    Notification(#[from] NotificationError),
 
     /// The response body exceeded the configured size limit.
     #[error("the response body is larger than the limit of {limit} bytes")]

@@ -13,6 +13,8 @@ mod generated;
 #[cfg(test)]
 mod hostile_input;
 mod models;
+mod notification_filters;
+pub mod notifications;
 pub mod oauth;
 mod oauth_clients;
 mod pacing;
@@ -41,6 +43,7 @@ pub use models::{
     OauthClientStatus, OauthConnection, SessionUser, UserId, UserSummary, format_timestamp,
     parse_timestamp,
 };
+pub use notification_filters::{NotificationFilter, NotificationFilters};
 pub use oauth::{AuthorizationRequest, OAuthConfig, OAuthError, parse_callback};
 pub use oauth_clients::{CallbackUrlManager, OauthClientManager};
 pub use pacing::{Limit, LimitScope, RateLimits};

@@ -11,6 +11,7 @@ mod clients;
 mod demo;
 mod fake_server;
 mod money;
+mod notifications;
 mod output;
 mod psd2;
 mod sandbox;
@@ -107,6 +108,10 @@ enum UserCommand {
     /// Request-inquiries (asking someone for money): create, list.
     #[command(subcommand)]
     Requests(money::RequestsCommand),
+    /// Callbacks: the user's notification filters, failed deliveries, and
+    /// `listen` (a local receiver that prints each event).
+    #[command(subcommand)]
+    Notifications(notifications::NotificationsCommand),
     /// The user's cards.
     #[command(subcommand)]
     Cards(money::CardsCommand),
@@ -230,6 +235,7 @@ async fn run_as_user(
         }
         UserCommand::Requests(command) => money::run_requests(command, &session, out).await,
         UserCommand::Cards(command) => money::run_cards(command, &session, out).await,
+        UserCommand::Notifications(command) => notifications::run(command, &session, out).await,
     };
     keep(result, &session, file)
 }

@@ -463,6 +463,53 @@ pub fn merge_identical_schemas(document: &mut Value) -> BTreeMap<String, String>
     aliases
 }
 
+/// The whole-set rule: a request body whose schema has one property, a list,
+/// sends that list even when it is empty. Such a body is a whole set (bunq's
+/// notification filters: a POST replaces the set, and
+/// `{"notification_filters":[]}` clears it), and `{}` would say nothing, so
+/// the list is made required. Decoding still takes a missing list as empty
+/// (`tolerate_lists`), for the same schema nested in answers.
+pub fn whole_set_bodies_rule(document: &mut Value) {
+    let mut bodies = BTreeSet::new();
+    if let Some(paths) = document.get("paths").and_then(Value::as_object) {
+        for item in paths.values() {
+            for method in crate::select::METHODS {
+                let schema = item
+                    .get(method)
+                    .and_then(|op| op.pointer("/requestBody/content/application~1json/schema/$ref"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"));
+                if let Some(name) = schema {
+                    bodies.insert(name.to_owned());
+                }
+            }
+        }
+    }
+    for name in bodies {
+        let Some(schema) = document
+            .pointer_mut(&format!("/components/schemas/{name}"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        let list = match schema.get("properties").and_then(Value::as_object) {
+            Some(properties) if properties.len() == 1 => properties
+                .iter()
+                .find(|(_, p)| p.get("type").and_then(Value::as_str) == Some("array"))
+                .map(|(name, _)| name.clone()),
+            _ => None,
+        };
+        if let Some(list) = list {
+            let required = schema.entry("required").or_insert_with(|| json!([]));
+            if let Some(required) = required.as_array_mut()
+                && !required.iter().any(|r| r == &Value::String(list.clone()))
+            {
+                required.push(Value::String(list));
+            }
+        }
+    }
+}
+
 /// The write-side rule: in a schema that request bodies reach, a writable
 /// property that refers to `LabelMonetaryAccount` (the public label bunq
 /// answers with) refers to `CounterpartyAlias`, an object with the
@@ -660,9 +707,9 @@ pub fn generate(
     Ok(file)
 }
 
-/// Every list field decodes `null` as empty and one object as a list of
-/// one (`crate::wire::list_or_one`): bunq sends both where its spec
-/// says array.
+/// Every list field decodes `null` or absence as empty and one object as a
+/// list of one (`crate::wire::list_or_one`): bunq sends all three where its
+/// spec says array.
 fn tolerate_lists(file: &mut syn::File) {
     for item in types_items(file).into_iter().flatten() {
         let syn::Item::Struct(s) = item else { continue };
@@ -671,7 +718,27 @@ fn tolerate_lists(file: &mut syn::File) {
                 field.attrs.push(syn::parse_quote!(
                     #[serde(deserialize_with = "crate::wire::list_or_one")]
                 ));
+                // A required list (the whole-set rule) may still be absent
+                // where its schema is nested in an answer.
+                let has_default = field.attrs.iter().any(|a| {
+                    a.path().is_ident("serde") && quote::quote!(#a).to_string().contains("default")
+                });
+                if field.ident.is_some() && !has_default {
+                    field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                }
             }
+        }
+        // Every field optional or a list: a body to build with
+        // `..Default::default()`, required lists included.
+        let all_defaultable = matches!(s.fields, syn::Fields::Named(_))
+            && s.fields.iter().all(|f| {
+                generic_of(&f.ty, "Vec").is_some() || generic_of(&f.ty, "Option").is_some()
+            });
+        let derives_default = s.attrs.iter().any(|a| {
+            a.path().is_ident("derive") && quote::quote!(#a).to_string().contains("Default")
+        });
+        if all_defaultable && !derives_default {
+            s.attrs.push(syn::parse_quote!(#[derive(Default)]));
         }
     }
 }
@@ -1033,6 +1100,7 @@ pub fn generate_all(
     crate::select::select(&mut reached, selection)?;
     crate::select::check_refs(&reached)?;
     write_side_rules(&mut document);
+    whole_set_bodies_rule(&mut document);
     // What bunq answers with, over its whole description: the same for
     // every selection, so a feature that adds operations changes no type.
     let whole = to_openapi(document.clone())?;
@@ -1062,10 +1130,12 @@ pub fn generate_all(
     let types = generate(&raw, &exhaustive, &aliases, &answers)?;
     let type_names = crate::handles::generated_type_names(&types);
     let handles = crate::handles::generate(&named, &shapes, &type_names, &aliases)?;
+    let notification =
+        crate::handles::notification_object(&wire.sdk_models, &type_names, &answers)?;
     Ok(Generated {
         types: prettyplease::unparse(&types),
         calls: crate::pretty(&handles.calls)?,
-        handles: crate::pretty(&handles.source)?,
+        handles: crate::pretty(&format!("{}\n{notification}", handles.source))?,
         rows: handles.rows,
     })
 }

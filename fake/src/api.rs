@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use url::{Host, Url};
 
 use crate::faults::{self, FaultKind};
+use crate::notify::Scope;
 use crate::objects::{self, Lookup, Matched, Stored, refused};
 use crate::state::{
     AccountSeed, DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind, UserRec,
@@ -388,6 +389,9 @@ impl Cx<'_> {
                 Some(state.user_json(id, timeout))
             });
         }
+        if let Some(outcome) = self.notification_call(&matched, user, account, req) {
+            return outcome;
+        }
         if let Some(outcome) = self.account_kind_call(&matched, user, req, &now) {
             return outcome;
         }
@@ -413,6 +417,31 @@ impl Cx<'_> {
                 ),
             )),
         }
+    }
+
+    /// Notification filters (the user's or an account's) and failed
+    /// callbacks: `crate::notify`.
+    fn notification_call(
+        &mut self,
+        matched: &Matched,
+        user: u64,
+        account: Option<u64>,
+        req: &Req<'_>,
+    ) -> Option<Outcome> {
+        let (method, path) = (matched.operation.method, matched.operation.path);
+        Some(if path.ends_with("/notification-filter-url") {
+            match method {
+                "POST" => self.state.set_notification_filters(user, account, req.body),
+                _ => Ok(self.state.list_notification_filters(user, account)),
+            }
+        } else if path.ends_with("/notification-filter-failure") {
+            match method {
+                "POST" => self.state.replay_notification_failures(user, req.body),
+                _ => Ok(self.state.list_notification_failures(user)),
+            }
+        } else {
+            return None;
+        })
     }
 
     /// `POST` of a generated operation: stores the object with a new id.
@@ -816,10 +845,32 @@ impl Cx<'_> {
         Ok(sent)
     }
 
+    /// Stores a payment on `account` and tells the filters (`MUTATION`
+    /// and `PAYMENT`: created when money leaves, received when it arrives).
     fn store_payment(&mut self, user: u64, account: u64, id: u64, value: Value) {
         let Value::Object(value) = value else {
             return;
         };
+        let outgoing = value
+            .get("amount")
+            .and_then(|a| a.get("value"))
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.starts_with('-'));
+        let side = if outgoing { "CREATED" } else { "RECEIVED" };
+        if let Some(holder) = self
+            .state
+            .accounts
+            .iter()
+            .find(|a| a.id == account)
+            .map(|a| a.user)
+        {
+            for category in ["MUTATION", "PAYMENT"] {
+                let scope = Scope::Account { holder, account };
+                let event = format!("{category}_{side}");
+                self.state
+                    .notify(scope, category, &event, "Payment", &value);
+            }
+        }
         self.state.objects.insert(
             &format!("/user/{user}/monetary-account/{account}/payment"),
             id,
@@ -845,6 +896,67 @@ impl Cx<'_> {
             "display_name": inner.and_then(|i| i.get("display_name")),
             "country": "NL",
         })
+    }
+
+    /// A card payment at a merchant (the control API): `None` if the
+    /// account is not the holder's or the balance is too low.
+    fn card_payment(
+        &mut self,
+        holder: u64,
+        account: u64,
+        cents: i64,
+        merchant: &str,
+    ) -> Option<u64> {
+        let owned = self
+            .state
+            .accounts
+            .iter()
+            .any(|a| a.id == account && a.user == holder);
+        if !owned || cents <= 0 || balance(self.state, account) < cents {
+            return None;
+        }
+        add_to_balance(self.state, account, -cents);
+        let now = format_timestamp(&Utc::now());
+        let amount = json!({"value": objects::decimal(-cents), "currency": "EUR"});
+        let merchant_label = json!({"display_name": merchant, "country": "NL"});
+        let payment = self.state.next_id();
+        let value = json!({
+            "id": payment,
+            "created": now,
+            "updated": now,
+            "monetary_account_id": account,
+            "amount": amount,
+            "description": merchant,
+            "type": "MASTERCARD",
+            "sub_type": "PAYMENT",
+            "alias": self.label(account),
+            "counterparty_alias": merchant_label,
+        });
+        self.store_payment(holder, account, payment, value);
+        let action = self.state.next_id();
+        let Value::Object(action_json) = json!({
+            "id": action,
+            "created": now,
+            "updated": now,
+            "monetary_account_id": account,
+            "amount_local": amount,
+            "amount_billing": amount,
+            "decision": "ALLOWED",
+            "description": merchant,
+            "counterparty_alias": merchant_label,
+            "payment_status": "PAYMENT_SUCCESSFUL",
+        }) else {
+            return None;
+        };
+        let scope = Scope::Account { holder, account };
+        self.state.notify(
+            scope,
+            "CARD_TRANSACTION_SUCCESSFUL",
+            "CARD_PAYMENT_ALLOWED",
+            "MasterCardAction",
+            &action_json,
+        );
+        Some(action)
     }
 
     /// Answers the pending draft-payments and requests whose time has come
@@ -882,6 +994,7 @@ impl Cx<'_> {
         }
         let status = if accept { "ACCEPTED" } else { "REJECTED" };
         object.value.insert("status".into(), status.into());
+        let answered = object.value.clone();
         let account = object
             .value
             .get("monetary_account_id")
@@ -897,6 +1010,15 @@ impl Cx<'_> {
             .strip_prefix("/user/")
             .and_then(|rest| rest.split('/').next())
             .and_then(|u| u.parse::<u64>().ok());
+        if let (Some(account), Some(user)) = (account, user) {
+            let (category, event) = match key {
+                "DraftPayment" => ("DRAFT_PAYMENT", format!("DRAFT_PAYMENT_{status}")),
+                _ => ("REQUEST", format!("REQUEST_INQUIRY_{status}")),
+            };
+            let holder = self.state.account_holder(user);
+            let scope = Scope::Account { holder, account };
+            self.state.notify(scope, category, &event, key, &answered);
+        }
         let now = format_timestamp(&Utc::now());
         if key == "DraftPayment"
             && accept
@@ -1198,6 +1320,11 @@ impl Cx<'_> {
             json!({"value": objects::decimal(cents), "currency": "EUR"}),
         );
         let collection = format!("/user/{user}/monetary-account/{account}/request-inquiry");
+        let holder = self.state.account_holder(user);
+        let scope = Scope::Account { holder, account };
+        let event = "REQUEST_INQUIRY_ACCEPTED";
+        self.state
+            .notify(scope, "REQUEST", event, "RequestInquiry", &fields);
         self.state.objects.insert(
             &collection,
             id,
@@ -1516,6 +1643,24 @@ fn add_to_balance(state: &mut State, account: u64, cents: i64) {
     {
         *value = objects::decimal(now).into();
     }
+}
+
+/// The control API's card payment: `cents` leave `account` of `holder` for
+/// `merchant`; the payment and a `MasterCardAction` are told to the filters.
+pub(super) fn card_payment(
+    shared: &Shared,
+    holder: u64,
+    account: u64,
+    cents: i64,
+    merchant: &str,
+) -> Option<u64> {
+    let mut state = shared.lock();
+    let mut cx = Cx {
+        state: &mut state,
+        config: &shared.config,
+        server_pem: &shared.server_pem,
+    };
+    cx.card_payment(holder, account, cents, merchant)
 }
 
 /// The control API's answer for the user: accept or reject a pending

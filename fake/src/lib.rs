@@ -45,6 +45,7 @@
 
 mod api;
 mod faults;
+mod notify;
 mod oauth;
 mod objects;
 mod state;
@@ -85,6 +86,7 @@ pub struct FakeConfig {
     deny_authorization: bool,
     require_signatures: bool,
     approve_after: Option<Duration>,
+    callback_retries: (u32, Duration),
 }
 
 impl Default for FakeConfig {
@@ -96,6 +98,7 @@ impl Default for FakeConfig {
             deny_authorization: false,
             require_signatures: false,
             approve_after: None,
+            callback_retries: (5, Duration::from_secs(60)),
         }
     }
 }
@@ -151,6 +154,14 @@ impl FakeConfig {
         self.approve_after = delay;
         self
     }
+
+    /// How often a callback whose target fails is tried again, and how long
+    /// apart (default 5 times, a minute apart, as bunq documents); after
+    /// that it is listed by `GET notification-filter-failure`.
+    pub fn callback_retries(mut self, retries: u32, interval: Duration) -> Self {
+        self.callback_retries = (retries, interval);
+        self
+    }
 }
 
 /// A snapshot of what a [`FakeBunq`] has done, from [`FakeBunq::stats`].
@@ -187,6 +198,15 @@ pub struct FakeStats {
     pub codes_issued: u64,
     /// Access tokens issued by the token endpoint.
     pub tokens_issued: u64,
+    /// Callbacks queued for delivery (one per matching filter and event,
+    /// and one per replayed failure).
+    pub callbacks_queued: u64,
+    /// Callback POSTs sent, retries included.
+    pub callback_attempts: u64,
+    /// Callbacks a target accepted (any 2xx).
+    pub callbacks_delivered: u64,
+    /// Callbacks given up on after every retry (listed as failures).
+    pub callbacks_failed: u64,
 }
 
 /// What the server task and the [`FakeBunq`] handle share.
@@ -250,6 +270,8 @@ impl FakeBunq {
             state: Mutex::new(State::new(&owner_api_key)),
             owner_api_key,
         });
+        let queue = shared.lock().notifications.open_outbox();
+        tokio::spawn(notify::deliver_all(Arc::downgrade(&shared), queue));
         let app = Router::new().fallback(entry).with_state(shared.clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -398,10 +420,34 @@ impl FakeBunq {
     pub fn answer_request_inquiry(&self, id: u64, accept: bool) -> bool {
         api::answer_pending(&self.shared, "RequestInquiry", id, accept)
     }
+
+    /// The user pays `cents` (euro cents) by card at `merchant` from their
+    /// `account`: a payment out, and a `CARD_TRANSACTION_SUCCESSFUL`
+    /// callback with a `MasterCardAction`. Returns the action's id; `None`
+    /// if the account is not `holder`'s or holds too little.
+    pub fn card_payment(
+        &self,
+        holder: UserId,
+        account: u64,
+        cents: i64,
+        merchant: &str,
+    ) -> Option<u64> {
+        api::card_payment(&self.shared, holder.get(), account, cents, merchant)
+    }
+
+    /// The user revokes an OAuth connection in the bunq app: its access
+    /// token and sessions stop working, and an `OAUTH` callback goes to the
+    /// connection's and its app owner's filters. `connection` is the
+    /// connection's `UserApiKey` id; `false` if there is none.
+    pub fn revoke_connection(&self, connection: UserId) -> bool {
+        self.shared.lock().revoke_connection(connection.get())
+    }
 }
 
 impl Drop for FakeBunq {
     fn drop(&mut self) {
+        // Closes the callback queue: the delivery task ends.
+        self.shared.lock().notifications = Default::default();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }

@@ -44,6 +44,8 @@ pub(super) struct State {
     pub(super) held: Vec<HeldRec>,
     /// The objects of the generated operations (payments, draft-payments, …).
     pub(super) objects: crate::objects::Objects,
+    /// Notification filters, failed callbacks, the delivery queue.
+    pub(super) notifications: crate::notify::Notifications,
     pub(super) faults: Vec<Fault>,
     pub(super) limiter: Limiter,
     pub(super) stats: FakeStats,
@@ -285,6 +287,7 @@ impl State {
             accounts: fixed_accounts(),
             held: fixed_held(),
             objects: crate::objects::Objects::default(),
+            notifications: Default::default(),
             faults: Vec::new(),
             limiter: Limiter::default(),
             stats: FakeStats::default(),

@@ -168,3 +168,84 @@ pub async fn granted_user(
         .unwrap();
     bunq_oauth::Session::new(client, context).unwrap()
 }
+
+/// An app's callback route on loopback, for the fake's callbacks: records
+/// each body it is sent, delivered or not, answering `status` (settable, to
+/// make deliveries fail).
+pub struct CallbackSink {
+    pub url: String,
+    status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+    received:
+        tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<(std::net::SocketAddr, Vec<u8>)>>,
+}
+
+impl CallbackSink {
+    pub async fn start() -> Self {
+        use axum::extract::{ConnectInfo, State};
+        type Shared = (
+            std::sync::Arc<std::sync::atomic::AtomicU16>,
+            tokio::sync::mpsc::UnboundedSender<(std::net::SocketAddr, Vec<u8>)>,
+        );
+        async fn record(
+            State((status, sender)): State<Shared>,
+            ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+            body: axum::body::Bytes,
+        ) -> axum::http::StatusCode {
+            let status = status.load(std::sync::atomic::Ordering::SeqCst);
+            let _ = sender.send((peer, body.to_vec()));
+            axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK)
+        }
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let url = format!("http://{}/bunq-callback", listener.local_addr().unwrap());
+        let status = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(200));
+        let (sender, received) = tokio::sync::mpsc::unbounded_channel();
+        let app = axum::Router::new()
+            .route("/bunq-callback", axum::routing::post(record))
+            .with_state((status.clone(), sender));
+        tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
+        });
+        CallbackSink {
+            url,
+            status,
+            received: tokio::sync::Mutex::new(received),
+        }
+    }
+
+    /// Answer every callback from now on with `status`.
+    pub fn answer(&self, status: u16) {
+        self.status
+            .store(status, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next callback received, as the app would parse it; fails the
+    /// test if none arrives within 20 s.
+    pub async fn next(&self) -> bunq_oauth::notifications::Notification {
+        let (peer, body) = self.next_raw().await;
+        bunq_oauth::notifications::CallbackReceiver::new()
+            .source(bunq_oauth::notifications::SourceCheck::ranges(["127.0.0.1"]).unwrap())
+            .receive(peer.ip(), &body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&body)))
+    }
+
+    /// The next received callback's peer and body.
+    pub async fn next_raw(&self) -> (std::net::SocketAddr, Vec<u8>) {
+        let mut received = self.received.lock().await;
+        tokio::time::timeout(std::time::Duration::from_secs(20), received.recv())
+            .await
+            .expect("a callback within 20 s")
+            .expect("the sink is running")
+    }
+
+    /// Whether another callback arrives within `wait`.
+    pub async fn quiet_for(&self, wait: std::time::Duration) -> bool {
+        let mut received = self.received.lock().await;
+        tokio::time::timeout(wait, received.recv()).await.is_err()
+    }
+}
