@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use bunq_oauth::api::types;
 use bunq_oauth::psd2::SandboxCertificate;
-use bunq_oauth::{AccountSummary, Amount, PagedList};
+use bunq_oauth::{AccountSummary, Amount, NotificationFilter, PagedList};
 use bunq_oauth::{ApiContext, Client, OAuthConfig, Session, SessionUser, parse_callback};
 use bunq_oauth_fake::{FakeBunq, FakeConfig};
 
 use crate::CliError;
 use crate::accounts::{ACCOUNTS, qr_code};
+use crate::notifications::{LocalReceiver, event_line};
 use crate::output::Output;
 
 /// The redirect URL the demo app registers. Nothing listens there: the demo
@@ -273,6 +274,19 @@ pub async fn run(out: &Output, psd2: bool) -> Result<(), CliError> {
     let after = user.account_summaries().list().await?;
     out.list(&ACCOUNTS, &after.items)?;
 
+    let mut listener = steps
+        .run(
+            "Start the app's callback route and ask bunq to post DRAFT_PAYMENT events to it",
+            async {
+                let listener = LocalReceiver::start(0, None).await?;
+                let filter = NotificationFilter::new("DRAFT_PAYMENT", &listener.target)?;
+                user.notification_filters().add(&[filter]).await?;
+                Ok(listener)
+            },
+        )
+        .await?;
+    out.line(&format!("   callbacks to {}", listener.target))?;
+
     let draft = steps
         .run(
             "Ask the user to approve a draft-payment of 40.00 EUR to their landlord",
@@ -307,6 +321,20 @@ pub async fn run(out: &Output, psd2: bool) -> Result<(), CliError> {
         })
         .await?;
     out.line(&format!("   draft-payment {draft}: {status}"))?;
+    let event = steps
+        .run("Receive the callback bunq sent for the approval", async {
+            loop {
+                let event = tokio::time::timeout(Duration::from_secs(10), listener.next())
+                    .await
+                    .map_err(|_| CliError::Usage("no callback within 10 s".into()))?
+                    .ok_or_else(|| CliError::Usage("the callback route stopped".into()))?;
+                if event.category == "DRAFT_PAYMENT" && event.object_id() == Some(draft) {
+                    break Ok(event);
+                }
+            }
+        })
+        .await?;
+    out.line(&format!("   {}", event_line(&event)))?;
 
     out.line(&format!(
         "\nOnboarding complete: {} steps in {}.",

@@ -182,34 +182,63 @@ struct Listener {
     events: mpsc::Sender<Notification>,
 }
 
+/// A callback route on loopback (`http://127.0.0.1:PORT/bunq-callback`)
+/// that hands each parsed event over; stops when dropped.
+pub struct LocalReceiver {
+    /// The URL bunq is told to post to.
+    pub target: String,
+    events: mpsc::Receiver<Notification>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl LocalReceiver {
+    /// Binds `127.0.0.1:port` (0: any free port); `public_url` is what bunq
+    /// posts to when it cannot reach loopback (a tunnel).
+    pub async fn start(port: u16, public_url: Option<String>) -> Result<Self, CliError> {
+        let socket = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let port = socket.local_addr()?.port();
+        let target = public_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}/bunq-callback"));
+        let (events, received) = mpsc::channel(64);
+        let shared = Arc::new(Listener {
+            // Loopback or a tunnel: the sender's address says nothing here.
+            receiver: CallbackReceiver::new().source(SourceCheck::any()),
+            events,
+        });
+        let app = axum::Router::new()
+            .route("/bunq-callback", axum::routing::post(callback))
+            .with_state(shared);
+        let server = axum::serve(
+            socket,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        );
+        let server = tokio::spawn(async move { server.await });
+        Ok(LocalReceiver {
+            target,
+            events: received,
+            server,
+        })
+    }
+
+    /// The next event; `None` if the server stopped.
+    pub async fn next(&mut self) -> Option<Notification> {
+        self.events.recv().await
+    }
+}
+
+impl Drop for LocalReceiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
 async fn listen(args: ListenArgs, session: &Session, out: &Output) -> Result<(), CliError> {
-    let socket = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
-    let port = socket.local_addr()?.port();
-    let target = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://127.0.0.1:{port}/bunq-callback"));
+    let mut receiver = LocalReceiver::start(args.port, args.public_url.clone()).await?;
+    let target = receiver.target.clone();
     let filters = args
         .category
         .iter()
         .map(|c| NotificationFilter::new(c, &target))
         .collect::<Result<Vec<_>, _>>()?;
-
-    let (events, mut received) = mpsc::channel(64);
-    let shared = Arc::new(Listener {
-        // Loopback or a tunnel: the sender's address says nothing here.
-        receiver: CallbackReceiver::new().source(SourceCheck::any()),
-        events,
-    });
-    let app = axum::Router::new()
-        .route("/bunq-callback", axum::routing::post(callback))
-        .with_state(shared);
-    let server = axum::serve(
-        socket,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    );
-    let server = tokio::spawn(async move { server.await });
-
     let on = args.on.filters(session);
     out.wait("registering the filters", on.add(&filters))
         .await?;
@@ -220,7 +249,7 @@ async fn listen(args: ListenArgs, session: &Session, out: &Output) -> Result<(),
     let mut seen = 0u64;
     let stopped = loop {
         tokio::select! {
-            event = received.recv() => {
+            event = receiver.next() => {
                 let Some(event) = event else { break Ok(()) };
                 print_event(&event, out)?;
                 seen += 1;
@@ -231,7 +260,7 @@ async fn listen(args: ListenArgs, session: &Session, out: &Output) -> Result<(),
             signal = tokio::signal::ctrl_c() => break signal.map_err(CliError::Io),
         }
     };
-    server.abort();
+    drop(receiver);
     out.wait("removing the filters", on.remove_target(&target))
         .await?;
     stopped
@@ -257,6 +286,22 @@ async fn callback(
 
 /// One line per event (`--json`: the event as one JSON object per line).
 fn print_event(event: &Notification, out: &Output) -> Result<(), CliError> {
+    if out.json {
+        let line = json!({
+            "event_id": event.event_id(),
+            "category": event.category,
+            "event_type": event.event_type,
+            "kind": event.kind(),
+            "object_id": event.object_id(),
+        });
+        return out.line(&line.to_string());
+    }
+    out.line(&event_line(event))
+}
+
+/// An event as one line: category, event type, kind, id, and what matters
+/// of the object (a payment's amount and description, a status).
+pub fn event_line(event: &Notification) -> String {
     let detail = match &event.object {
         NotificationObject::Payment(p) => format!(
             "{} {} {}",
@@ -268,25 +313,16 @@ fn print_event(event: &Notification, out: &Output) -> Result<(), CliError> {
         NotificationObject::RequestInquiry(r) => r.status.clone().unwrap_or_default(),
         _ => String::new(),
     };
-    if out.json {
-        let line = json!({
-            "event_id": event.event_id(),
-            "category": event.category,
-            "event_type": event.event_type,
-            "kind": event.kind(),
-            "object_id": event.object_id(),
-        });
-        return out.line(&line.to_string());
-    }
-    out.line(&format!(
-        "{} {} {} {} {}",
+    let id = event
+        .object_id()
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    format!(
+        "{} {} {} {id} {detail}",
         event.category,
         event.event_type,
-        event.kind(),
-        event
-            .object_id()
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        detail
-    ))
+        event.kind()
+    )
+    .trim_end()
+    .to_owned()
 }

@@ -62,11 +62,14 @@ fn demo_runs_the_whole_onboarding() {
         "draft-payment of 40.00 EUR",
         "Wait for the user to approve it",
         ": ACCEPTED",
-        "Onboarding complete: 13 steps",
+        "ask bunq to post DRAFT_PAYMENT events",
+        "Receive the callback bunq sent for the approval",
+        "DRAFT_PAYMENT DRAFT_PAYMENT_ACCEPTED DraftPayment",
+        "Onboarding complete: 15 steps",
     ] {
         assert!(text.contains(step), "missing step {step:?} in:\n{text}");
     }
-    assert_eq!(text.matches("   ok (").count(), 13, "{text}");
+    assert_eq!(text.matches("   ok (").count(), 15, "{text}");
     // The payment moved money between the user's accounts: Medical 1643.00 - 25.00.
     assert!(text.contains("1618.00 EUR"), "{text}");
     assert!(text.contains("UserApiKey"), "{text}");
@@ -96,11 +99,11 @@ fn demo_psd2_walks_the_provider_path() {
         "List the user's monetary accounts",
         "Pay 25.00 EUR from",
         ": ACCEPTED",
-        "Onboarding complete: 14 steps",
+        "Onboarding complete: 16 steps",
     ] {
         assert!(text.contains(step), "missing step {step:?} in:\n{text}");
     }
-    assert_eq!(text.matches("   ok (").count(), 14, "{text}");
+    assert_eq!(text.matches("   ok (").count(), 16, "{text}");
     assert!(
         !text.contains("FAILED") && !text.contains("PRIVATE KEY"),
         "{text}"
@@ -656,7 +659,7 @@ fn operations_prints_the_generated_coverage_table() {
         "{text}"
     );
     assert!(
-        stderr(&output).contains("50 operations generated"),
+        stderr(&output).contains("56 operations generated"),
         "{}",
         stderr(&output)
     );
@@ -664,7 +667,7 @@ fn operations_prints_the_generated_coverage_table() {
     let output = run(bin().args(["--json", "operations"]));
     let rows = json(&output);
     let rows = rows.as_array().expect("an array");
-    assert_eq!(rows.len(), 50);
+    assert_eq!(rows.len(), 56);
     let session = rows
         .iter()
         .find(|r| r["operation_id"] == "CREATE_SessionServer")

@@ -980,27 +980,35 @@ fn write_shared(
 /// `NotificationObject`: what a callback from bunq carries under `object`,
 /// one variant per kind of bunq's SDK model `NotificationAnchorObject`
 /// (`spec/sdk-models.json`; bunq's spec has no schema for callbacks) whose
-/// read schema (`PaymentRead`, or the kind's own schema) this build has as
-/// an answer type.
+/// read or listing schema (`PaymentRead`, `PaymentListing`, or the kind's
+/// own) this build has as an answer type.
 /// Other kinds decode as `Unknown`, their JSON kept; `full-api` types more.
 pub fn notification_object(
     sdk_models: &serde_json::Value,
     type_names: &BTreeSet<String>,
     answers: &BTreeSet<String>,
 ) -> Result<TokenStream, String> {
+    // Without bunq's SDK models (a build from the spec alone) every kind
+    // is `Unknown`.
+    let empty = serde_json::Map::new();
     let kinds = sdk_models
         .pointer("/models/NotificationAnchorObject/fields")
         .and_then(serde_json::Value::as_object)
-        .ok_or("spec/sdk-models.json has no NotificationAnchorObject model")?;
+        .unwrap_or(&empty);
     let variants: BTreeMap<String, String> = kinds
         .keys()
         .filter_map(|kind| {
             // Only types bunq answers objects with decode as one (a union
-            // such as `MonetaryAccountRead` does not).
-            [format!("{kind}Read"), kind.clone()]
-                .into_iter()
-                .find(|name| answers.contains(name) && type_names.contains(&pascal(name)))
-                .map(|name| (kind.clone(), format!("types::{}", pascal(&name))))
+            // such as `MonetaryAccountRead` does not); the read's schema,
+            // else the listing's.
+            [
+                format!("{kind}Read"),
+                format!("{kind}Listing"),
+                kind.clone(),
+            ]
+            .into_iter()
+            .find(|name| answers.contains(name) && type_names.contains(&pascal(name)))
+            .map(|name| (kind.clone(), format!("types::{}", pascal(&name))))
         })
         .collect();
     write_union("NotificationObject", &variants)

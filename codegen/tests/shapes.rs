@@ -64,6 +64,13 @@ fn every_operation_of_the_newest_spec_gets_the_shape_bunqs_sdks_decode() {
             agree += 1;
             continue;
         }
+        // An exception that does not read the answer (bunq's answer differs
+        // from both its spec and its SDKs' generated code) decodes nothing
+        // wrongly.
+        if op.by_exception && op.shape == Shape::Empty {
+            equivalent.push(format!("{} {}", op.method, op.path));
+            continue;
+        }
         // Decoded the same way by shape: a single wrapper key that the SDKs
         // treat as a one-key union, or a handwritten SDK decoder for what the
         // spec declares as a plain object or list.
@@ -80,10 +87,12 @@ fn every_operation_of_the_newest_spec_gets_the_shape_bunqs_sdks_decode() {
         );
         equivalent.push(format!("{} {}", op.method, op.path));
     }
-    assert_eq!(by_rule, 466, "14 operations are exceptions");
+    assert_eq!(by_rule, 461, "19 operations are exceptions");
     // Every row of the table has an SDK decoding (4 of them handwritten).
     assert_eq!(agree + equivalent.len(), 480);
-    assert!(equivalent.len() <= 7, "{equivalent:?}");
+    // 7 decoded the same by shape, and the 3 notification-filter writes
+    // whose answer is not read.
+    assert!(equivalent.len() <= 10, "{equivalent:?}");
 }
 
 #[test]

@@ -313,6 +313,36 @@ pub(crate) fn update_draft_payment_for_user_monetary_account(
         )
         .json(body)
 }
+/// `GET /user/{userID}/monetary-account/{monetary-accountID}/notification-filter-url` (`List_all_NotificationFilterUrl_for_User_MonetaryAccount`).
+pub(crate) fn list_all_notification_filter_url_for_user_monetary_account(
+    user_id: i64,
+    monetary_account_id: i64,
+) -> Call {
+    Call::new(
+        "List_all_NotificationFilterUrl_for_User_MonetaryAccount",
+        ::reqwest::Method::GET,
+        format!(
+            "/user/{}/monetary-account/{}/notification-filter-url", segment(user_id),
+            segment(monetary_account_id)
+        ),
+    )
+}
+/// `POST /user/{userID}/monetary-account/{monetary-accountID}/notification-filter-url` (`CREATE_NotificationFilterUrl_for_User_MonetaryAccount`).
+pub(crate) fn create_notification_filter_url_for_user_monetary_account(
+    user_id: i64,
+    monetary_account_id: i64,
+    body: &types::NotificationFilterUrlMonetaryAccount,
+) -> crate::Result<Call> {
+    Call::new(
+            "CREATE_NotificationFilterUrl_for_User_MonetaryAccount",
+            ::reqwest::Method::POST,
+            format!(
+                "/user/{}/monetary-account/{}/notification-filter-url", segment(user_id),
+                segment(monetary_account_id)
+            ),
+        )
+        .json(body)
+}
 /// `GET /user/{userID}/monetary-account/{monetary-accountID}/payment` (`List_all_Payment_for_User_MonetaryAccount`).
 pub(crate) fn list_all_payment_for_user_monetary_account(
     user_id: i64,
@@ -463,6 +493,46 @@ pub(crate) fn update_request_response_for_user_monetary_account(
                 "/user/{}/monetary-account/{}/request-response/{}", segment(user_id),
                 segment(monetary_account_id), segment(item_id)
             ),
+        )
+        .json(body)
+}
+/// `GET /user/{userID}/notification-filter-failure` (`List_all_NotificationFilterFailure_for_User`).
+pub(crate) fn list_all_notification_filter_failure_for_user(user_id: i64) -> Call {
+    Call::new(
+        "List_all_NotificationFilterFailure_for_User",
+        ::reqwest::Method::GET,
+        format!("/user/{}/notification-filter-failure", segment(user_id)),
+    )
+}
+/// `POST /user/{userID}/notification-filter-failure` (`CREATE_NotificationFilterFailure_for_User`).
+pub(crate) fn create_notification_filter_failure_for_user(
+    user_id: i64,
+    body: &types::NotificationFilterFailure,
+) -> crate::Result<Call> {
+    Call::new(
+            "CREATE_NotificationFilterFailure_for_User",
+            ::reqwest::Method::POST,
+            format!("/user/{}/notification-filter-failure", segment(user_id)),
+        )
+        .json(body)
+}
+/// `GET /user/{userID}/notification-filter-url` (`List_all_NotificationFilterUrl_for_User`).
+pub(crate) fn list_all_notification_filter_url_for_user(user_id: i64) -> Call {
+    Call::new(
+        "List_all_NotificationFilterUrl_for_User",
+        ::reqwest::Method::GET,
+        format!("/user/{}/notification-filter-url", segment(user_id)),
+    )
+}
+/// `POST /user/{userID}/notification-filter-url` (`CREATE_NotificationFilterUrl_for_User`).
+pub(crate) fn create_notification_filter_url_for_user(
+    user_id: i64,
+    body: &types::NotificationFilterUrl,
+) -> crate::Result<Call> {
+    Call::new(
+            "CREATE_NotificationFilterUrl_for_User",
+            ::reqwest::Method::POST,
+            format!("/user/{}/notification-filter-url", segment(user_id)),
         )
         .json(body)
 }

@@ -825,6 +825,76 @@ impl<'s> crate::pagination::PagedList for DraftPayments<'s> {
         self.session.client().inner.max_list_pages
     }
 }
+/// `/user/{userID}/monetary-account/{monetary-accountID}/notification-filter-url`: bunq's NotificationFilterUrl operations. Get one from [`Api::monetary_account_notification_filter_urls`].
+#[derive(Debug, Clone, Copy)]
+pub struct MonetaryAccountNotificationFilterUrls<'s> {
+    session: &'s crate::Session,
+    monetary_account_id: i64,
+}
+impl<'s> MonetaryAccountNotificationFilterUrls<'s> {
+    /// `GET /user/{userID}/monetary-account/{monetary-accountID}/notification-filter-url` (`List_all_NotificationFilterUrl_for_User_MonetaryAccount`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::NotificationFilterUrl>> {
+        let page = self.list_page_as::<types::NotificationFilterUrl>(page).await?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                calls::list_all_notification_filter_url_for_user_monetary_account(
+                        user_id,
+                        self.monetary_account_id,
+                    )
+                    .with_query(page.query()),
+            )
+            .await?;
+        crate::envelope::decode_list(&reply)
+    }
+    /// `POST /user/{userID}/monetary-account/{monetary-accountID}/notification-filter-url` (`CREATE_NotificationFilterUrl_for_User_MonetaryAccount`): answers no body.
+    pub async fn create(
+        &self,
+        body: &types::NotificationFilterUrlMonetaryAccount,
+    ) -> crate::Result<()> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                calls::create_notification_filter_url_for_user_monetary_account(
+                    user_id,
+                    self.monetary_account_id,
+                    body,
+                )?,
+            )
+            .await?;
+        let _ = reply;
+        Ok(())
+    }
+}
+impl<'s> crate::pagination::PagedList for MonetaryAccountNotificationFilterUrls<'s> {
+    type Item = types::NotificationFilterUrl;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::NotificationFilterUrl>>,
+    > + Send {
+        MonetaryAccountNotificationFilterUrls::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/monetary-account/{monetary-accountID}/payment`: bunq's Payment operations. Get one from [`Api::payments`].
 #[derive(Debug, Clone, Copy)]
 pub struct Payments<'s> {
@@ -1168,6 +1238,132 @@ impl<'s> crate::pagination::PagedList for RequestResponses<'s> {
         self.session.client().inner.max_list_pages
     }
 }
+/// `/user/{userID}/notification-filter-failure`: bunq's NotificationFilterFailure operations. Get one from [`Api::notification_filter_failures`].
+#[derive(Debug, Clone, Copy)]
+pub struct NotificationFilterFailures<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> NotificationFilterFailures<'s> {
+    /// `GET /user/{userID}/notification-filter-failure` (`List_all_NotificationFilterFailure_for_User`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<
+        crate::pagination::Page<types::NotificationFilterFailureListing>,
+    > {
+        let page = self
+            .list_page_as::<types::NotificationFilterFailureListing>(page)
+            .await?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                calls::list_all_notification_filter_failure_for_user(user_id)
+                    .with_query(page.query()),
+            )
+            .await?;
+        crate::envelope::decode_list(&reply)
+    }
+    /// `POST /user/{userID}/notification-filter-failure` (`CREATE_NotificationFilterFailure_for_User`): answers no body.
+    pub async fn create(
+        &self,
+        body: &types::NotificationFilterFailure,
+    ) -> crate::Result<()> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(calls::create_notification_filter_failure_for_user(user_id, body)?)
+            .await?;
+        let _ = reply;
+        Ok(())
+    }
+}
+impl<'s> crate::pagination::PagedList for NotificationFilterFailures<'s> {
+    type Item = types::NotificationFilterFailureListing;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<
+            crate::pagination::Page<types::NotificationFilterFailureListing>,
+        >,
+    > + Send {
+        NotificationFilterFailures::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
+/// `/user/{userID}/notification-filter-url`: bunq's NotificationFilterUrl operations. Get one from [`Api::notification_filter_urls`].
+#[derive(Debug, Clone, Copy)]
+pub struct NotificationFilterUrls<'s> {
+    session: &'s crate::Session,
+}
+impl<'s> NotificationFilterUrls<'s> {
+    /// `GET /user/{userID}/notification-filter-url` (`List_all_NotificationFilterUrl_for_User`): answers a page of objects.
+    pub async fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<types::NotificationFilterUrl>> {
+        let page = self.list_page_as::<types::NotificationFilterUrl>(page).await?;
+        Ok(page)
+    }
+    /// [`Self::list_page`], each item decoded as `T`.
+    #[allow(dead_code)]
+    pub(crate) async fn list_page_as<
+        T: ::serde::de::DeserializeOwned + crate::wire::Decode,
+    >(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> crate::Result<crate::pagination::Page<T>> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(
+                calls::list_all_notification_filter_url_for_user(user_id)
+                    .with_query(page.query()),
+            )
+            .await?;
+        crate::envelope::decode_list(&reply)
+    }
+    /// `POST /user/{userID}/notification-filter-url` (`CREATE_NotificationFilterUrl_for_User`): answers no body.
+    pub async fn create(
+        &self,
+        body: &types::NotificationFilterUrl,
+    ) -> crate::Result<()> {
+        let user_id = self.session.user_id().path()?;
+        let reply = self
+            .session
+            .send(calls::create_notification_filter_url_for_user(user_id, body)?)
+            .await?;
+        let _ = reply;
+        Ok(())
+    }
+}
+impl<'s> crate::pagination::PagedList for NotificationFilterUrls<'s> {
+    type Item = types::NotificationFilterUrl;
+    fn list_page(
+        &self,
+        page: crate::pagination::PageRequest,
+    ) -> impl ::std::future::Future<
+        Output = crate::Result<crate::pagination::Page<types::NotificationFilterUrl>>,
+    > + Send {
+        NotificationFilterUrls::list_page(self, page)
+    }
+    fn max_pages(&self) -> u32 {
+        self.session.client().inner.max_list_pages
+    }
+}
 /// `/user/{userID}/oauth-client`: bunq's OauthClient operations. Get one from [`Api::oauth_clients`].
 #[derive(Debug, Clone, Copy)]
 pub struct OauthClients<'s> {
@@ -1464,6 +1660,16 @@ impl<'s> Api<'s> {
             monetary_account_id,
         }
     }
+    /// `/user/{userID}/monetary-account/{monetary-accountID}/notification-filter-url`: see [`MonetaryAccountNotificationFilterUrls`].
+    pub fn monetary_account_notification_filter_urls(
+        &self,
+        monetary_account_id: i64,
+    ) -> MonetaryAccountNotificationFilterUrls<'s> {
+        MonetaryAccountNotificationFilterUrls {
+            session: self.session,
+            monetary_account_id,
+        }
+    }
     /// `/user/{userID}/monetary-account/{monetary-accountID}/payment`: see [`Payments`].
     pub fn payments(&self, monetary_account_id: i64) -> Payments<'s> {
         Payments {
@@ -1483,6 +1689,18 @@ impl<'s> Api<'s> {
         RequestResponses {
             session: self.session,
             monetary_account_id,
+        }
+    }
+    /// `/user/{userID}/notification-filter-failure`: see [`NotificationFilterFailures`].
+    pub fn notification_filter_failures(&self) -> NotificationFilterFailures<'s> {
+        NotificationFilterFailures {
+            session: self.session,
+        }
+    }
+    /// `/user/{userID}/notification-filter-url`: see [`NotificationFilterUrls`].
+    pub fn notification_filter_urls(&self) -> NotificationFilterUrls<'s> {
+        NotificationFilterUrls {
+            session: self.session,
         }
     }
     /// `/user/{userID}/oauth-client`: see [`OauthClients`].
@@ -2083,6 +2301,22 @@ pub const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "GET",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/notification-filter-url",
+        operation_id: "List_all_NotificationFilterUrl_for_User_MonetaryAccount",
+        shape: Shape::List,
+        call: "monetary_account_notification_filter_urls(monetary_account_id).list_page(page)",
+        returns: "crate::pagination::Page<types::NotificationFilterUrl>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/monetary-account/{monetary-accountID}/notification-filter-url",
+        operation_id: "CREATE_NotificationFilterUrl_for_User_MonetaryAccount",
+        shape: Shape::Empty,
+        call: "monetary_account_notification_filter_urls(monetary_account_id).create(body)",
+        returns: "()",
+    },
+    Operation {
+        method: "GET",
         path: "/user/{userID}/monetary-account/{monetary-accountID}/payment",
         operation_id: "List_all_Payment_for_User_MonetaryAccount",
         shape: Shape::List,
@@ -2160,6 +2394,38 @@ pub const OPERATIONS: &[Operation] = &[
         shape: Shape::One,
         call: "request_responses(monetary_account_id).update(item_id, body)",
         returns: "types::RequestResponseRead",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/notification-filter-failure",
+        operation_id: "List_all_NotificationFilterFailure_for_User",
+        shape: Shape::List,
+        call: "notification_filter_failures().list_page(page)",
+        returns: "crate::pagination::Page<types::NotificationFilterFailureListing>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/notification-filter-failure",
+        operation_id: "CREATE_NotificationFilterFailure_for_User",
+        shape: Shape::Empty,
+        call: "notification_filter_failures().create(body)",
+        returns: "()",
+    },
+    Operation {
+        method: "GET",
+        path: "/user/{userID}/notification-filter-url",
+        operation_id: "List_all_NotificationFilterUrl_for_User",
+        shape: Shape::List,
+        call: "notification_filter_urls().list_page(page)",
+        returns: "crate::pagination::Page<types::NotificationFilterUrl>",
+    },
+    Operation {
+        method: "POST",
+        path: "/user/{userID}/notification-filter-url",
+        operation_id: "CREATE_NotificationFilterUrl_for_User",
+        shape: Shape::Empty,
+        call: "notification_filter_urls().create(body)",
+        returns: "()",
     },
     Operation {
         method: "GET",
@@ -2260,4 +2526,69 @@ pub fn decode_with_every_shape(body: &[u8]) -> usize {
         .iter()
         .filter(|ok| **ok)
         .count()
+}
+/** One of the kinds bunq answers here, by its wrapper key; a kind this
+ build does not know is kept as [`NotificationObject::Unknown`].*/
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum NotificationObject {
+    /// Under the wrapper key `DraftPayment`.
+    DraftPayment(Box<types::DraftPaymentRead>),
+    /// Under the wrapper key `Payment`.
+    Payment(Box<types::PaymentRead>),
+    /// Under the wrapper key `RequestInquiry`.
+    RequestInquiry(Box<types::RequestInquiryRead>),
+    /// Under the wrapper key `RequestResponse`.
+    RequestResponse(Box<types::RequestResponseRead>),
+    /// A wrapper key this build does not know, with its JSON.
+    Unknown {
+        /// The wrapper key.
+        key: String,
+        /// The object under it.
+        value: ::serde_json::Value,
+    },
+}
+impl crate::wire::Decode for NotificationObject {
+    fn keep_wire(&mut self, wire: crate::wire::WireJson) {
+        match self {
+            Self::DraftPayment(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Payment(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::RequestInquiry(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::RequestResponse(v) => crate::wire::Decode::keep_wire(&mut **v, wire),
+            Self::Unknown { .. } => {}
+        }
+    }
+    fn unknown_fields(&self) -> ::std::vec::Vec<::std::string::String> {
+        match self {
+            Self::DraftPayment(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::Payment(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::RequestInquiry(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::RequestResponse(v) => crate::wire::Decode::unknown_fields(&**v),
+            Self::Unknown { key, .. } => ::std::vec![::std::format!("/{key}")],
+        }
+    }
+}
+impl crate::envelope::UnionItem for NotificationObject {
+    fn from_item(
+        key: &str,
+        raw: &::serde_json::value::RawValue,
+    ) -> ::std::result::Result<Self, ::serde_json::Error> {
+        match key {
+            "DraftPayment" => ::serde_json::from_str(raw.get()).map(Self::DraftPayment),
+            "Payment" => ::serde_json::from_str(raw.get()).map(Self::Payment),
+            "RequestInquiry" => {
+                ::serde_json::from_str(raw.get()).map(Self::RequestInquiry)
+            }
+            "RequestResponse" => {
+                ::serde_json::from_str(raw.get()).map(Self::RequestResponse)
+            }
+            _ => {
+                ::serde_json::from_str(raw.get())
+                    .map(|value| Self::Unknown {
+                        key: key.to_owned(),
+                        value,
+                    })
+            }
+        }
+    }
 }

@@ -344,6 +344,9 @@ fn valid_target(target: &str) -> Result<(), Failure> {
 pub(super) async fn deliver_all(shared: Weak<Shared>, mut queue: UnboundedReceiver<Delivery>) {
     let client = match reqwest::Client::builder()
         .timeout(DELIVERY_TIMEOUT)
+        // The targets are the app's own routes, usually on loopback: never
+        // through a proxy named in the environment.
+        .no_proxy()
         .user_agent("bunq-oauth-fake callbacks")
         .build()
     {
