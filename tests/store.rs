@@ -852,6 +852,57 @@ async fn a_psd2_provider_is_stored_loaded_and_renewed(backend: Backend) {
     assert!(renewed.session_expires_at() > loaded.session_expires_at());
 }
 
+/// Callback events: each kept once per user (a repeat is `false`), read
+/// back newest first, per user, and gone with the user.
+async fn events_are_kept_once_per_user_newest_first(backend: Backend) {
+    use bunq_oauth::store::StoredEvent;
+    let place = Place::new(backend).await;
+    let key = key();
+    let store = place.open(&key).await.unwrap();
+    let (fake, client) = fake().await;
+    let context = owner_context(&fake, &client).await;
+    let (alice, bob) = (
+        store.add_user(&context).await.unwrap(),
+        store.add_user(&context).await.unwrap(),
+    );
+    let event = |id: &str, seconds: i64| StoredEvent {
+        event_id: id.to_owned(),
+        category: "MUTATION".into(),
+        event_type: "MUTATION_RECEIVED".into(),
+        summary: format!("Payment {id} 1.00 EUR"),
+        received_at: Utc::now() - Duration::seconds(seconds),
+    };
+    assert!(store.record_event(alice, &event("a/1", 30)).await.unwrap());
+    assert!(store.record_event(alice, &event("a/2", 20)).await.unwrap());
+    // bunq's retry of the same event, even at another time: kept once.
+    assert!(!store.record_event(alice, &event("a/1", 10)).await.unwrap());
+    assert!(store.record_event(bob, &event("a/1", 5)).await.unwrap());
+    let recent = store.recent_events(alice, 10).await.unwrap();
+    let ids: Vec<&str> = recent.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids, ["a/2", "a/1"]);
+    assert_eq!(recent[1].summary, "Payment a/1 1.00 EUR");
+    assert_eq!(store.recent_events(alice, 1).await.unwrap().len(), 1);
+    // A second handle sees them, and repeats are refused there too.
+    let other = place.open(&key).await.unwrap();
+    assert!(!other.record_event(alice, &event("a/2", 1)).await.unwrap());
+    // Older than the retention: dropped on the next write.
+    let old = event("a/old", Duration::days(31).num_seconds());
+    assert!(store.record_event(alice, &old).await.unwrap());
+    assert!(store.record_event(alice, &event("a/3", 0)).await.unwrap());
+    let ids: Vec<String> = store
+        .recent_events(alice, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    assert_eq!(ids, ["a/3", "a/2", "a/1"]);
+    // Deleting a user deletes their events, and only theirs.
+    assert!(store.delete(ContextKey::User(alice)).await.unwrap());
+    assert!(store.recent_events(alice, 10).await.unwrap().is_empty());
+    assert_eq!(store.recent_events(bob, 10).await.unwrap().len(), 1);
+}
+
 macro_rules! suite {
     ($($behaviour:ident),* $(,)?) => {
         mod file {
@@ -887,6 +938,7 @@ suite!(
     rekey_reseals_everything_under_the_new_key,
     revoked_tokens_are_seen_by_every_handle_until_they_expire,
     a_psd2_provider_is_stored_loaded_and_renewed,
+    events_are_kept_once_per_user_newest_first,
 );
 
 #[cfg(unix)]
@@ -899,7 +951,15 @@ async fn file_store_files_and_directories_are_private() {
     let (fake, client) = fake().await;
     let context = owner_context(&fake, &client).await;
     store.save(ContextKey::Owner, &context).await.unwrap();
-    store.add_user(&context).await.unwrap();
+    let user = store.add_user(&context).await.unwrap();
+    let event = bunq_oauth::store::StoredEvent {
+        event_id: "MUTATION/MUTATION_RECEIVED/Payment/1".into(),
+        category: "MUTATION".into(),
+        event_type: "MUTATION_RECEIVED".into(),
+        summary: "Payment 1".into(),
+        received_at: Utc::now(),
+    };
+    assert!(store.record_event(user, &event).await.unwrap());
     store
         .add_pending_state(
             &bunq_oauth::CsrfState::random().unwrap(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use bunq_oauth::api::{NotificationObject, types};
+use bunq_oauth::api::types;
 use bunq_oauth::notifications::{CallbackReceiver, Notification, SourceCheck};
 use bunq_oauth::{MonetaryAccountId, NotificationFilter, NotificationFilters, Session};
 use clap::{Args, Subcommand};
@@ -299,30 +299,13 @@ fn print_event(event: &Notification, out: &Output) -> Result<(), CliError> {
     out.line(&event_line(event))
 }
 
-/// An event as one line: category, event type, kind, id, and what matters
-/// of the object (a payment's amount and description, a status).
+/// An event as one line: category, event type, and its summary (kind, id,
+/// a payment's amount and description, or a status).
 pub fn event_line(event: &Notification) -> String {
-    let detail = match &event.object {
-        NotificationObject::Payment(p) => format!(
-            "{} {} {}",
-            p.amount.as_ref().map(|a| a.value.as_str()).unwrap_or("?"),
-            p.amount.as_ref().map(|a| a.currency.as_str()).unwrap_or(""),
-            p.description.as_deref().unwrap_or("")
-        ),
-        NotificationObject::DraftPayment(d) => d.status.clone().unwrap_or_default(),
-        NotificationObject::RequestInquiry(r) => r.status.clone().unwrap_or_default(),
-        _ => String::new(),
-    };
-    let id = event
-        .object_id()
-        .map(|id| id.to_string())
-        .unwrap_or_default();
     format!(
-        "{} {} {} {id} {detail}",
+        "{} {} {}",
         event.category,
         event.event_type,
-        event.kind()
+        event.summary()
     )
-    .trim_end()
-    .to_owned()
 }

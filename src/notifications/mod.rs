@@ -131,6 +131,27 @@ impl Notification {
         self.id
     }
 
+    /// The event in a few words, for a list an app shows: the kind and id,
+    /// then a payment's amount and description, or a status.
+    pub fn summary(&self) -> String {
+        let detail = match &self.object {
+            NotificationObject::Payment(p) => {
+                let amount = p
+                    .amount
+                    .as_ref()
+                    .map(|a| format!("{} {}", a.value, a.currency))
+                    .unwrap_or_default();
+                format!("{amount} {}", p.description.as_deref().unwrap_or(""))
+            }
+            NotificationObject::DraftPayment(d) => d.status.clone().unwrap_or_default(),
+            NotificationObject::RequestInquiry(r) => r.status.clone().unwrap_or_default(),
+            NotificationObject::RequestResponse(r) => r.status.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let id = self.id.map(|id| format!(" {id}")).unwrap_or_default();
+        format!("{}{id} {detail}", self.kind).trim_end().to_owned()
+    }
+
     /// The same for every delivery of one event, different for different
     /// events: `category/event_type/kind/id`, with the object's `updated`
     /// time appended when it has one (an object that changes again is a

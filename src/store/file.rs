@@ -10,6 +10,7 @@
 //! dir/oauth-config       the OAuth client configuration (sealed)
 //! dir/states/<hmac>      a pending OAuth state; holds its expiry (Unix seconds)
 //! dir/revoked/<sha256>   a revoked app token; holds its expiry (Unix seconds)
+//! dir/events/<id>/<sha256>  a user's callback event, one file per event id (JSON)
 //! dir/**/<name>.rekey    a key rotation's staged copy of <name> (see `rekey`)
 //! dir/locks/store        the write lock (`flock`): one writer at a time
 //! dir/locks/<record>     renewal locks, so processes renew one at a time
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::records::{self, Manifest, OAUTH_CONFIG, Sealer};
 use super::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, RenewFn, StoreError, StoreFuture,
-    StoredContext,
+    StoredContext, StoredEvent,
 };
 use crate::context::ApiContext;
 use crate::error::{Error, Result};
@@ -72,7 +73,7 @@ impl FileStore {
     pub async fn open(dir: impl AsRef<Path>, key: EncryptionKey) -> Result<FileStore> {
         let dir = dir.as_ref().to_owned();
         blocking(move || {
-            for sub in ["", "users", "states", "revoked", "locks"] {
+            for sub in ["", "users", "states", "revoked", "events", "locks"] {
                 create_private_dir(&dir.join(sub))?;
             }
             publish_once(&dir.join("key-check"), &key.key_check()?)
@@ -194,6 +195,49 @@ fn publish_once(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Reads a file; `None` if it does not exist.
+/// An event as its file holds it.
+#[derive(Serialize, Deserialize)]
+struct EventFile {
+    event_id: String,
+    category: String,
+    event_type: String,
+    summary: String,
+    /// Unix microseconds.
+    received_at: i64,
+}
+
+/// The events in a user's directory (none if it does not exist); a file
+/// that does not parse is an error, not skipped.
+fn read_events(dir: &Path) -> Result<Vec<(PathBuf, StoredEvent)>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut events = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(io(dir))?.path();
+        // A write in progress (`write_private_file`'s temporary file).
+        if path.extension().is_some() {
+            continue;
+        }
+        let bytes = fs::read(&path).map_err(io(&path))?;
+        let file: EventFile = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Config(format!("{}: not an event file: {e}", path.display())))?;
+        events.push((
+            path,
+            StoredEvent {
+                event_id: file.event_id,
+                category: file.category,
+                event_type: file.event_type,
+                summary: file.summary,
+                received_at: DateTime::from_timestamp_micros(file.received_at).unwrap_or_default(),
+            },
+        ));
+    }
+    Ok(events)
+}
+
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
@@ -449,6 +493,13 @@ impl Inner {
             manifest.deleted(key);
             self.write_manifest(&manifest)?;
         }
+        if let ContextKey::User(id) = key {
+            let events = self.events_dir(id);
+            match fs::remove_dir_all(&events) {
+                Err(e) if e.kind() != ErrorKind::NotFound => return Err(io(&events)(e)),
+                _ => {}
+            }
+        }
         Ok(removed)
     }
 
@@ -524,6 +575,49 @@ impl Inner {
         steps.step()?;
         rename_durably(&staged(&key_check), &key_check)?;
         finish_rotation(&self.dir, steps)
+    }
+
+    fn events_dir(&self, user: AppUserId) -> PathBuf {
+        self.dir.join("events").join(user.0.to_string())
+    }
+
+    /// One file per event id: the first write wins, under the write lock.
+    fn record_event(&self, user: AppUserId, event: &StoredEvent) -> Result<bool> {
+        let _lock = self.lock_file("store")?;
+        let dir = self.events_dir(user);
+        create_private_dir(&dir)?;
+        let oldest = Utc::now() - chrono::Duration::days(super::EVENT_RETENTION_DAYS);
+        for (path, kept) in read_events(&dir)? {
+            if kept.received_at < oldest {
+                fs::remove_file(&path).map_err(io(&path))?;
+            }
+        }
+        // A digest as the file name: any event id is a safe name.
+        let path = dir.join(records::revoked_digest(&event.event_id));
+        if path.exists() {
+            return Ok(false);
+        }
+        let file = EventFile {
+            event_id: event.event_id.clone(),
+            category: event.category.clone(),
+            event_type: event.event_type.clone(),
+            summary: event.summary.clone(),
+            received_at: event.received_at.timestamp_micros(),
+        };
+        let bytes = serde_json::to_vec(&file)
+            .map_err(|e| Error::Config(format!("cannot write an event: {e}")))?;
+        write_private_file(&path, &bytes)?;
+        Ok(true)
+    }
+
+    fn recent_events(&self, user: AppUserId, limit: usize) -> Result<Vec<StoredEvent>> {
+        let mut events: Vec<StoredEvent> = read_events(&self.events_dir(user))?
+            .into_iter()
+            .map(|(_, event)| event)
+            .collect();
+        events.sort_by(|a, b| (b.received_at, &b.event_id).cmp(&(a.received_at, &a.event_id)));
+        events.truncate(limit);
+        Ok(events)
     }
 
     fn revoke_token(&self, digest: &str, expires_at: DateTime<Utc>) -> Result<()> {
@@ -805,6 +899,19 @@ impl ContextStore for FileStore {
     fn is_token_revoked<'a>(&'a self, token: &'a str) -> StoreFuture<'a, bool> {
         let digest = records::revoked_digest(token);
         self.run(move |s| s.is_token_revoked(&digest))
+    }
+
+    fn record_event<'a>(
+        &'a self,
+        user: AppUserId,
+        event: &'a StoredEvent,
+    ) -> StoreFuture<'a, bool> {
+        let event = event.clone();
+        self.run(move |s| s.record_event(user, &event))
+    }
+
+    fn recent_events(&self, user: AppUserId, limit: usize) -> StoreFuture<'_, Vec<StoredEvent>> {
+        self.run(move |s| s.recent_events(user, limit))
     }
 
     fn renew_locked<'a>(

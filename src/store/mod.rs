@@ -51,6 +51,7 @@ use crate::models::UserId;
 use crate::oauth::OAuthConfig;
 use crate::secret::CsrfState;
 
+mod events;
 mod file;
 mod seal;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -61,6 +62,7 @@ pub(crate) mod key;
 mod records;
 
 pub use error::StoreError;
+pub use events::{EVENT_RETENTION_DAYS, StoredEvent};
 pub use file::FileStore;
 pub use key::{AppUserId, ContextKey};
 pub use seal::EncryptionKey;
@@ -138,6 +140,17 @@ pub trait ContextStore: Send + Sync + fmt::Debug {
     /// Whether `token` was revoked by [`revoke_token`](Self::revoke_token)
     /// and its revocation has not expired.
     fn is_token_revoked<'a>(&'a self, token: &'a str) -> StoreFuture<'a, bool>;
+
+    /// Keeps a callback event for `user` once: `true` the first time its
+    /// [`event_id`](StoredEvent::event_id) is recorded for the user, `false`
+    /// for a repeat (bunq retries deliveries, several instances may get the
+    /// same one). Events older than [`EVENT_RETENTION_DAYS`] are dropped;
+    /// deleting the user deletes their events.
+    fn record_event<'a>(&'a self, user: AppUserId, event: &'a StoredEvent)
+    -> StoreFuture<'a, bool>;
+
+    /// The user's latest events, newest first, at most `limit`.
+    fn recent_events(&self, user: AppUserId, limit: usize) -> StoreFuture<'_, Vec<StoredEvent>>;
 
     /// Runs `renew` on the context stored under `key` while holding that
     /// record's lock against every other handle on the same store, stores

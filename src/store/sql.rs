@@ -24,7 +24,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 use super::records::{self, Manifest, OAUTH_CONFIG, Sealer};
 use super::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, RenewFn, StoreError, StoreFuture,
-    StoredContext,
+    StoredContext, StoredEvent,
 };
 use crate::context::ApiContext;
 use crate::error::{Error, Result};
@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_revoked_tokens.sql"),
         include_str!("../../migrations/postgres/0003_revoked_tokens.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_events.sql"),
+        include_str!("../../migrations/postgres/0004_events.sql"),
     ),
 ];
 
@@ -546,6 +551,13 @@ impl Inner {
             manifest.deleted(key);
             self.write_manifest(&mut tx, &manifest).await?;
         }
+        if let ContextKey::User(_) = key {
+            sqlx::query("DELETE FROM bunq_oauth_events WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
         self.commit(tx, &manifest).await?;
         Ok(removed)
     }
@@ -714,6 +726,60 @@ impl Inner {
         Ok(row.is_some())
     }
 
+    async fn record_event(&self, user: AppUserId, event: &StoredEvent) -> Result<bool> {
+        let id = row_id(ContextKey::User(user))?;
+        let oldest = Utc::now() - chrono::Duration::days(super::EVENT_RETENTION_DAYS);
+        sqlx::query("DELETE FROM bunq_oauth_events WHERE received_at < $1")
+            .bind(oldest.timestamp_micros())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        // The primary key decides: one row per (user, event id), whichever
+        // instance gets there first.
+        let done = sqlx::query(
+            "INSERT INTO bunq_oauth_events \
+             (user_id, event_id, category, event_type, summary, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, event_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(event.event_id.as_str())
+        .bind(event.category.as_str())
+        .bind(event.event_type.as_str())
+        .bind(event.summary.as_str())
+        .bind(event.received_at.timestamp_micros())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn recent_events(&self, user: AppUserId, limit: usize) -> Result<Vec<StoredEvent>> {
+        let id = row_id(ContextKey::User(user))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = sqlx::query(
+            "SELECT event_id, category, event_type, summary, received_at \
+             FROM bunq_oauth_events WHERE user_id = $1 \
+             ORDER BY received_at DESC, event_id DESC LIMIT $2",
+        )
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let micros: i64 = row.try_get(4).map_err(db)?;
+                Ok(StoredEvent {
+                    event_id: row.try_get(0).map_err(db)?,
+                    category: row.try_get(1).map_err(db)?,
+                    event_type: row.try_get(2).map_err(db)?,
+                    summary: row.try_get(3).map_err(db)?,
+                    received_at: DateTime::from_timestamp_micros(micros).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
     async fn renew_locked<'a>(&self, key: ContextKey, renew: RenewFn<'a>) -> Result<ApiContext> {
         let id = row_id(key)?;
         let manifest = self.manifest().await?;
@@ -805,6 +871,18 @@ impl ContextStore for SqlStore {
 
     fn is_token_revoked<'a>(&'a self, token: &'a str) -> StoreFuture<'a, bool> {
         Box::pin(self.inner.is_token_revoked(records::revoked_digest(token)))
+    }
+
+    fn record_event<'a>(
+        &'a self,
+        user: AppUserId,
+        event: &'a StoredEvent,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.inner.record_event(user, event))
+    }
+
+    fn recent_events(&self, user: AppUserId, limit: usize) -> StoreFuture<'_, Vec<StoredEvent>> {
+        Box::pin(self.inner.recent_events(user, limit))
     }
 
     fn renew_locked<'a>(
