@@ -1250,3 +1250,115 @@ async fn chromium_shows_the_signed_in_user_their_page_only() {
     assert!(other.contains("not signed in"), "{other}");
     assert!(!other.contains("NL65BUNQ"), "{other}");
 }
+
+/// The path of app user `id`'s callback route: what the app registers with
+/// bunq (an HMAC of the id under the app's key, computed here the same way).
+fn events_path(key: &str, id: u64) -> String {
+    let cookie_key = aws_lc_rs::hmac::Key::new(
+        aws_lc_rs::hmac::HMAC_SHA256,
+        format!("psd2_app sign-in cookies:{key}").as_bytes(),
+    );
+    let mac = aws_lc_rs::hmac::sign(&cookie_key, format!("events:{id}").as_bytes());
+    let token: String = mac.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("/bunq/events/{id}/{token}")
+}
+
+/// `GET /me` as a browser holding `cookies`: its status and HTML.
+async fn me(app: &App, cookies: &str) -> (u16, String) {
+    let answer = http()
+        .get(app.url("/me"))
+        .header("cookie", cookies)
+        .send()
+        .await
+        .unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_reach_each_user_once_and_a_revocation_signs_out() {
+    let fake = FakeBunq::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = new_key();
+    let app = App::start(app_command(&fake, &sqlite_url(&dir), &key)).await;
+    app.setup().await;
+
+    // Alice signs in as a browser: she lands on /me.
+    let (link, state_cookie) = app.authorize_link().await;
+    let bunq = http().get(&link).send().await.unwrap();
+    let callback = bunq.headers()["location"].to_str().unwrap().to_owned();
+    let landed = http()
+        .get(&callback)
+        .header("cookie", &state_cookie)
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landed.status(), 303);
+    assert_eq!(landed.headers()["location"], "/me");
+    let alice = cookies(&landed);
+    // Bob signs in as a client that asks for JSON.
+    let (_, status, body, bob) = app.connect_user().await;
+    assert_eq!((status, &body["new_user_id"]), (200, &serde_json::json!(2)));
+
+    // A card payment on the account both connections see: each user's
+    // route gets it, and each /me shows it once.
+    let account = 2_083_712;
+    fake.card_payment(fake.granting_user_id(), account, 450, "Corner Shop")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (a, b) = (me(&app, &alice).await.1, me(&app, &bob).await.1);
+        if a.contains("MUTATION_CREATED") && b.contains("MUTATION_CREATED") {
+            assert_eq!(a.matches("MUTATION_CREATED").count(), 1, "{a}");
+            assert!(a.contains("-4.50 EUR Corner Shop"), "{a}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no callback shown:\n{a}\n{b}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // bunq's retry of one event (the same body again): kept once.
+    let body = r#"{"NotificationUrl":{"category":"MUTATION","event_type":"MUTATION_RECEIVED",
+        "object":{"Payment":{"id":777001,"amount":{"value":"9.99","currency":"EUR"},"description":"Refund"}}}}"#;
+    for _ in 0..3 {
+        let answer = http()
+            .post(app.url(&events_path(&key, 1)))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    let page = me(&app, &alice).await.1;
+    assert_eq!(page.matches("9.99 EUR Refund").count(), 1, "{page}");
+    assert!(!me(&app, &bob).await.1.contains("Refund"), "Bob's page");
+    // Another user's route with Alice's token, a hostile body: refused.
+    let forged = events_path(&key, 1).replace("/events/1/", "/events/2/");
+    let answer = http()
+        .post(app.url(&forged))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 404);
+    let answer = http()
+        .post(app.url(&events_path(&key, 1)))
+        .body("{\"NotificationUrl\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+
+    // Alice revokes the connection in the bunq app: bunq's OAUTH callback
+    // signs her out and deletes her context; Bob is unaffected.
+    let (_, alice_user) = app.get_as(&alice, "/users/1").await;
+    let connection = alice_user["bunq_user_id"].as_u64().unwrap();
+    assert!(fake.revoke_connection(bunq_oauth::UserId(connection)));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while me(&app, &alice).await.0 != 401 {
+        assert!(Instant::now() < deadline, "Alice is still signed in");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.get_as(&alice, "/users/1").await.0, 401);
+    assert_eq!(me(&app, &bob).await.0, 200);
+}

@@ -11,10 +11,11 @@
 //! |---|---|
 //! | `POST /setup` | the operator only (`Authorization: Bearer …`); one-time and idempotent: the owner's context, an active OAuth client, the callback URL |
 //! | `GET /auth` | an HTML page with the authorize link and its QR code (SVG); binds the `state` to this browser (a cookie) |
-//! | `GET /callback` | checks `state` against the browser's, exchanges the code, stores the user, and signs this browser in: `{"message":"OAuth success","new_user_id":N}` |
-//! | `GET /me` | the signed-in user's page: accounts and recent payments (HTML) |
+//! | `GET /callback` | checks `state` against the browser's, exchanges the code, stores the user, registers their callbacks, and signs this browser in: a browser (`Accept: text/html`) goes on to `/me`, others get `{"message":"OAuth success","new_user_id":N}` |
+//! | `GET /me` | the signed-in user's page: accounts, recent payments and the events bunq sent (HTML) |
 //! | `GET /users/{id}`, `GET /users/{id}/accounts` | the signed-in user's data as JSON; anyone else's is 403, no sign-in 401 |
 //! | `POST /logout` | signs this browser out |
+//! | `POST /bunq/events/{id}/{token}` | bunq's callbacks for a user (registered at sign-in: MUTATION, DRAFT_PAYMENT, OAUTH): source checked, each event kept once; OAUTH (a revoked connection) signs the user out and deletes their context |
 //! | `GET /health` | `{"status":"ok","set_up":…}` once the store answers |
 //!
 //! Sign-in is a cookie (`HttpOnly`, `SameSite=Lax`; behind https `Secure` and
@@ -43,6 +44,10 @@
 //! - `PSD2_APP_LISTEN` (default `127.0.0.1:8000`; port 0 picks one) and
 //!   `PSD2_APP_PUBLIC_URL` (default `http://<listen address>`), whose
 //!   `/callback` is registered as the callback URL;
+//! - `PSD2_APP_CALLBACK_SOURCES`: who may post bunq's callbacks: `any`, or
+//!   addresses and networks, comma-separated (default: bunq production's
+//!   185.40.108.0/22 in production, any in the sandbox); the callback routes
+//!   are under `PSD2_APP_PUBLIC_URL`, which bunq needs as https;
 //! - `PSD2_APP_TRUSTED_PROXIES`: the reverse proxies (addresses or networks,
 //!   comma-separated) whose `X-Forwarded-For` names the client;
 //! - the limits, each with its default: `PSD2_APP_HEADER_TIMEOUT_SECS` (5: to
@@ -71,13 +76,15 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use bunq_oauth::notifications::{CallbackReceiver, NotificationError, SourceCheck};
 use bunq_oauth::psd2::Psd2Certificate;
 use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
+    StoredEvent,
 };
 use bunq_oauth::{
-    ApiContext, ApiKey, Client, Environment, Error, OAuthConfig, OAuthError, PagedList, Session,
-    SessionUser,
+    ApiContext, ApiKey, Client, Environment, Error, NotificationFilter, OAuthConfig, OAuthError,
+    PagedList, Session, SessionUser,
 };
 use chrono::Utc;
 use futures::TryStreamExt;
@@ -114,6 +121,8 @@ struct Config {
     auth_per_minute: u32,
     tracked_addresses: usize,
     proxies: TrustedProxies,
+    /// Who may post bunq's callbacks.
+    callback_sources: SourceCheck,
 }
 
 /// How `/setup` makes the owner's context.
@@ -148,6 +157,10 @@ struct App {
     auth_calls: PerMinute,
     /// Wrong `/setup` tokens per client address and minute.
     setup_failures: PerMinute,
+    /// The base of each user's callback route (`…/bunq/events`).
+    events_url: String,
+    /// Checks bunq's callbacks: their source and size.
+    callbacks: CallbackReceiver,
 }
 
 type Shared = Arc<App>;
@@ -224,6 +237,8 @@ async fn run() -> Result<(), String> {
         proxies: proxies.clone(),
         auth_calls: PerMinute::new(config.auth_per_minute, config.tracked_addresses),
         setup_failures: PerMinute::new(SETUP_FAILURES_PER_MINUTE, config.tracked_addresses),
+        events_url: format!("{}/bunq/events", public_url.trim_end_matches('/')),
+        callbacks: CallbackReceiver::new().source(config.callback_sources),
     });
     // Not println!: a closed stdout must not stop the app.
     let _ = writeln!(
@@ -243,6 +258,7 @@ fn router(app: Shared) -> Router {
         .route("/users/{id}", get(user))
         .route("/users/{id}/accounts", get(accounts))
         .route("/health", get(health))
+        .route("/bunq/events/{id}/{token}", post(bunq_event))
         .with_state(app)
         // Sign-in pages, states and users' data: never kept by a cache.
         .layer(axum::middleware::map_response(
@@ -365,6 +381,7 @@ impl Config {
                     .ok_or_else(|| format!("{name} must be at least 1"))
             })
         };
+        let production = bunq.is_production();
         Ok(Config {
             bunq,
             database_url,
@@ -385,6 +402,15 @@ impl Config {
             tracked_addresses: count("PSD2_APP_TRACKED_ADDRESSES", 10_000)?,
             proxies: TrustedProxies::parse(&env("PSD2_APP_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| format!("PSD2_APP_TRUSTED_PROXIES: {e}"))?,
+            // bunq production calls from its published range; its sandbox
+            // (and the fake) from anywhere.
+            callback_sources: match env("PSD2_APP_CALLBACK_SOURCES") {
+                Some(list) if list.trim() == "any" => SourceCheck::any(),
+                Some(list) => SourceCheck::ranges(list.split(','))
+                    .map_err(|e| format!("PSD2_APP_CALLBACK_SOURCES: {e}"))?,
+                None if production => SourceCheck::bunq_production(),
+                None => SourceCheck::any(),
+            },
         })
     }
 }
@@ -675,16 +701,89 @@ async fn callback(
         bunq_user_id = context.user_id().get(),
         "user connected"
     );
+    app.register_callbacks(id).await;
     let login = app.login_cookie(id)?;
     let clear_state = app.cookie(STATE_COOKIE, "", chrono::Duration::zero());
+    let cookies = axum::response::AppendHeaders([
+        (header::SET_COOKIE, login),
+        (header::SET_COOKIE, clear_state),
+    ]);
+    // A browser goes on to its page; a client that asks for JSON gets it.
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        return Ok((StatusCode::SEE_OTHER, cookies, [(header::LOCATION, "/me")]).into_response());
+    }
     Ok((
-        axum::response::AppendHeaders([
-            (header::SET_COOKIE, login),
-            (header::SET_COOKIE, clear_state),
-        ]),
+        cookies,
         Json(json!({ "message": "OAuth success", "new_user_id": id.0 })),
     )
         .into_response())
+}
+
+/// The token revoked when a user's connection is: all their sign-ins.
+fn revoked_user(user: AppUserId) -> String {
+    format!("user {} revoked", user.0)
+}
+
+/// The categories the app asks bunq to post for each user.
+const CALLBACK_CATEGORIES: [&str; 3] = ["MUTATION", "DRAFT_PAYMENT", "OAUTH"];
+
+/// How many events `/me` shows.
+const EVENTS_SHOWN: usize = 20;
+
+/// `POST /bunq/events/{id}/{token}`: a callback from bunq for app user
+/// `id`. The token (an HMAC of the id under the app's key) makes the URL
+/// unguessable; the source and size are checked, the body parsed, and the
+/// event kept once (bunq retries). An OAUTH event (the user revoked the
+/// connection in the bunq app) deletes the user's context, which signs
+/// them out.
+async fn bunq_event(
+    State(app): State<Shared>,
+    Path((id, token)): Path<(u64, String)>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, Failure> {
+    let user = AppUserId(id);
+    if !same(app.events_token(user).as_bytes(), token.as_bytes()) {
+        return Err(Failure(StatusCode::NOT_FOUND, "not found".into()));
+    }
+    let sender = app.proxies.client(peer.ip(), &headers);
+    let event = app.callbacks.receive(sender, &body).map_err(|e| {
+        let status = match e {
+            NotificationError::SourceNotAllowed { .. } => StatusCode::FORBIDDEN,
+            NotificationError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        tracing::warn!(app_user_id = id, "refused a callback: {e}");
+        Failure(status, e.to_string())
+    })?;
+    if app.store.load(ContextKey::User(user)).await?.is_none() {
+        // Gone (revoked earlier): nothing to keep; bunq need not retry.
+        return Ok(StatusCode::OK);
+    }
+    if event.category == "OAUTH" {
+        // Every sign-in of the user, on every instance, ends with the
+        // context (a sign-in lasts LOGIN_LIFETIME at most).
+        let until = Utc::now() + LOGIN_LIFETIME;
+        app.store.revoke_token(&revoked_user(user), until).await?;
+        app.store.delete(ContextKey::User(user)).await?;
+        app.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&ContextKey::User(user));
+        tracing::info!(app_user_id = id, "the user revoked the connection");
+        return Ok(StatusCode::OK);
+    }
+    let new = app
+        .store
+        .record_event(user, &StoredEvent::from_notification(&event))
+        .await?;
+    tracing::info!(app_user_id = id, new, event = %event.event_id(), "callback");
+    Ok(StatusCode::OK)
 }
 
 /// The signed-in user's page: their accounts and recent payments.
@@ -711,6 +810,7 @@ async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<Html<String
     }
     body.push_str("</table><h2>Recent payments</h2><table id=\"payments\">");
     body.push_str("<tr><th>Account</th><th>Amount</th><th>Description</th></tr>");
+    let mut payments_shown = 0;
     for account in accounts.items.iter().take(3) {
         let payments = session
             .api()
@@ -718,6 +818,7 @@ async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<Html<String
             .list()
             .await?;
         for payment in &payments.items {
+            payments_shown += 1;
             body.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(account.description.as_deref().unwrap_or("")),
@@ -732,9 +833,25 @@ async fn me(State(app): State<Shared>, headers: HeaderMap) -> Result<Html<String
             ));
         }
     }
-    body.push_str(
-        "</table><form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
-    );
+    body.push_str("</table><h2>Recent events from bunq</h2><table id=\"events\">");
+    body.push_str("<tr><th>Received</th><th>Event</th><th>What</th></tr>");
+    let events = app.store.recent_events(id, EVENTS_SHOWN).await?;
+    for event in &events {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            event.received_at.format("%Y-%m-%d %H:%M:%S"),
+            escape(&event.event_type),
+            escape(&event.summary),
+        ));
+    }
+    body.push_str("</table>");
+    if events.is_empty() && payments_shown == 0 {
+        body.push_str(
+            "<p id=\"nothing-yet\">No payments or events yet: they appear here as bunq \
+             tells the app.</p>",
+        );
+    }
+    body.push_str("<form method=\"post\" action=\"/logout\"><button>Sign out</button></form>");
     Ok(Html(page("Your bunq accounts", &body)))
 }
 
@@ -873,7 +990,12 @@ impl App {
             )
         };
         let sign_in = self.verified_sign_in(headers).ok_or_else(unauthorized)?;
-        if self.store.is_token_revoked(&sign_in.nonce).await? {
+        if self.store.is_token_revoked(&sign_in.nonce).await?
+            || self
+                .store
+                .is_token_revoked(&revoked_user(sign_in.user))
+                .await?
+        {
             return Err(unauthorized());
         }
         Ok(sign_in.user)
@@ -885,6 +1007,31 @@ impl App {
             Ok(())
         } else {
             Err(Failure(StatusCode::FORBIDDEN, "not your account".into()))
+        }
+    }
+
+    /// The secret part of a user's callback URL: an HMAC of the user id.
+    fn events_token(&self, user: AppUserId) -> String {
+        let mac = aws_lc_rs::hmac::sign(&self.cookie_key, format!("events:{}", user.0).as_bytes());
+        hex(mac.as_ref())
+    }
+
+    /// Asks bunq to post the user's MUTATION, DRAFT_PAYMENT and OAUTH
+    /// events to their callback route. A failure (bunq wants https; a
+    /// local app has none) is logged, not the sign-in's failure.
+    async fn register_callbacks(&self, user: AppUserId) {
+        let target = format!("{}/{}/{}", self.events_url, user.0, self.events_token(user));
+        let result = async {
+            let filters = CALLBACK_CATEGORIES
+                .iter()
+                .map(|c| NotificationFilter::new(c, &target))
+                .collect::<bunq_oauth::Result<Vec<_>>>()?;
+            let session = self.session(ContextKey::User(user)).await?;
+            session.notification_filters().add(&filters).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(app_user_id = user.0, "callbacks not registered: {e}");
         }
     }
 
