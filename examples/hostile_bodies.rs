@@ -1,5 +1,5 @@
 //! Runs hostile bodies through every generated decoder (one per response
-//! shape, as the operations call them) and reports how many ran and how
+//! shape, as the operations call them) and the callback parser, and reports how many ran and how
 //! many panicked. Outside CI (minutes, not seconds); `cargo test` runs a
 //! bounded sample of the same through proptest (`src/hostile_input.rs`).
 //!
@@ -26,6 +26,10 @@ const SEEDS: &[&str] = &[
     r#"{"Response":[{"Uuid":{"uuid":"1f0c"}}]}"#,
     r#"{"Response":[{"Payment":{}}],"Pagination":{"older_url":"/v1/x?older_id=1"}}"#,
     r#"{"Error":[{"error_description":"Insufficient authorisation."}]}"#,
+    // bunq's callbacks (the callback parser gets every body too).
+    include_str!("../tests/fixtures/wire/NotificationUrl_mutation_created_bunq.json"),
+    include_str!("../tests/fixtures/wire/NotificationUrl_draft_payment_responses_null.json"),
+    include_str!("../tests/fixtures/wire/NotificationUrl_request_inquiry_revoked.json"),
 ];
 
 /// xorshift64*: fast, no dependency, reproducible from the seed.
@@ -91,7 +95,8 @@ fn main() {
     for _ in 0..count {
         hostile(&mut rng, &mut body);
         match catch_unwind(AssertUnwindSafe(|| {
-            bunq_oauth::api::decode_with_every_shape(&body)
+            let callback = bunq_oauth::notifications::Notification::parse(&body).is_ok();
+            bunq_oauth::api::decode_with_every_shape(&body) + usize::from(callback)
         })) {
             Ok(n) => decoded += n as u64,
             Err(_) => panics += 1,
@@ -99,7 +104,7 @@ fn main() {
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{count} hostile bodies through the generated decoders in {seconds:.1}s: {panics} panics, {decoded} decodes succeeded (a mutated body can still be valid)"
+        "{count} hostile bodies through the generated decoders and the callback parser in {seconds:.1}s: {panics} panics, {decoded} decodes succeeded (a mutated body can still be valid)"
     );
     if panics > 0 {
         std::process::exit(1);

@@ -7,7 +7,6 @@
 //! (the set now in force, where bunq's spec says an `Id`) is not read; the
 //! set is read back with the GET, whose items bunq sends one per filter.
 
-use crate::api::types;
 use crate::error::{Error, Result};
 use crate::models::MonetaryAccountId;
 use crate::session::Session;
@@ -128,20 +127,19 @@ impl NotificationFilters<'_> {
     /// Replaces the whole set with `filters` (none: clears it) and answers
     /// the set now in force.
     pub async fn replace(&self, filters: &[NotificationFilter]) -> Result<Vec<NotificationFilter>> {
-        let entries: Vec<types::NotificationFilterUrl> = filters
+        let entries: Vec<serde_json::Value> = filters
             .iter()
-            .map(|f| types::NotificationFilterUrl {
-                category: Some(f.category.clone()),
-                notification_target: Some(f.target.clone()),
-                ..Default::default()
-            })
+            .map(|f| serde_json::json!({"category": f.category, "notification_target": f.target}))
             .collect();
+        // Built through serde into whatever body type the operation takes:
+        // bunq's descriptions name it differently over the years
+        // (`NotificationFilterUrlUser` in 2020, `NotificationFilterUrl` now).
+        let json = serde_json::json!({ "notification_filters": entries });
+        let body_error =
+            |e: serde_json::Error| Error::Config(format!("the generated filter body changed: {e}"));
         match self.account {
             None => {
-                let body = types::NotificationFilterUrl {
-                    notification_filters: entries,
-                    ..Default::default()
-                };
+                let body = serde_json::from_value(json).map_err(body_error)?;
                 self.session
                     .api()
                     .notification_filter_urls()
@@ -149,9 +147,7 @@ impl NotificationFilters<'_> {
                     .await?;
             }
             Some(account) => {
-                let body = types::NotificationFilterUrlMonetaryAccount {
-                    notification_filters: entries,
-                };
+                let body = serde_json::from_value(json).map_err(body_error)?;
                 self.session
                     .api()
                     .monetary_account_notification_filter_urls(account.path()?)

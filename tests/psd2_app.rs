@@ -1212,8 +1212,8 @@ async fn chromium_renders_the_auth_page_with_its_qr_code() {
 
 /// The signed-in user's page in a real browser: one Chromium profile opens
 /// `/auth`, follows the authorize link through bunq back to the callback
-/// (the browser keeps the state cookie, then the sign-in cookie), and
-/// renders `/me` with the user's accounts. Another profile gets no data.
+/// (the browser keeps the state cookie, then the sign-in cookie), lands on
+/// `/me` with the user's accounts. Another profile gets no data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_shows_the_signed_in_user_their_page_only() {
     let fake = FakeBunq::start().await.unwrap();
@@ -1234,8 +1234,13 @@ async fn chromium_shows_the_signed_in_user_their_page_only() {
     let start = auth.find("id=\"authorize\" href=\"").expect("a link") + 21;
     let end = start + auth[start..].find('"').unwrap();
     let link = auth[start..end].replace("&amp;", "&");
+    // After consenting, the browser lands on the user's page.
     let callback = browse(profile.path().to_owned(), link).await.unwrap();
-    assert!(callback.contains("OAuth success"), "{callback}");
+    assert!(
+        callback.contains("id=\"accounts\""),
+        "not on /me: {callback}"
+    );
+    assert!(callback.contains("id=\"events\""), "{callback}");
     let me = browse(profile.path().to_owned(), app.url("/me"))
         .await
         .unwrap();

@@ -981,3 +981,93 @@ fn a_sandbox_user_in_one_command_then_money_from_the_sugar_daddy() {
     assert_eq!(production.status.code(), Some(2), "{}", stderr(&production));
     assert!(!dir.path().join("prod.json").exists());
 }
+
+#[test]
+fn notifications_set_list_clear_and_listen_across_processes() {
+    let fake = FakeProcess::start();
+    let dir = tempfile::tempdir().unwrap();
+    let owner = dir.path().join("owner.json");
+    let init = run(fake.command(&owner).arg("init"));
+    assert!(init.status.success(), "{}", stderr(&init));
+
+    let set = run(fake.command(&owner).args([
+        "--json",
+        "notifications",
+        "set",
+        "--category",
+        "MUTATION",
+        "--category",
+        "PAYMENT",
+        "--url",
+        "https://app.example/bunq",
+    ]));
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert_eq!(json(&set).as_array().unwrap().len(), 2);
+    // Not https: refused before anything is sent (exit 3).
+    let refused = run(fake.command(&owner).args([
+        "notifications",
+        "set",
+        "--category",
+        "MUTATION",
+        "--url",
+        "http://app.example/bunq",
+    ]));
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    let clear = run(fake.command(&owner).args(["notifications", "clear"]));
+    assert!(clear.status.success(), "{}", stderr(&clear));
+    let list = run(fake
+        .command(&owner)
+        .args(["--json", "notifications", "list"]));
+    assert_eq!(json(&list), serde_json::json!([]));
+
+    // listen in one process, a payment from another: the event is printed,
+    // and the listener's filters are gone after it stops.
+    let mut listener = fake
+        .command(&owner)
+        .args([
+            "--json",
+            "notifications",
+            "listen",
+            "--port",
+            "0",
+            "--count",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut errors = BufReader::new(listener.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(errors.read_line(&mut line).unwrap() > 0, "listen stopped");
+    }
+    let accounts = run(fake.command(&owner).args(["--json", "accounts"]));
+    let account = json(&accounts)[0]["id"].as_u64().unwrap().to_string();
+    let paid = run(fake.command(&owner).args([
+        "payments",
+        "create",
+        "--account",
+        &account,
+        "--amount",
+        "1.50",
+        "--to",
+        "NL91ABNA0417164300",
+        "--name",
+        "Shop",
+        "--yes",
+    ]));
+    assert!(paid.status.success(), "{}", stderr(&paid));
+    let printed = listener.wait_with_output().unwrap();
+    assert!(printed.status.success());
+    let event: serde_json::Value =
+        serde_json::from_str(stdout(&printed).lines().next().unwrap()).unwrap();
+    assert_eq!(event["category"], "MUTATION");
+    assert_eq!(event["event_type"], "MUTATION_CREATED");
+    assert_eq!(event["kind"], "Payment");
+    let list = run(fake
+        .command(&owner)
+        .args(["--json", "notifications", "list"]));
+    assert_eq!(json(&list), serde_json::json!([]));
+}
