@@ -9,6 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::models::MonetaryAccountId;
+use crate::pagination::PagedList;
 use crate::session::Session;
 
 /// One filter: bunq POSTs the events of `category` to `target`.
@@ -93,22 +94,22 @@ impl Session {
 impl NotificationFilters<'_> {
     /// The filters now in force.
     pub async fn list(&self) -> Result<Vec<NotificationFilter>> {
+        // Every page: a POST replaces the whole set, so `add` must not
+        // write back a part of it.
         let items = match self.account {
             None => {
                 self.session
                     .api()
                     .notification_filter_urls()
-                    .list_page(Default::default())
+                    .list_all()
                     .await?
-                    .items
             }
             Some(account) => {
                 self.session
                     .api()
                     .monetary_account_notification_filter_urls(account.path()?)
-                    .list_page(Default::default())
+                    .list_all()
                     .await?
-                    .items
             }
         };
         items

@@ -1359,7 +1359,9 @@ async fn callbacks_reach_each_user_once_and_a_revocation_signs_out() {
     let (_, alice_user) = app.get_as(&alice, "/users/1").await;
     let connection = alice_user["bunq_user_id"].as_u64().unwrap();
     assert!(fake.revoke_connection(bunq_oauth::UserId(connection)));
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // The app asks bunq first (a session renewal, which bunq's limits pace
+    // up to 30 s after the sign-in's session).
+    let deadline = Instant::now() + Duration::from_secs(90);
     while me(&app, &alice).await.0 != 401 {
         assert!(Instant::now() < deadline, "Alice is still signed in");
         tokio::time::sleep(Duration::from_millis(100)).await;

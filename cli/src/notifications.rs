@@ -204,8 +204,12 @@ impl LocalReceiver {
             receiver: CallbackReceiver::new().source(SourceCheck::any()),
             events,
         });
+        let limit = shared.receiver.body_limit();
         let app = axum::Router::new()
-            .route("/bunq-callback", axum::routing::post(callback))
+            .route(
+                "/bunq-callback",
+                axum::routing::post(callback).layer(axum::extract::DefaultBodyLimit::max(limit)),
+            )
             .with_state(shared);
         let server = axum::serve(
             socket,
@@ -251,7 +255,10 @@ async fn listen(args: ListenArgs, session: &Session, out: &Output) -> Result<(),
         tokio::select! {
             event = receiver.next() => {
                 let Some(event) = event else { break Ok(()) };
-                print_event(&event, out)?;
+                // A failed print still removes the filters below.
+                if let Err(e) = print_event(&event, out) {
+                    break Err(e);
+                }
                 seen += 1;
                 if args.count.is_some_and(|count| seen >= count) {
                     break Ok(());
@@ -273,7 +280,8 @@ async fn callback(
 ) -> StatusCode {
     match listener.receiver.receive(peer.ip(), &body) {
         Ok(event) => {
-            // A full queue means the printer is gone: still a delivered callback.
+            // Waits while the printer catches up; if it is gone, the
+            // callback was still received.
             let _ = listener.events.send(event).await;
             StatusCode::OK
         }

@@ -258,7 +258,13 @@ fn router(app: Shared) -> Router {
         .route("/users/{id}", get(user))
         .route("/users/{id}/accounts", get(accounts))
         .route("/health", get(health))
-        .route("/bunq/events/{id}/{token}", post(bunq_event))
+        .route(
+            "/bunq/events/{id}/{token}",
+            // Read no more than the receiver accepts, before any check.
+            post(bunq_event).layer(axum::extract::DefaultBodyLimit::max(
+                app.callbacks.body_limit(),
+            )),
+        )
         .with_state(app)
         // Sign-in pages, states and users' data: never kept by a cache.
         .layer(axum::middleware::map_response(
@@ -766,16 +772,15 @@ async fn bunq_event(
         return Ok(StatusCode::OK);
     }
     if event.category == "OAUTH" {
-        // Every sign-in of the user, on every instance, ends with the
-        // context (a sign-in lasts LOGIN_LIFETIME at most).
-        let until = Utc::now() + LOGIN_LIFETIME;
-        app.store.revoke_token(&revoked_user(user), until).await?;
-        app.store.delete(ContextKey::User(user)).await?;
-        app.sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&ContextKey::User(user));
-        tracing::info!(app_user_id = id, "the user revoked the connection");
+        // A callback is not signed: bunq must confirm that the connection
+        // no longer works before the user is signed out. That takes a
+        // renewal (paced by bunq's limits), so bunq gets its answer now.
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Err(e) = app.end_revoked(user).await {
+                tracing::warn!(app_user_id = user.0, status = ?e.status(), "revocation not handled");
+            }
+        });
         return Ok(StatusCode::OK);
     }
     let new = app
@@ -1031,7 +1036,48 @@ impl App {
         }
         .await;
         if let Err(e) = result {
-            tracing::warn!(app_user_id = user.0, "callbacks not registered: {e}");
+            // Not the error's text: it can quote the target, whose token
+            // must stay secret.
+            tracing::warn!(
+                app_user_id = user.0,
+                status = ?e.status(),
+                "callbacks not registered (bunq posts to https URLs only)"
+            );
+        }
+    }
+
+    /// After an OAUTH callback: if bunq refuses the connection, every
+    /// sign-in of the user ends, on every instance (a sign-in lasts
+    /// LOGIN_LIFETIME at most), and their context is deleted.
+    async fn end_revoked(&self, user: AppUserId) -> bunq_oauth::Result<()> {
+        if !self.connection_revoked(user).await {
+            tracing::warn!(
+                app_user_id = user.0,
+                "an OAUTH callback, but the connection works"
+            );
+            return Ok(());
+        }
+        let until = Utc::now() + LOGIN_LIFETIME;
+        self.store.revoke_token(&revoked_user(user), until).await?;
+        self.store.delete(ContextKey::User(user)).await?;
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&ContextKey::User(user));
+        tracing::info!(app_user_id = user.0, "the user revoked the connection");
+        Ok(())
+    }
+
+    /// Whether bunq refuses the user's connection now (asked with a call:
+    /// a refused renewal or request is 400, 401 or 403).
+    async fn connection_revoked(&self, user: AppUserId) -> bool {
+        let key = ContextKey::User(user);
+        let Ok(session) = self.session(key).await else {
+            return false;
+        };
+        match session.account_summaries().list().await {
+            Ok(_) => false,
+            Err(e) => matches!(e.status(), Some(400 | 401 | 403)),
         }
     }
 

@@ -1584,7 +1584,6 @@ fn account_iban(json: &Value) -> Option<&str> {
         .as_str()
 }
 
-/// An account's fields, under its one wrapper key (`MonetaryAccountBank`, …).
 /// The sandbox's sugar daddy: a request-inquiry to this address is
 /// accepted at once.
 const SUGAR_DADDY: &str = "sugardaddy@bunq.com";
@@ -1608,6 +1607,7 @@ fn is_sugar_daddy(fields: &Map<String, Value>) -> bool {
         .is_some_and(|email| email.eq_ignore_ascii_case(SUGAR_DADDY))
 }
 
+/// An account's fields, under its one wrapper key (`MonetaryAccountBank`, …).
 fn account_fields(json: &Value) -> Option<&Value> {
     json.as_object()?.values().next()
 }

@@ -305,6 +305,10 @@ impl State {
             "UserApiKey",
             &object,
         );
+        // Told once (above); its filters go with the connection.
+        self.notifications
+            .filters
+            .retain(|(owner, _), _| *owner != connection);
         true
     }
 
@@ -376,6 +380,10 @@ async fn deliver(shared: Weak<Shared>, client: reqwest::Client, delivery: Delive
     for attempt in 0..=retries {
         if attempt > 0 {
             tokio::time::sleep(interval).await;
+        }
+        // The fake is gone: no more tries (a later test may own the port).
+        if shared.strong_count() == 0 {
+            return;
         }
         lock(&|state| state.stats.callback_attempts += 1);
         let sent = client

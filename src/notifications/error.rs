@@ -3,8 +3,9 @@
 
 use std::net::IpAddr;
 
-/// Why a callback body or its sender was refused. Messages quote no part of
-/// the body beyond serde's position.
+/// Why a callback body or its sender was refused. A `Malformed` message is
+/// serde's, which can quote a short value of the body: log it as untrusted
+/// text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NotificationError {

@@ -194,7 +194,6 @@ fn publish_once(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
     }
 }
 
-/// Reads a file; `None` if it does not exist.
 /// An event as its file holds it.
 #[derive(Serialize, Deserialize)]
 struct EventFile {
@@ -207,7 +206,7 @@ struct EventFile {
 }
 
 /// The events in a user's directory (none if it does not exist); a file
-/// that does not parse is an error, not skipped.
+/// removed meanwhile or that does not parse is skipped (and logged).
 fn read_events(dir: &Path) -> Result<Vec<(PathBuf, StoredEvent)>> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -238,6 +237,7 @@ fn read_events(dir: &Path) -> Result<Vec<(PathBuf, StoredEvent)>> {
     Ok(events)
 }
 
+/// Reads a file; `None` if it does not exist.
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
