@@ -21,11 +21,7 @@ async fn a_provider_registers_with_its_certificate_and_runs_the_oauth_flow() {
     let fake = FakeBunq::start().await.unwrap();
     // Pacing off: the renewal below would otherwise wait out bunq's one
     // session-server call per 30 s.
-    let client = bunq_oauth::Client::builder()
-        .environment(fake.environment())
-        .rate_limits(None)
-        .build()
-        .unwrap();
+    let client = common::unpaced_client(&fake);
     let sandbox = sandbox_certificate();
     let certificate = sandbox.to_psd2_certificate().unwrap();
     assert_eq!(certificate.subject(), "C=NL,CN=bunq-oauth test PISP AISP");

@@ -1654,25 +1654,26 @@ pub(super) fn card_payment(
     cents: i64,
     merchant: &str,
 ) -> Option<u64> {
+    with_cx(shared, |cx| {
+        cx.card_payment(holder, account, cents, merchant)
+    })
+}
+
+/// Runs a control-API call on the locked state.
+fn with_cx<T>(shared: &Shared, call: impl FnOnce(&mut Cx<'_>) -> T) -> T {
     let mut state = shared.lock();
     let mut cx = Cx {
         state: &mut state,
         config: &shared.config,
         server_pem: &shared.server_pem,
     };
-    cx.card_payment(holder, account, cents, merchant)
+    call(&mut cx)
 }
 
 /// The control API's answer for the user: accept or reject a pending
 /// draft-payment or request-inquiry.
 pub(super) fn answer_pending(shared: &Shared, key: &str, id: u64, accept: bool) -> bool {
-    let mut state = shared.lock();
-    let mut cx = Cx {
-        state: &mut state,
-        config: &shared.config,
-        server_pem: &shared.server_pem,
-    };
-    cx.answer(key, id, accept)
+    with_cx(shared, |cx| cx.answer(key, id, accept))
 }
 
 #[cfg(test)]

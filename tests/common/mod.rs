@@ -119,6 +119,17 @@ pub fn fake_client(fake: &bunq_oauth_fake::FakeBunq) -> bunq_oauth::Client {
         .unwrap()
 }
 
+/// A client for the fake without pacing: for tests whose calls come faster
+/// than bunq's limits allow (a renewal within 30 s of a session, a dozen
+/// calls in a row), which pacing would make wait.
+pub fn unpaced_client(fake: &bunq_oauth_fake::FakeBunq) -> bunq_oauth::Client {
+    bunq_oauth::Client::builder()
+        .environment(fake.environment())
+        .rate_limits(None)
+        .build()
+        .unwrap()
+}
+
 /// A session as the fake's owner (its API key's user), after the handshake.
 pub async fn owner_session(
     client: &bunq_oauth::Client,
