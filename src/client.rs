@@ -13,7 +13,7 @@ use crate::wire::UnknownFields;
 const DEFAULT_MAX_LIST_PAGES: u32 = 5_000;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
-use crate::pacing::{Limiter, RateLimits};
+use crate::pacing::{Budget, Limiter, RateLimits};
 use crate::retry::RetryPolicy;
 use crate::signing::SigningPolicy;
 
@@ -124,6 +124,8 @@ pub struct ClientBuilder {
     signing_policy: SigningPolicy,
     min_session_interval: Duration,
     rate_limits: Option<RateLimits>,
+    /// Where the limiter's places are kept (`None`: in this process).
+    budget: Option<Arc<dyn Budget>>,
     retry: RetryPolicy,
     proxy: Proxy,
     deadline: Duration,
@@ -154,6 +156,7 @@ impl Default for ClientBuilder {
             signing_policy: SigningPolicy::Required,
             min_session_interval: Duration::from_secs(30),
             rate_limits: Some(RateLimits::default()),
+            budget: None,
             retry: RetryPolicy::default(),
             proxy: Proxy::None,
             deadline: Duration::from_secs(120),
@@ -249,6 +252,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares bunq's budget with every other app instance that uses the
+    /// same database and scope name (see [`PostgresBudget`](crate::PostgresBudget)):
+    /// for several instances behind one outgoing address. The rate limits
+    /// stay those of [`rate_limits`](Self::rate_limits).
+    #[cfg(feature = "postgres")]
+    pub fn shared_budget(mut self, budget: crate::PostgresBudget) -> Self {
+        self.budget = Some(Arc::new(budget));
+        self
+    }
+
     /// Which failed requests are retried, and how (see [`RetryPolicy`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -340,7 +353,10 @@ impl ClientBuilder {
                 verify_responses: self.verify_responses,
                 signing_policy: self.signing_policy,
                 min_session_interval: self.min_session_interval,
-                limiter: self.rate_limits.map(Limiter::new),
+                limiter: self.rate_limits.map(|limits| match self.budget {
+                    Some(budget) => Limiter::with_budget(limits, budget),
+                    None => Limiter::new(limits),
+                }),
                 retry: self.retry,
                 signs_everything: Mutex::default(),
                 deadline: self.deadline,

@@ -46,6 +46,8 @@ pub use models::{
 pub use notification_filters::{NotificationFilter, NotificationFilters};
 pub use oauth::{AuthorizationRequest, OAuthConfig, OAuthError, parse_callback};
 pub use oauth_clients::{CallbackUrlManager, OauthClientManager};
+#[cfg(feature = "postgres")]
+pub use pacing::PostgresBudget;
 pub use pacing::{Limit, LimitScope, RateLimits};
 pub use pagination::{MAX_PAGE_SIZE, Page, PageRequest, PagedList, Pagination};
 pub use retry::RetryPolicy;

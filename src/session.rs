@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::client::Client;
 use crate::context::{ApiContext, open_session};
@@ -24,8 +24,14 @@ use crate::signing::PublicKey;
 use crate::store::{ContextKey, ContextStore};
 use crate::transport::{Call, CallOptions};
 
-/// Renew when less than this much of the session is left.
-const RENEW_MARGIN: chrono::Duration = chrono::Duration::seconds(30);
+/// Renew when less than this much of a session is left: 30 s, or a fifth
+/// of the session's timeout if that is shorter (a session of a few seconds
+/// would otherwise always look expiring).
+fn renew_margin(timeout: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(timeout / 5)
+        .unwrap_or(chrono::Duration::MAX)
+        .min(chrono::Duration::seconds(30))
+}
 
 /// Acts as one bunq user. Cheap to clone; clones share one session and one
 /// renewal.
@@ -50,7 +56,7 @@ enum Credentials {
         server_key: Option<PublicKey>,
     },
     /// A full API context: signed requests, verified answers, renewal.
-    Context(Renewing),
+    Context(Box<Renewing>),
 }
 
 #[derive(Debug)]
@@ -61,6 +67,8 @@ struct Renewing {
     /// Set for [`Session::from_store`]: renewals go through the store's lock
     /// and are saved there.
     store: Option<(Arc<dyn ContextStore>, ContextKey)>,
+    /// The expiry last written to the store (uses extend it; see `touch`).
+    stored_expiry: Mutex<DateTime<Utc>>,
 }
 
 impl Session {
@@ -84,13 +92,15 @@ impl Session {
                 client.api_url()
             )));
         }
+        let stored_expiry = Mutex::new(context.session.expires_at);
         Ok(Self::from_credentials(
             client,
-            Credentials::Context(Renewing {
+            Credentials::Context(Box::new(Renewing {
+                stored_expiry,
                 context: Mutex::new(context),
                 renewal: tokio::sync::Mutex::new(None),
                 store,
-            }),
+            })),
         ))
     }
 
@@ -215,7 +225,8 @@ impl Session {
                     status = api.status,
                     "bunq says the session is no longer valid; renewing once"
                 );
-                renewing.renew(client, Some(&stale)).await?;
+                let margin = renewing.margin();
+                renewing.renew(client, Some(&stale), margin).await?;
                 client.send(&call, &self.options().await?).await
             }
             (Err(Error::Api(api)), Credentials::Context(renewing), _)
@@ -248,10 +259,11 @@ impl Session {
                 ..Default::default()
             }),
             Credentials::Context(renewing) => {
-                let expiring = renewing.lock().session.expires_at <= Utc::now() + RENEW_MARGIN;
+                let margin = renewing.margin();
+                let expiring = renewing.lock().session.expires_at <= Utc::now() + margin;
                 if expiring {
                     tracing::info!("the bunq session is about to expire; renewing");
-                    renewing.renew(&self.inner.client, None).await?;
+                    renewing.renew(&self.inner.client, None, margin).await?;
                 }
                 let context = renewing.lock();
                 Ok(CallOptions {
@@ -265,19 +277,114 @@ impl Session {
         }
     }
 
-    /// bunq extends a session each time it is used: move the local expiry.
+    /// Renews the session now if it would expire within `ahead`, so that no
+    /// call has to wait for a renewal later; answers whether bunq was asked
+    /// for a new session.
+    ///
+    /// bunq extends a session each time it is used, so an active user's
+    /// session is never renewed: the expiry this checks moves with every
+    /// answer, and a session from [`from_store`](Self::from_store) also
+    /// sees what other handles (other app instances) stored, uses included.
+    /// Across handles on one store the renewal happens once: the others
+    /// adopt it. Sessions from a token obtained elsewhere are never renewed.
+    ///
+    /// Run it for idle users' sessions from time to time, one at a time: each
+    /// renewal is a session-server call, and bunq allows one per 30 s.
+    ///
+    /// ```no_run
+    /// # async fn run(sessions: Vec<bunq_oauth::Session>) -> bunq_oauth::Result<()> {
+    /// use std::time::Duration;
+    /// loop {
+    ///     for session in &sessions {
+    ///         session.renew_ahead(Duration::from_secs(600)).await?;
+    ///     }
+    ///     tokio::time::sleep(Duration::from_secs(60)).await;
+    /// }
+    /// # }
+    /// ```
+    pub async fn renew_ahead(&self, ahead: std::time::Duration) -> Result<bool> {
+        let Credentials::Context(renewing) = &self.inner.credentials else {
+            return Ok(false);
+        };
+        let ahead = chrono::Duration::from_std(ahead)
+            .unwrap_or(chrono::Duration::MAX)
+            .max(renewing.margin());
+        if renewing.lock().session.expires_at > Utc::now() + ahead {
+            return Ok(false);
+        }
+        renewing.renew(&self.inner.client, None, ahead).await
+    }
+
+    /// bunq extends a session each time it is used: move the local expiry,
+    /// and now and then the stored one, so that other handles on the store
+    /// know the session is in use and do not renew it ahead of time.
     fn touch(&self, result: &Result<Reply>) {
-        if let (Ok(_), Credentials::Context(renewing)) = (result, &self.inner.credentials) {
+        let (Ok(_), Credentials::Context(renewing)) = (result, &self.inner.credentials) else {
+            return;
+        };
+        let (token, extended, timeout) = {
             let mut context = renewing.lock();
             let extended = Utc::now() + context.session.timeout;
-            if extended > context.session.expires_at {
-                context.session.expires_at = extended;
+            if extended <= context.session.expires_at {
+                return;
             }
+            context.session.expires_at = extended;
+            (
+                context.session.token.clone(),
+                extended,
+                context.session.timeout,
+            )
+        };
+        let Some((store, key)) = &renewing.store else {
+            return;
+        };
+        // A store write per quarter of the timeout at most, per user and handle.
+        {
+            let mut stored = renewing
+                .stored_expiry
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let quarter = chrono::Duration::from_std(timeout / 4).unwrap_or(chrono::Duration::MAX);
+            if extended - *stored < quarter {
+                return;
+            }
+            *stored = extended;
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (store, key) = (store.clone(), *key);
+        runtime.spawn(async move {
+            let written = store
+                .renew_locked(
+                    key,
+                    Box::new(move |mut current: ApiContext| {
+                        Box::pin(async move {
+                            // Only the same session, and only later: a renewal
+                            // stored meanwhile stays.
+                            if current.session.token.expose_secret() == token.expose_secret()
+                                && current.session.expires_at < extended
+                            {
+                                current.session.expires_at = extended;
+                            }
+                            Ok(current)
+                        })
+                    }),
+                )
+                .await;
+            if let Err(error) = written {
+                tracing::debug!(%error, "could not store the session's extended expiry");
+            }
+        });
     }
 }
 
 impl Renewing {
+    /// How much of the session must be left for it to count as fresh.
+    fn margin(&self) -> chrono::Duration {
+        renew_margin(self.lock().session.timeout)
+    }
+
     fn lock(&self) -> MutexGuard<'_, ApiContext> {
         // A poisoned lock only means another thread panicked mid-update of
         // plain data; the data is still the last complete session.
@@ -288,16 +395,22 @@ impl Renewing {
 
     /// Opens a new session unless another caller already did while this one
     /// waited. `stale` is the token bunq refused (reactive renewal); `None`
-    /// means the session is expiring (proactive renewal).
-    async fn renew(&self, client: &Client, stale: Option<&SessionToken>) -> Result<()> {
+    /// means the session expires within `margin` (proactive renewal).
+    /// Answers whether bunq was asked for a new session.
+    async fn renew(
+        &self,
+        client: &Client,
+        stale: Option<&SessionToken>,
+        margin: chrono::Duration,
+    ) -> Result<bool> {
         let mut last = self.renewal.lock().await;
         {
             let context = self.lock();
-            let fresh = context.session.expires_at > Utc::now() + RENEW_MARGIN;
+            let fresh = context.session.expires_at > Utc::now() + margin;
             let replaced =
                 stale.is_some_and(|s| s.expose_secret() != context.session.token.expose_secret());
             if replaced || (stale.is_none() && fresh) {
-                return Ok(());
+                return Ok(false);
             }
         }
         if let Some(at) = *last {
@@ -313,44 +426,76 @@ impl Renewing {
                 tokio::time::sleep(wait).await;
             }
         }
+        let asked = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let result = match &self.store {
             None => {
                 let fixed = self.lock().fixed.clone();
+                asked.store(true, std::sync::atomic::Ordering::Relaxed);
                 let session = open_session(client, &fixed).await;
                 tracing::info!(ok = session.is_ok(), "asked bunq for a new session");
                 session.map(|session| ApiContext { fixed, session })
             }
-            Some((store, key)) => renew_in_store(client, store.as_ref(), *key, stale).await,
+            Some((store, key)) => {
+                let why = match stale {
+                    Some(stale) => Why::Refused(stale.clone()),
+                    None => Why::Expiring(self.lock().session.token.clone(), margin),
+                };
+                renew_in_store(client, store.as_ref(), *key, why, asked.clone()).await
+            }
         };
-        *last = Some(Instant::now());
-        *self.lock() = result?;
-        Ok(())
+        let asked = asked.load(std::sync::atomic::Ordering::Relaxed);
+        if asked {
+            *last = Some(Instant::now());
+        }
+        let context = result?;
+        *self.stored_expiry.lock().unwrap_or_else(|p| p.into_inner()) = context.session.expires_at;
+        *self.lock() = context;
+        Ok(asked)
     }
 }
 
-/// A renewal under the store's lock: adopts the stored session if it is
-/// fresh and not the one bunq refused (another handle renewed), else opens
-/// a new one; the store saves the result.
+/// Why a session is renewed.
+enum Why {
+    /// bunq refused this token.
+    Refused(SessionToken),
+    /// This token's session expires within the margin.
+    Expiring(SessionToken, chrono::Duration),
+}
+
+/// A renewal under the store's lock: adopts the stored session if another
+/// handle renewed it (a token other than the one refused or expiring) or
+/// extended it by using it, else opens a new one; the store saves the result.
 async fn renew_in_store(
     client: &Client,
     store: &dyn ContextStore,
     key: ContextKey,
-    stale: Option<&SessionToken>,
+    why: Why,
+    asked: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<ApiContext> {
-    let stale = stale.cloned();
     store
         .renew_locked(
             key,
             Box::new(move |current: ApiContext| {
                 Box::pin(async move {
-                    let refused = stale.as_ref().is_some_and(|s| {
-                        s.expose_secret() == current.session.token.expose_secret()
-                    });
-                    let fresh = current.session.expires_at > Utc::now() + RENEW_MARGIN;
-                    if fresh && !refused {
-                        tracing::info!("adopted the session another handle on the store opened");
+                    let now = Utc::now();
+                    let stored = &current.session;
+                    let same = |token: &SessionToken| {
+                        token.expose_secret() == stored.token.expose_secret()
+                    };
+                    let alive = stored.expires_at > now + renew_margin(stored.timeout);
+                    let adopt = match &why {
+                        Why::Refused(stale) => alive && !same(stale),
+                        Why::Expiring(ours, margin) => {
+                            alive && (!same(ours) || stored.expires_at > now + *margin)
+                        }
+                    };
+                    if adopt {
+                        tracing::info!(
+                            "adopted the session another handle on the store opened or extended"
+                        );
                         return Ok(current);
                     }
+                    asked.store(true, std::sync::atomic::Ordering::Relaxed);
                     let session = open_session(client, &current.fixed).await?;
                     tracing::info!("opened a new bunq session");
                     Ok(ApiContext {

@@ -19,7 +19,7 @@ use crate::faults::{self, FaultKind};
 use crate::notify::Scope;
 use crate::objects::{self, Lookup, Matched, Stored, refused};
 use crate::state::{
-    AccountSeed, DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind, UserRec,
+    DeviceRec, InstallationRec, OauthClientRec, SessionRec, State, UserKind, UserRec,
 };
 use crate::wire::{
     self, BAD_CREDENTIALS, BAD_SIGNATURE, Failure, Outcome, Query, envelope, id_answer,
@@ -69,7 +69,7 @@ pub(super) async fn handle(shared: &Shared, parts: &Parts, body: &[u8]) -> Respo
             return answer(failure.status, failure.body(), None);
         }
         Some(FaultKind::Status429) => {
-            let limits = shared.config.rate_limits.unwrap_or_default();
+            let limits = shared.lock().rate_limits.unwrap_or_default();
             let (calls, window) = limits.for_request(method, &template).unwrap_or(limits.get);
             let failure = Failure::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -80,16 +80,22 @@ pub(super) async fn handle(shared: &Shared, parts: &Parts, body: &[u8]) -> Respo
         _ => {}
     }
 
-    if let Some(limits) = &shared.config.rate_limits {
+    let limits = shared.lock().rate_limits;
+    if let Some(limits) = &limits {
         let credential = headers
             .get(AUTHENTICATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
+        // Counted per peer address, over all its connections.
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
         let refused = {
             let mut state = shared.lock();
             let refused = state
                 .limiter
-                .check(limits, method, &template, credential, Instant::now())
+                .check(limits, peer, method, &template, credential, Instant::now())
                 .err();
             state.stats.rate_limited += u64::from(refused.is_some());
             refused
@@ -962,21 +968,7 @@ impl Cx<'_> {
     /// Answers the pending draft-payments and requests whose time has come
     /// ([`FakeConfig::approve_after`]): the user approves them.
     fn settle_pending(&mut self) {
-        let now = Instant::now();
-        let due: Vec<(u64, String)> = self
-            .state
-            .objects
-            .by_collection
-            .values()
-            .flat_map(|objects| {
-                objects.iter().filter_map(move |(id, o)| {
-                    o.answer_at
-                        .filter(|at| *at <= now)
-                        .map(|_| (*id, o.key.clone()))
-                })
-            })
-            .collect();
-        for (id, key) in due {
+        for (id, key) in self.state.objects.take_due(Instant::now()) {
             self.answer(&key, id, true);
         }
     }
@@ -1209,6 +1201,12 @@ impl Cx<'_> {
             },
         );
         self.state.stats.session_servers += 1;
+        *self
+            .state
+            .stats
+            .session_servers_by_user
+            .entry(user)
+            .or_default() += 1;
         let now = format_timestamp(&Utc::now());
         Ok(envelope(vec![
             json!({"Id": {"id": id}}),
@@ -1245,34 +1243,7 @@ impl Cx<'_> {
                 kind,
             },
         );
-        let (account, access_id) = (self.state.next_id(), self.state.next_id());
-        let created = format_timestamp(&now);
-        let uuid = random_hex(16);
-        let public_uuid = format!(
-            "{}-{}-{}-{}-{}",
-            &uuid[..8],
-            &uuid[8..12],
-            &uuid[12..16],
-            &uuid[16..20],
-            &uuid[20..]
-        );
-        let iban = objects::make_iban(account);
-        let seed = AccountSeed {
-            id: account,
-            user,
-            created: &created,
-            updated: &created,
-            iban: &iban,
-            holder: &holder,
-            display_name: &holder,
-            balance: "0.00",
-            description: "Main",
-            public_uuid: &public_uuid,
-            color: "#FF7819",
-            icon: None,
-            access_id,
-        };
-        self.state.accounts.push(seed.account());
+        self.state.open_account(user, &holder, "0.00", "Main");
         let api_key = format!("sandbox_{}", random_hex(28));
         self.state.secrets.insert(api_key.clone(), user);
         self.state.stats.sandbox_users += 1;
@@ -1366,6 +1337,12 @@ impl Cx<'_> {
             .get(token)
             .ok_or_else(Failure::unauthorized)?;
         if now.saturating_duration_since(session.last_used) >= self.config.session_timeout {
+            *self
+                .state
+                .stats
+                .expired_sessions_by_user
+                .entry(session.user)
+                .or_default() += 1;
             self.state.sessions.remove(token);
             return Err(Failure::unauthorized());
         }

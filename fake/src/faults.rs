@@ -1,6 +1,7 @@
 //! Injected faults and the fake's rate limiter.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::http::Method;
@@ -241,12 +242,12 @@ pub(super) fn too_many_requests(calls: u32, window: Duration) -> String {
     )
 }
 
-/// Sliding windows of recent request times, per method, endpoint and scope
-/// (an installation token for session-server counted per installation,
-/// else empty).
+/// Sliding windows of recent request times, per peer address, method,
+/// endpoint and scope (an installation token for session-server counted per
+/// installation, else empty).
 #[derive(Debug, Default)]
 pub(super) struct Limiter {
-    windows: HashMap<(Method, String, String), VecDeque<Instant>>,
+    windows: HashMap<(Option<IpAddr>, Method, String, String), VecDeque<Instant>>,
 }
 
 impl Limiter {
@@ -255,6 +256,7 @@ impl Limiter {
     pub(super) fn check(
         &mut self,
         limits: &RateLimits,
+        peer: Option<IpAddr>,
         method: &Method,
         template: &str,
         credential: &str,
@@ -269,7 +271,7 @@ impl Limiter {
         let scope = if per_installation { credential } else { "" };
         let times = self
             .windows
-            .entry((method.clone(), template.to_owned(), scope.to_owned()))
+            .entry((peer, method.clone(), template.to_owned(), scope.to_owned()))
             .or_default();
         while times
             .front()
@@ -342,24 +344,31 @@ mod tests {
         for _ in 0..3 {
             assert!(
                 limiter
-                    .check(&limits, &Method::GET, "/v1/a", "", start)
+                    .check(&limits, None, &Method::GET, "/v1/a", "", start)
                     .is_ok()
             );
         }
         assert_eq!(
-            limiter.check(&limits, &Method::GET, "/v1/a", "", start),
+            limiter.check(&limits, None, &Method::GET, "/v1/a", "", start),
             Err((3, Duration::from_secs(3)))
         );
         // Another endpoint has its own window; the first frees up later.
         assert!(
             limiter
-                .check(&limits, &Method::GET, "/v1/b", "", start)
+                .check(&limits, None, &Method::GET, "/v1/b", "", start)
                 .is_ok()
         );
         let later = start + Duration::from_secs(3);
         assert!(
             limiter
-                .check(&limits, &Method::GET, "/v1/a", "", later)
+                .check(&limits, None, &Method::GET, "/v1/a", "", later)
+                .is_ok()
+        );
+        // Another address has its own budget.
+        let other = Some(IpAddr::from([127, 0, 0, 2]));
+        assert!(
+            limiter
+                .check(&limits, other, &Method::GET, "/v1/a", "", start)
                 .is_ok()
         );
         assert_eq!(

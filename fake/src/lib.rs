@@ -63,6 +63,7 @@ use axum::extract::{Request, State as AxumState};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 pub use faults::{Fault, FaultKind, RateLimits};
 
@@ -183,6 +184,11 @@ pub struct FakeStats {
     pub device_servers: u64,
     /// Sessions opened (successful `POST /session-server` calls).
     pub session_servers: u64,
+    /// Sessions opened, per bunq user id.
+    pub session_servers_by_user: BTreeMap<u64, u64>,
+    /// Requests refused because their session had expired (unused for
+    /// longer than the session timeout), per bunq user id.
+    pub expired_sessions_by_user: BTreeMap<u64, u64>,
     /// 429 answers sent by the rate limiter (an injected
     /// [`FaultKind::Status429`] counts under `faults_applied`).
     pub rate_limited: u64,
@@ -263,11 +269,12 @@ impl FakeBunq {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let owner_api_key = format!("sandbox_{}", random_hex(24));
+        let rate_limits = config.rate_limits;
         let shared = Arc::new(Shared {
             config,
             server_pem: key.public_key().to_pem(),
             key,
-            state: Mutex::new(State::new(&owner_api_key)),
+            state: Mutex::new(State::new(&owner_api_key, rate_limits)),
             owner_api_key,
         });
         let queue = shared.lock().notifications.open_outbox();
@@ -279,6 +286,8 @@ impl FakeBunq {
                 // A send or a dropped sender both mean stop.
                 let _ = stopped.await;
             };
+            // Each request knows its peer: bunq's limits are counted per IP.
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             if let Err(e) = axum::serve(listener, app)
                 .with_graceful_shutdown(stop)
                 .await
@@ -341,6 +350,23 @@ impl FakeBunq {
         UserId(state::GRANTING_ID)
     }
 
+    /// Adds a person who can grant OAuth connections: the authorize page
+    /// consents as them when its URL carries `fake_user=<id>` (a parameter
+    /// of the fake's own, for apps with many users; without it the fixed
+    /// granting user consents). The person has a main account holding
+    /// `balance` EUR (`"1000.00"`) and an empty savings account; answers the
+    /// person's id and the two accounts' ids.
+    pub fn add_person(&self, display_name: &str, balance: &str) -> (UserId, [u64; 2]) {
+        let (user, accounts) = self.shared.lock().add_person(display_name, balance);
+        (UserId(user), accounts)
+    }
+
+    /// Turns the rate limits on or off, or changes them, from now on (an app
+    /// with many users can be set up without them, then run under them).
+    pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
+        self.shared.lock().rate_limits = limits;
+    }
+
     /// The key every API answer is signed with.
     pub fn server_public_key(&self) -> PublicKey {
         self.shared.key.public_key()
@@ -375,6 +401,50 @@ impl FakeBunq {
     /// a new session-server call works.
     pub fn expire_sessions(&self) {
         self.shared.lock().sessions.clear();
+    }
+
+    /// Expires every session of `user` (a connection's id, as its context
+    /// names it): the next request with one is refused as bunq refuses an
+    /// expired session, and counted in [`FakeStats::expired_sessions_by_user`].
+    pub fn expire_sessions_of(&self, user: UserId) {
+        let timeout = self.shared.config.session_timeout;
+        let mut state = self.shared.lock();
+        let now = Instant::now();
+        state.sessions.retain(|_, session| {
+            if session.user != user.0 {
+                return true;
+            }
+            match now.checked_sub(timeout) {
+                Some(long_ago) => {
+                    session.last_used = long_ago;
+                    true
+                }
+                None => false,
+            }
+        });
+    }
+
+    /// The IBAN of the account `id`, if there is one.
+    pub fn account_iban(&self, id: u64) -> Option<String> {
+        let state = self.shared.lock();
+        let account = state.accounts.iter().find(|a| a.id == id)?;
+        account.json["MonetaryAccountBank"]["alias"][0]["value"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// Every object of one kind the API made or holds (`"Payment"`,
+    /// `"DraftPayment"`, …), as its fields: for checking what an app's
+    /// writes left behind.
+    pub fn objects_of_kind(&self, kind: &str) -> Vec<serde_json::Value> {
+        let state = self.shared.lock();
+        state
+            .objects
+            .collections()
+            .flat_map(|(_, objects)| objects.values())
+            .filter(|object| object.key == kind)
+            .map(|object| serde_json::Value::Object(object.value.clone()))
+            .collect()
     }
 
     /// Registers `count` callback URLs (`https://bulk.example/callback/<id>`)

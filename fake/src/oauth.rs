@@ -74,9 +74,22 @@ fn redirect_for(
         params.append_pair("error_description", "The user denied access to the app.");
     } else {
         let code = random_hex(32);
+        // Who consents: the fixed granting user, or (the fake's own
+        // parameter, for many users) a person added with `FakeBunq::add_person`.
+        let granted_by = query
+            .get("fake_user")
+            .and_then(|id| id.parse::<u64>().ok())
+            .filter(|id| {
+                matches!(
+                    state.users.get(id).map(|u| &u.kind),
+                    Some(UserKind::Person { .. })
+                )
+            })
+            .unwrap_or(GRANTING_ID);
         state.codes.insert(
             code.clone(),
             CodeRec {
+                granted_by,
                 oauth_client,
                 redirect_uri: redirect_uri.to_owned(),
                 state: csrf_state.clone(),
@@ -194,6 +207,7 @@ fn exchange(state: &mut State, config: &FakeConfig, query: &Query) -> Result<Val
     };
     grant.used = true;
     let csrf_state = grant.state.clone();
+    let granted_by = grant.granted_by;
     let token = random_hex(32);
     let user = state.next_id();
     state.users.insert(
@@ -203,7 +217,7 @@ fn exchange(state: &mut State, config: &FakeConfig, query: &Query) -> Result<Val
             created: Utc::now(),
             kind: UserKind::ApiKey {
                 requested_by,
-                granted_by: GRANTING_ID,
+                granted_by,
             },
         },
     );
@@ -239,7 +253,7 @@ mod tests {
     use crate::state::OauthClientRec;
 
     fn state_with_client(callback: &str) -> State {
-        let mut state = State::new("key");
+        let mut state = State::new("key", None);
         let mut client = OauthClientRec {
             id: 1,
             user: 7,

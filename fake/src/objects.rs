@@ -17,7 +17,7 @@
 //! balance."), and the wrapper key of an object, which is the name in the
 //! operation's id (`Payment` from `List_all_Payment_for_User_MonetaryAccount`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::http::{Method, StatusCode};
 use bunq_oauth::api::{OPERATIONS, Operation, Shape};
@@ -119,27 +119,61 @@ pub(super) struct Stored {
     pub(super) answer_at: Option<Instant>,
 }
 
-/// The objects of the generic operations, per collection path.
+/// The objects of the generic operations, per collection path, with two
+/// indexes so that no request scans every object (a fake with thousands of
+/// users holds hundreds of thousands).
 #[derive(Debug, Default)]
 pub(super) struct Objects {
-    pub(super) by_collection: BTreeMap<String, BTreeMap<u64, Stored>>,
+    by_collection: BTreeMap<String, BTreeMap<u64, Stored>>,
+    /// Object id → its collection.
+    located: HashMap<u64, String>,
+    /// Pending objects that answer themselves, by when (see [`Stored::answer_at`]).
+    due: BTreeSet<(Instant, u64)>,
 }
 
 impl Objects {
     /// The object `id` of kind `key` anywhere (ids are unique across
     /// kinds), with its collection.
     pub(super) fn find_mut(&mut self, key: &str, id: u64) -> Option<(String, &mut Stored)> {
-        self.by_collection
-            .iter_mut()
-            .filter_map(|(collection, objects)| Some((collection.clone(), objects.get_mut(&id)?)))
-            .find(|(_, o)| o.key == key)
+        let collection = self.located.get(&id)?;
+        let object = self.by_collection.get_mut(collection)?.get_mut(&id)?;
+        (object.key == key).then(|| (collection.clone(), object))
     }
 
     pub(super) fn insert(&mut self, collection: &str, id: u64, stored: Stored) {
+        if let Some(at) = stored.answer_at {
+            self.due.insert((at, id));
+        }
+        self.located.insert(id, collection.to_owned());
         self.by_collection
             .entry(collection.to_owned())
             .or_default()
             .insert(id, stored);
+    }
+
+    /// The pending objects whose time to answer has come, with their kind;
+    /// taken off the queue.
+    pub(super) fn take_due(&mut self, now: Instant) -> Vec<(u64, String)> {
+        let mut due = Vec::new();
+        while let Some(&(at, id)) = self.due.first() {
+            if at > now {
+                break;
+            }
+            self.due.pop_first();
+            let object = self
+                .located
+                .get(&id)
+                .and_then(|c| self.by_collection.get(c)?.get(&id));
+            if let Some(object) = object.filter(|o| o.answer_at.is_some()) {
+                due.push((id, object.key.clone()));
+            }
+        }
+        due
+    }
+
+    /// The collections and their objects, for a control API's reading.
+    pub(super) fn collections(&self) -> impl Iterator<Item = (&String, &BTreeMap<u64, Stored>)> {
+        self.by_collection.iter()
     }
 
     /// `GET` of a collection: a page, newest first.
@@ -193,7 +227,14 @@ impl Objects {
         let key = matched.key();
         matched
             .item
-            .and_then(|id| self.by_collection.get_mut(&matched.collection)?.remove(&id))
+            .and_then(|id| {
+                let removed = self
+                    .by_collection
+                    .get_mut(&matched.collection)?
+                    .remove(&id)?;
+                self.located.remove(&id);
+                Some(removed)
+            })
             .map(|_| envelope(Vec::new()))
             .ok_or_else(|| Failure::not_found(key))
     }

@@ -47,6 +47,8 @@ pub(super) struct State {
     /// Notification filters, failed callbacks, the delivery queue.
     pub(super) notifications: crate::notify::Notifications,
     pub(super) faults: Vec<Fault>,
+    /// The limits in force (from the config; the control API can change them).
+    pub(super) rate_limits: Option<crate::RateLimits>,
     pub(super) limiter: Limiter,
     pub(super) stats: FakeStats,
 }
@@ -118,6 +120,8 @@ pub(super) struct CallbackRec {
 
 #[derive(Debug)]
 pub(super) struct CodeRec {
+    /// The person who consented.
+    pub(super) granted_by: u64,
     /// The numeric id of the OAuth client it was issued to.
     pub(super) oauth_client: u64,
     pub(super) redirect_uri: String,
@@ -249,8 +253,9 @@ pub(super) struct AccountRec {
 }
 
 impl State {
-    pub(super) fn new(owner_api_key: &str) -> Self {
+    pub(super) fn new(owner_api_key: &str, rate_limits: Option<crate::RateLimits>) -> Self {
         let mut state = Self::empty(owner_api_key);
+        state.rate_limits = rate_limits;
         state.add_history(OWNER_ID);
         state
     }
@@ -289,6 +294,7 @@ impl State {
             objects: crate::objects::Objects::default(),
             notifications: Default::default(),
             faults: Vec::new(),
+            rate_limits: None,
             limiter: Limiter::default(),
             stats: FakeStats::default(),
         }
@@ -298,7 +304,12 @@ impl State {
     /// paths (the fake keeps objects by the path they were made at, which
     /// names the caller: the owner, or an OAuth connection's user).
     pub(super) fn add_history(&mut self, user: u64) {
-        for (id, payment) in fixed_history(self.account_holder(user)) {
+        let holder = self.account_holder(user);
+        // Only the fixed users have a past (persons added later have none).
+        if holder != OWNER_ID && holder != GRANTING_ID {
+            return;
+        }
+        for (id, payment) in fixed_history(holder) {
             let Value::Object(value) = payment else {
                 continue;
             };
@@ -316,6 +327,67 @@ impl State {
                 },
             );
         }
+    }
+
+    /// Opens an EUR account for `user`, holder `holder`, with `balance`
+    /// (`"12.34"`); answers its id.
+    pub(super) fn open_account(
+        &mut self,
+        user: u64,
+        holder: &str,
+        balance: &str,
+        description: &str,
+    ) -> u64 {
+        let (account, access_id) = (self.next_id(), self.next_id());
+        let created = bunq_oauth::format_timestamp(&Utc::now());
+        let uuid = crate::random_hex(16);
+        let public_uuid = format!(
+            "{}-{}-{}-{}-{}",
+            &uuid[..8],
+            &uuid[8..12],
+            &uuid[12..16],
+            &uuid[16..20],
+            &uuid[20..]
+        );
+        let iban = crate::objects::make_iban(account);
+        let seed = AccountSeed {
+            id: account,
+            user,
+            created: &created,
+            updated: &created,
+            iban: &iban,
+            holder,
+            display_name: holder,
+            balance,
+            description,
+            public_uuid: &public_uuid,
+            color: "#FF7819",
+            icon: None,
+            access_id,
+        };
+        self.accounts.push(seed.account());
+        account
+    }
+
+    /// A person who can grant OAuth connections (the authorize page's
+    /// `fake_user`), with a main account holding `balance` and an empty
+    /// savings account; answers the person's id and the accounts' ids.
+    pub(super) fn add_person(&mut self, display_name: &str, balance: &str) -> (u64, [u64; 2]) {
+        let user = self.next_id();
+        self.users.insert(
+            user,
+            UserRec {
+                id: user,
+                created: Utc::now(),
+                kind: UserKind::Person {
+                    display_name: display_name.to_owned(),
+                    nick_name: display_name.to_owned(),
+                },
+            },
+        );
+        let main = self.open_account(user, display_name, balance, "Main");
+        let savings = self.open_account(user, display_name, "0.00", "Savings");
+        (user, [main, savings])
     }
 
     /// A fresh id: unique and increasing across every kind of object.

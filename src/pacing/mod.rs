@@ -18,12 +18,20 @@
 //! 429 teaches it, logged once.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use reqwest::Method;
 use tokio::time::Instant;
+
+mod local;
+#[cfg(feature = "postgres")]
+mod postgres;
+
+use local::LocalBudget;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresBudget;
 
 /// A budget: at most `calls` starts in any `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,11 +160,98 @@ struct Learned {
     methods: HashMap<Method, Limit>,
 }
 
+/// Something learned from a 429 that every instance sharing a budget should
+/// know (see [`Budget::teach`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lesson {
+    /// bunq counts session-server calls per IP.
+    SessionServerPerIp,
+    /// bunq limits a method its documents give no limit (or only a guess).
+    MethodLimit(Method, Limit),
+}
+
+impl Lesson {
+    /// The lesson as one line of text (how a shared budget stores it).
+    pub(crate) fn to_line(&self) -> String {
+        match self {
+            Lesson::SessionServerPerIp => "session-server per ip".to_owned(),
+            Lesson::MethodLimit(method, limit) => {
+                format!(
+                    "limit {method} {} {}",
+                    limit.calls,
+                    limit.window.as_millis()
+                )
+            }
+        }
+    }
+
+    /// Reads [`Lesson::to_line`]'s text back; `None` for anything else (a
+    /// newer version's lesson is ignored, not an error).
+    pub(crate) fn from_line(line: &str) -> Option<Lesson> {
+        if line == "session-server per ip" {
+            return Some(Lesson::SessionServerPerIp);
+        }
+        let mut words = line.strip_prefix("limit ")?.split(' ');
+        let method = Method::from_bytes(words.next()?.as_bytes()).ok()?;
+        let calls = words.next()?.parse().ok()?;
+        let window = Duration::from_millis(words.next()?.parse().ok()?);
+        words
+            .next()
+            .is_none()
+            .then_some(Lesson::MethodLimit(method, Limit::new(calls, window)))
+    }
+}
+
 /// The window given to a method that had no limit, when bunq's 429 names
 /// none (`Retry-After`): bunq's usual window.
 const LEARNED_WINDOW: Duration = Duration::from_secs(3);
 
-/// The shared limiter.
+/// Method, endpoint, and scope (an installation, for session-server; 0 for
+/// everything counted per IP).
+pub(crate) type PlaceKey = (Method, String, u64);
+
+/// A place taken for one call (see [`Budget`]).
+#[derive(Debug)]
+pub(crate) struct Taken {
+    key: PlaceKey,
+    /// The place's id in a [`LocalBudget`]; unused for a shared one.
+    id: u64,
+    /// How long the place stays taken after the call finished (local) or
+    /// started (shared).
+    hold: Duration,
+    /// Taken in the shared budget (else in this process's, also a shared
+    /// budget's fallback while its database cannot be reached).
+    shared: bool,
+}
+
+/// Where the places of bunq's budget are kept: in this process
+/// ([`LocalBudget`], the default), or in a database every instance behind
+/// one outgoing address shares (`PostgresBudget`).
+pub(crate) trait Budget: std::fmt::Debug + Send + Sync {
+    /// Waits until one of `limit.calls` places on `key` is free, and takes it.
+    fn take<'a>(&'a self, key: &'a PlaceKey, limit: Limit, hold: Duration) -> BoxFuture<'a, Taken>;
+    /// The call that took `taken` has its answer, or gave up.
+    fn finish(&self, taken: Taken);
+    /// Session-server turned out to be counted per IP: the places each
+    /// installation's calls hold (but `own`'s) now count against the shared one.
+    fn merge_installations(
+        &self,
+        _method: &Method,
+        _endpoint: &str,
+        _own: Option<u64>,
+        _hold: Duration,
+    ) {
+    }
+    /// Tells the other instances what this one learned.
+    fn teach(&self, _lesson: Lesson) {}
+    /// What other instances learned since the last call.
+    fn news(&self) -> Vec<Lesson> {
+        Vec::new()
+    }
+}
+
+/// The limiter: bunq's limits, what was learned about them, and the budget
+/// that hands out places.
 ///
 /// A call holds one of its endpoint's `calls` places from the moment it
 /// starts until `window` (+ margin) after its answer arrives. bunq counts a
@@ -166,30 +261,17 @@ const LEARNED_WINDOW: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 pub(crate) struct Limiter {
     limits: RateLimits,
-    places: Mutex<Places>,
-    /// Woken when a call in flight finishes (its place gets a release time).
-    finished: tokio::sync::Notify,
+    budget: Arc<dyn Budget>,
     learned: Mutex<Learned>,
     /// Held by a session-server call while its scope is still being learned.
     probe: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// Method, endpoint, and scope (an installation, for session-server).
-type PlaceKey = (Method, String, u64);
-
-#[derive(Debug, Default)]
-struct Places {
-    next_id: u64,
-    /// Per method, endpoint and scope: (place id, free again at; `None`
-    /// while the call is in flight).
-    taken: HashMap<PlaceKey, Vec<(u64, Option<Instant>)>>,
 }
 
 /// One call's place; frees it `window` after it is dropped (when the answer
 /// arrived, or the call gave up).
 pub(crate) struct Permit<'a> {
     limiter: &'a Limiter,
-    key: Option<(PlaceKey, u64, Duration)>,
+    taken: Option<Taken>,
     method: Method,
     endpoint: String,
     /// The installation (a hash of its token) for session-server.
@@ -201,34 +283,6 @@ pub(crate) struct Permit<'a> {
 }
 
 impl Permit<'_> {
-    /// On learning that session-server is counted per IP: the places other
-    /// installations' calls hold (bunq counted those calls) now count against
-    /// the one shared budget, so the next call waits for them.
-    fn share_places(&self) {
-        let hold = self.limiter.limits.session_server.window + self.limiter.limits.margin;
-        let own = self.key.as_ref().map(|(_, id, _)| *id);
-        let mut places = self.limiter.lock();
-        let Places { next_id, taken } = &mut *places;
-        let now = Instant::now();
-        let counted: Vec<Instant> = taken
-            .iter()
-            .filter(|((method, endpoint, scope), _)| {
-                *method == self.method && *endpoint == self.endpoint && *scope != 0
-            })
-            .flat_map(|(_, places)| places.iter())
-            .filter(|(id, _)| Some(*id) != own)
-            // A call still in flight holds its place for a full window more.
-            .map(|(_, free)| free.unwrap_or(now + hold))
-            .collect();
-        let shared = taken
-            .entry((self.method.clone(), self.endpoint.clone(), 0))
-            .or_default();
-        for free in counted {
-            shared.push((*next_id, Some(free)));
-            *next_id += 1;
-        }
-    }
-
     /// Learns from bunq's answer to this call (before the place is freed,
     /// so the next caller already paces by what was learned).
     pub(crate) fn observe(&self, status: u16, retry_after: Option<Duration>) {
@@ -241,7 +295,12 @@ impl Permit<'_> {
             if status == 429 && learned.session_scope != Some(LimitScope::Ip) {
                 learned.session_scope = Some(LimitScope::Ip);
                 drop(learned);
-                self.share_places();
+                let hold = limiter.limits.session_server.window + limiter.limits.margin;
+                let own = self.taken.as_ref().map(|taken| taken.id);
+                limiter
+                    .budget
+                    .merge_installations(&self.method, &self.endpoint, own, hold);
+                limiter.budget.teach(Lesson::SessionServerPerIp);
                 tracing::warn!(
                     endpoint = %self.endpoint,
                     "bunq counts session-server calls per IP: pacing every installation of this process together from now on"
@@ -268,9 +327,12 @@ impl Permit<'_> {
             let window = retry_after
                 .unwrap_or(LEARNED_WINDOW)
                 .clamp(Duration::from_secs(1), Duration::from_secs(60));
-            learned
-                .methods
-                .insert(self.method.clone(), Limit::new(1, window));
+            let limit = Limit::new(1, window);
+            learned.methods.insert(self.method.clone(), limit);
+            drop(learned);
+            limiter
+                .budget
+                .teach(Lesson::MethodLimit(self.method.clone(), limit));
             tracing::warn!(
                 method = %self.method,
                 window_ms = window.as_millis() as u64,
@@ -282,39 +344,52 @@ impl Permit<'_> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        let Some((key, id, hold)) = self.key.take() else {
-            return;
-        };
-        let mut places = self.limiter.lock();
-        if let Some(place) = places
-            .taken
-            .get_mut(&key)
-            .and_then(|taken| taken.iter_mut().find(|(i, _)| *i == id))
-        {
-            place.1 = Some(Instant::now() + hold);
+        if let Some(taken) = self.taken.take() {
+            self.limiter.budget.finish(taken);
         }
-        drop(places);
-        self.limiter.finished.notify_waiters();
     }
 }
 
 impl Limiter {
+    /// A limiter whose budget is this process's own.
     pub(crate) fn new(limits: RateLimits) -> Self {
+        Self::with_budget(limits, Arc::new(LocalBudget::default()))
+    }
+
+    /// A limiter handing out places from `budget`.
+    pub(crate) fn with_budget(limits: RateLimits, budget: Arc<dyn Budget>) -> Self {
         Limiter {
             limits,
-            places: Mutex::new(Places::default()),
-            finished: tokio::sync::Notify::new(),
+            budget,
             learned: Mutex::new(Learned::default()),
             probe: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Places> {
-        self.places.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn learned_lock(&self) -> std::sync::MutexGuard<'_, Learned> {
         self.learned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes in what other instances learned (a shared budget's news).
+    fn apply_news(&self) {
+        for lesson in self.budget.news() {
+            let mut learned = self.learned_lock();
+            match lesson {
+                Lesson::SessionServerPerIp => {
+                    if self.limits.session_server_scope == LimitScope::Learn
+                        && learned.session_scope != Some(LimitScope::Ip)
+                    {
+                        learned.session_scope = Some(LimitScope::Ip);
+                        tracing::info!(
+                            "another instance learned that bunq counts session-server calls per IP"
+                        );
+                    }
+                }
+                Lesson::MethodLimit(method, limit) => {
+                    learned.methods.entry(method).or_insert(limit);
+                }
+            }
+        }
     }
 
     /// The limit in force: learned from a 429 on DELETE (whose configured
@@ -357,15 +432,12 @@ impl Limiter {
         path: &str,
         credential: Option<&[u8]>,
     ) -> Permit<'_> {
+        self.apply_news();
         let endpoint = endpoint_of(path);
-        let installation = credential.map_or(0, |token| {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            token.hash(&mut hasher);
-            hasher.finish()
-        });
+        let installation = credential.map_or(0, installation_of);
         let mut permit = Permit {
             limiter: self,
-            key: None,
+            taken: None,
             method: method.clone(),
             endpoint: endpoint.clone(),
             installation,
@@ -389,44 +461,19 @@ impl Limiter {
         };
         let key = (method.clone(), endpoint, scope);
         let hold = limit.window + self.limits.margin;
-        let mut logged = false;
-        loop {
-            // Registered before the check, so a call finishing in between
-            // still wakes this one.
-            let finished = self.finished.notified();
-            tokio::pin!(finished);
-            finished.as_mut().enable();
-            let free_at = {
-                let mut places = self.lock();
-                let Places { next_id, taken } = &mut *places;
-                let taken = taken.entry(key.clone()).or_default();
-                let now = Instant::now();
-                taken.retain(|(_, free)| free.is_none_or(|t| t > now));
-                if taken.len() < limit.calls as usize {
-                    let id = *next_id;
-                    *next_id += 1;
-                    taken.push((id, None));
-                    permit.key = Some((key, id, hold));
-                    permit.started = now;
-                    return permit;
-                }
-                taken.iter().filter_map(|(_, free)| *free).min()
-            };
-            if !logged {
-                logged = true;
-                tracing::debug!(%method, endpoint = key.1, "pacing to stay inside bunq's rate limit");
-            }
-            match free_at {
-                Some(at) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(at) => {}
-                        _ = &mut finished => {}
-                    }
-                }
-                None => finished.await,
-            }
-        }
+        permit.taken = Some(self.budget.take(&key, limit, hold).await);
+        permit.started = Instant::now();
+        permit
     }
+}
+
+/// An installation's name in the budget: the first 8 bytes of its token's
+/// SHA-256, the same in every process (never 0, which means "per IP").
+fn installation_of(token: &[u8]) -> u64 {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest.as_ref()[..8]);
+    u64::from_be_bytes(first).max(1)
 }
 
 /// The endpoint a path belongs to: numeric segments become `{id}`, and the

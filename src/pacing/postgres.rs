@@ -1,0 +1,361 @@
+//! [`PostgresBudget`]: bunq's budget shared by every app instance that uses
+//! one PostgreSQL database and one scope name.
+//!
+//! Each (method, endpoint, scope) has one row holding its places' "free at"
+//! times. A call claims the place that frees first, in one statement (a
+//! function, so one round trip): the row is locked, the database's clock read
+//! after the lock, and the place set free `hold` after the call's start,
+//! which may lie ahead (the caller sleeps until then). So every request costs
+//! one round trip, waiting included.
+//!
+//! Within an instance, the calls to one key take turns: the next claims only
+//! once the one before has started. So an instance holds at most one claim
+//! ahead per key, and one that dies leaves behind its calls in flight (each
+//! place free a window after its start) and at most one claim ahead: the
+//! others lose about a window, never more.
+//!
+//! Unlike the in-process budget, a place is held from its call's start, not
+//! from its answer (telling the database about the answer would cost a
+//! second round trip): a call that reaches bunq later than the margin after
+//! its start may meet a 429, which is retried (a 429 is never processed).
+//!
+//! Lessons (bunq's 429 showing a limit it does not document) are rows of
+//! their own; each claim answers how many there are, and an instance that
+//! sees more than it knows reads them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use super::local::LocalBudget;
+use super::{Budget, Lesson, Limit, PlaceKey, Taken};
+use crate::error::{Error, Result};
+use crate::store::StoreError;
+
+/// Tables and the claiming function, created once under an advisory lock
+/// (several instances may start at once).
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS bunq_oauth_budget (
+        scope TEXT NOT NULL,
+        place_key TEXT NOT NULL,
+        free_at TIMESTAMPTZ[] NOT NULL,
+        PRIMARY KEY (scope, place_key)
+    )",
+    "CREATE TABLE IF NOT EXISTS bunq_oauth_budget_lessons (
+        scope TEXT NOT NULL,
+        lesson TEXT NOT NULL,
+        learned_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (scope, lesson)
+    )",
+    r#"CREATE OR REPLACE FUNCTION bunq_oauth_take_place(
+        p_scope TEXT, p_key TEXT, p_calls INTEGER, p_hold_us BIGINT, p_ahead_us BIGINT)
+    RETURNS TABLE (claimed BOOLEAN, wait_us BIGINT, lessons BIGINT)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        places TIMESTAMPTZ[];
+        now_ts TIMESTAMPTZ;
+        pick INTEGER := 1;
+        start_ts TIMESTAMPTZ;
+    BEGIN
+        INSERT INTO bunq_oauth_budget (scope, place_key, free_at)
+            VALUES (p_scope, p_key, '{}') ON CONFLICT (scope, place_key) DO NOTHING;
+        SELECT b.free_at INTO places FROM bunq_oauth_budget b
+            WHERE b.scope = p_scope AND b.place_key = p_key FOR UPDATE;
+        -- After the lock: a claim never starts before the last one was made.
+        now_ts := clock_timestamp();
+        IF cardinality(places) > p_calls THEN
+            -- The limit was lowered: keep the places that are busy longest.
+            places := ARRAY(SELECT x FROM unnest(places) AS x ORDER BY x DESC LIMIT p_calls);
+        END IF;
+        IF cardinality(places) < p_calls THEN
+            places := places || now_ts;
+        END IF;
+        FOR i IN 2 .. cardinality(places) LOOP
+            IF places[i] < places[pick] THEN pick := i; END IF;
+        END LOOP;
+        start_ts := greatest(places[pick], now_ts);
+        claimed := start_ts <= now_ts + p_ahead_us * interval '1 microsecond';
+        IF claimed THEN
+            places[pick] := start_ts + p_hold_us * interval '1 microsecond';
+            UPDATE bunq_oauth_budget SET free_at = places
+                WHERE scope = p_scope AND place_key = p_key;
+        END IF;
+        wait_us := floor(extract(epoch FROM start_ts - now_ts) * 1000000)::BIGINT;
+        lessons := (SELECT count(*) FROM bunq_oauth_budget_lessons l WHERE l.scope = p_scope);
+        RETURN NEXT;
+    END
+    $$"#,
+];
+
+/// bunq's rate limits are counted per outgoing IP address. Several app
+/// instances behind one address share one budget: give each instance's
+/// [`ClientBuilder`](crate::ClientBuilder) a `PostgresBudget` on the same
+/// database with the same scope name, and together they keep to bunq's
+/// limits (what one instance learns from a 429 is shared too).
+///
+/// One instance per address needs none of this: the default in-process
+/// budget is exact and costs no database round trip. Use this when two or
+/// more instances send from one address; give instances behind different
+/// addresses different scope names.
+///
+/// Each paced request costs one database round trip, waiting included; an
+/// instance that dies costs the others about one window of the endpoints it
+/// was using. If the database cannot be reached,
+/// calls go on paced by this instance alone (logged), and the shared budget
+/// is used again as soon as it answers.
+///
+/// ```no_run
+/// # async fn run() -> bunq_oauth::Result<()> {
+/// use bunq_oauth::{Client, Environment, PostgresBudget};
+/// let budget = PostgresBudget::connect("postgres://app@db/app", "egress-1").await?;
+/// let client = Client::builder()
+///     .environment(Environment::sandbox())
+///     .shared_budget(budget)
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct PostgresBudget {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    scope: String,
+    /// How many lessons this instance has read.
+    seen: AtomicU64,
+    /// Lessons read but not yet taken in by the limiter.
+    news: Mutex<Vec<Lesson>>,
+    round_trips: AtomicU64,
+    /// Per key, the turn to claim (see the module docs).
+    turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Paces this instance alone while the database cannot be reached.
+    fallback: LocalBudget,
+    unreachable: AtomicBool,
+}
+
+impl fmt::Debug for PostgresBudget {
+    // No URL: it may hold a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresBudget")
+            .field("scope", &self.inner.scope)
+            .field("round_trips", &self.round_trips())
+            .finish_non_exhaustive()
+    }
+}
+
+fn db(error: sqlx::Error) -> Error {
+    Error::Store(StoreError::Database(Box::new(error)))
+}
+
+impl PostgresBudget {
+    /// Connects to PostgreSQL at `url` (`postgres://…`) and creates the
+    /// budget's tables if they are missing. `scope` names the budget: every
+    /// instance sending from the same outgoing address uses the same name.
+    pub async fn connect(url: &str, scope: impl Into<String>) -> Result<Self> {
+        let scope = scope.into();
+        if scope.is_empty() || scope.len() > 200 {
+            return Err(Error::InvalidInput(
+                "a budget's scope name is 1 to 200 bytes".into(),
+            ));
+        }
+        // sqlx's URL errors can quote the URL, password included.
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|_| Error::Config("the budget's URL is not a postgres:// URL".into()))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        let mut tx = pool.begin().await.map_err(db)?;
+        // Serialises concurrent creators: CREATE … IF NOT EXISTS and CREATE
+        // OR REPLACE race each other otherwise.
+        sqlx::query("SELECT pg_advisory_xact_lock(7321906453286217001)")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        let budget = PostgresBudget {
+            inner: Arc::new(Inner {
+                pool,
+                scope,
+                seen: AtomicU64::new(0),
+                news: Mutex::new(Vec::new()),
+                round_trips: AtomicU64::new(0),
+                turns: Mutex::new(HashMap::new()),
+                fallback: LocalBudget::default(),
+                unreachable: AtomicBool::new(false),
+            }),
+        };
+        // What other instances learned before this one started applies from
+        // its first call.
+        budget.read_lessons().await;
+        Ok(budget)
+    }
+
+    /// Database round trips this budget made so far (claims and lesson
+    /// reads and writes), for measuring what sharing costs.
+    pub fn round_trips(&self) -> u64 {
+        self.inner.round_trips.load(Ordering::Relaxed)
+    }
+
+    fn counted(&self) {
+        self.inner.round_trips.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One claim: `Ok((claimed, wait, lessons))`.
+    async fn claim(
+        &self,
+        name: &str,
+        limit: Limit,
+        hold: Duration,
+    ) -> Result<(bool, Duration, u64)> {
+        self.counted();
+        let row = sqlx::query(
+            "SELECT claimed, wait_us, lessons FROM bunq_oauth_take_place($1, $2, $3, $4, $5)",
+        )
+        .bind(&self.inner.scope)
+        .bind(name)
+        .bind(i32::try_from(limit.calls).unwrap_or(i32::MAX))
+        .bind(micros(hold))
+        .bind(micros(CLAIM_HORIZON))
+        .fetch_one(&self.inner.pool)
+        .await
+        .map_err(db)?;
+        let claimed: bool = row.try_get("claimed").map_err(db)?;
+        let wait: i64 = row.try_get("wait_us").map_err(db)?;
+        let lessons: i64 = row.try_get("lessons").map_err(db)?;
+        let wait = Duration::from_micros(u64::try_from(wait).unwrap_or(0));
+        Ok((claimed, wait, u64::try_from(lessons).unwrap_or(0)))
+    }
+
+    /// Reads the scope's lessons (all of them: there are a handful at most).
+    async fn read_lessons(&self) {
+        self.counted();
+        let rows = sqlx::query("SELECT lesson FROM bunq_oauth_budget_lessons WHERE scope = $1")
+            .bind(&self.inner.scope)
+            .fetch_all(&self.inner.pool)
+            .await;
+        let Ok(rows) = rows else { return };
+        let lessons: Vec<Lesson> = rows
+            .iter()
+            .filter_map(|row| row.try_get::<String, _>("lesson").ok())
+            .filter_map(|line| Lesson::from_line(&line))
+            .collect();
+        self.inner.seen.store(rows.len() as u64, Ordering::Relaxed);
+        self.inner
+            .news
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(lessons);
+    }
+
+    fn database_failed(&self, error: &Error) {
+        if !self.inner.unreachable.swap(true, Ordering::Relaxed) {
+            tracing::warn!(%error, "the shared rate-limit budget's database failed: pacing this instance alone until it answers");
+        }
+    }
+}
+
+/// The furthest ahead a claim is made. Only a queue of that length (an
+/// hour's worth of one endpoint's calls) asks twice.
+const CLAIM_HORIZON: Duration = Duration::from_secs(3600);
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// A key's name in the table, the same in every process.
+fn place_name((method, endpoint, scope): &PlaceKey) -> String {
+    format!("{method} {endpoint} {scope:016x}")
+}
+
+impl Budget for PostgresBudget {
+    fn take<'a>(&'a self, key: &'a PlaceKey, limit: Limit, hold: Duration) -> BoxFuture<'a, Taken> {
+        Box::pin(async move {
+            let name = place_name(key);
+            let turn = self
+                .inner
+                .turns
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(name.clone())
+                .or_default()
+                .clone();
+            // Held until this call's start: tokio's mutex is fair, so calls
+            // claim in the order they came.
+            let _turn = turn.lock().await;
+            loop {
+                match self.claim(&name, limit, hold).await {
+                    Err(error) => {
+                        self.database_failed(&error);
+                        return self.inner.fallback.take_place(key, limit, hold).await;
+                    }
+                    Ok((claimed, wait, lessons)) => {
+                        if self.inner.unreachable.swap(false, Ordering::Relaxed) {
+                            tracing::info!("the shared rate-limit budget's database answers again");
+                        }
+                        if lessons > self.inner.seen.load(Ordering::Relaxed) {
+                            self.read_lessons().await;
+                        }
+                        if claimed {
+                            tokio::time::sleep(wait).await;
+                            return Taken {
+                                key: key.clone(),
+                                id: 0,
+                                hold,
+                                shared: true,
+                            };
+                        }
+                        // Further ahead than the function claims (an hour;
+                        // see CLAIM_HORIZON): ask again when it is within.
+                        tracing::debug!(method = %key.0, endpoint = key.1, "pacing to stay inside bunq's rate limit (shared)");
+                        tokio::time::sleep(wait.saturating_sub(CLAIM_HORIZON)).await;
+                    }
+                }
+            }
+        })
+    }
+
+    fn finish(&self, taken: Taken) {
+        if !taken.shared {
+            self.inner.fallback.finish_place(taken);
+        }
+    }
+
+    fn teach(&self, lesson: Lesson) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let budget = self.clone();
+        runtime.spawn(async move {
+            budget.counted();
+            let written = sqlx::query(
+                "INSERT INTO bunq_oauth_budget_lessons (scope, lesson) VALUES ($1, $2) \
+                 ON CONFLICT (scope, lesson) DO NOTHING",
+            )
+            .bind(&budget.inner.scope)
+            .bind(lesson.to_line())
+            .execute(&budget.inner.pool)
+            .await;
+            if let Err(error) = written {
+                budget.database_failed(&db(error));
+            }
+        });
+    }
+
+    fn news(&self) -> Vec<Lesson> {
+        std::mem::take(&mut *self.inner.news.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
