@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::client::Client;
-use crate::context::{ApiContext, open_session};
+use crate::context::{ApiContext, SessionState, open_session};
 use crate::envelope::Reply;
 use crate::error::{ApiError, Error, Result};
 use crate::models::{SessionUser, UserId};
@@ -413,11 +413,31 @@ impl Renewing {
                 return Ok(false);
             }
         }
+        let why = match stale {
+            Some(stale) => Why::Refused(stale.clone()),
+            None => Why::Expiring(self.lock().session.token.clone(), margin),
+        };
         if let Some(at) = *last {
             let wait = client
                 .inner
                 .min_session_interval
                 .saturating_sub(at.elapsed());
+            // Another handle on the store may have renewed or used the
+            // session meanwhile: adopt that rather than wait for a
+            // session-server call that is not needed.
+            if !wait.is_zero() {
+                if let Some((store, key)) = &self.store {
+                    if let Ok(Some(current)) = store.load(*key).await {
+                        if why.adopts(&current.session, Utc::now()) {
+                            tracing::info!(
+                                "adopted the session another handle on the store opened or extended"
+                            );
+                            self.adopt(current);
+                            return Ok(false);
+                        }
+                    }
+                }
+            }
             if !wait.is_zero() {
                 tracing::info!(
                     wait_ms = wait.as_millis() as u64,
@@ -436,10 +456,6 @@ impl Renewing {
                 session.map(|session| ApiContext { fixed, session })
             }
             Some((store, key)) => {
-                let why = match stale {
-                    Some(stale) => Why::Refused(stale.clone()),
-                    None => Why::Expiring(self.lock().session.token.clone(), margin),
-                };
                 renew_in_store(client, store.as_ref(), *key, why, asked.clone()).await
             }
         };
@@ -447,10 +463,14 @@ impl Renewing {
         if asked {
             *last = Some(Instant::now());
         }
-        let context = result?;
+        self.adopt(result?);
+        Ok(asked)
+    }
+
+    /// Uses `context` from now on: a renewal's result, or what the store has.
+    fn adopt(&self, context: ApiContext) {
         *self.stored_expiry.lock().unwrap_or_else(|p| p.into_inner()) = context.session.expires_at;
         *self.lock() = context;
-        Ok(asked)
     }
 }
 
@@ -460,6 +480,22 @@ enum Why {
     Refused(SessionToken),
     /// This token's session expires within the margin.
     Expiring(SessionToken, chrono::Duration),
+}
+
+impl Why {
+    /// Whether the stored session makes a session-server call unneeded:
+    /// another handle renewed it (a token other than ours), or, for an
+    /// expiring session, used it so that it no longer expires soon.
+    fn adopts(&self, stored: &SessionState, now: DateTime<Utc>) -> bool {
+        let same = |token: &SessionToken| token.expose_secret() == stored.token.expose_secret();
+        let alive = stored.expires_at > now + renew_margin(stored.timeout);
+        match self {
+            Why::Refused(stale) => alive && !same(stale),
+            Why::Expiring(ours, margin) => {
+                alive && (!same(ours) || stored.expires_at > now + *margin)
+            }
+        }
+    }
 }
 
 /// A renewal under the store's lock: adopts the stored session if another
@@ -477,19 +513,7 @@ async fn renew_in_store(
             key,
             Box::new(move |current: ApiContext| {
                 Box::pin(async move {
-                    let now = Utc::now();
-                    let stored = &current.session;
-                    let same = |token: &SessionToken| {
-                        token.expose_secret() == stored.token.expose_secret()
-                    };
-                    let alive = stored.expires_at > now + renew_margin(stored.timeout);
-                    let adopt = match &why {
-                        Why::Refused(stale) => alive && !same(stale),
-                        Why::Expiring(ours, margin) => {
-                            alive && (!same(ours) || stored.expires_at > now + *margin)
-                        }
-                    };
-                    if adopt {
+                    if why.adopts(&current.session, Utc::now()) {
                         tracing::info!(
                             "adopted the session another handle on the store opened or extended"
                         );

@@ -291,18 +291,31 @@ async fn renewing_ahead_happens_once_across_instances_and_never_for_a_session_in
     session_a.account_summaries().list().await.unwrap();
     session_b.account_summaries().list().await.unwrap();
 
-    // A keeps using the session; B sits idle until its own estimate says
-    // the session is about to expire. bunq extended it on every use, and
-    // A's uses reached the store: B renews nothing.
+    // One keeps using the session; the one that renewed sits idle until its
+    // own estimate says the session is about to expire. bunq extended the
+    // session on every use, and those uses reached the store: the idle one
+    // renews nothing, and does not wait out bunq's 30 s between its own
+    // session-server calls to find that out.
+    let (busy, idle) = if renewed[0] {
+        (&session_b, &session_a)
+    } else {
+        (&session_a, &session_b)
+    };
     let idle_since = Instant::now();
     while idle_since.elapsed() < timeout - Duration::from_secs(1) {
-        session_a.account_summaries().list().await.unwrap();
+        busy.account_summaries().list().await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let renewed = session_b.renew_ahead(Duration::from_secs(2)).await.unwrap();
+    let asked = Instant::now();
+    let renewed = idle.renew_ahead(Duration::from_secs(2)).await.unwrap();
     assert!(!renewed, "the session is in use: not renewed");
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "adopting the stored session took {:?}",
+        asked.elapsed()
+    );
     assert_eq!(renewals(), before + 1);
-    session_b.account_summaries().list().await.unwrap();
+    idle.account_summaries().list().await.unwrap();
     assert_eq!(
         fake.stats()
             .expired_sessions_by_user
