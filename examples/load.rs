@@ -87,7 +87,10 @@ impl Plan {
                 users: 1000,
                 instances: 3,
                 seconds: 90,
-                workers: 16,
+                // Enough that the workers held up by an expired session (its
+                // renewal waits up to 30 s for session-server) do not leave
+                // the other endpoints idle.
+                workers: 48,
                 expire: 2,
                 min_share: 0.90,
                 json: None,

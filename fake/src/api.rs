@@ -321,21 +321,16 @@ impl Cx<'_> {
             U::Accounts => {
                 let holder = self.state.account_holder(user);
                 let accounts = &self.state.accounts;
-                let ids = accounts
-                    .iter()
-                    .filter(|a| a.user == holder)
-                    .map(|a| a.id)
-                    .collect();
+                let ids = accounts.of_user(holder).map(|a| a.id).collect();
                 wire::paginate(path, query, ids, |id| {
-                    accounts.iter().find(|a| a.id == id).map(|a| a.json.clone())
+                    accounts.get(id).map(|a| a.json.clone())
                 })
             }
             U::Account(a) => {
                 let holder = self.state.account_holder(user);
                 self.state
                     .accounts
-                    .iter()
-                    .find(|acc| acc.id == a && acc.user == holder)
+                    .held(a, holder)
                     .map(|acc| envelope(vec![acc.json.clone()]))
                     .ok_or_else(|| Failure::not_found("MonetaryAccount"))
             }
@@ -377,11 +372,7 @@ impl Cx<'_> {
             .then(|| matched.ids.get(1).copied())
             .flatten();
         if let Some(account) = account
-            && !self
-                .state
-                .accounts
-                .iter()
-                .any(|a| a.id == account && a.user == holder)
+            && self.state.accounts.held(account, holder).is_none()
         {
             return Err(Failure::not_found("MonetaryAccount"));
         }
@@ -648,13 +639,8 @@ impl Cx<'_> {
                     )));
                 }
                 // Only the user's own accounts can go on their card.
-                let own_accounts: Vec<u64> = self
-                    .state
-                    .accounts
-                    .iter()
-                    .filter(|a| a.user == holder)
-                    .map(|a| a.id)
-                    .collect();
+                let own_accounts: Vec<u64> =
+                    self.state.accounts.of_user(holder).map(|a| a.id).collect();
                 if let Some(assignments) =
                     fields.get("pin_code_assignment").and_then(Value::as_array)
                 {
@@ -709,16 +695,20 @@ impl Cx<'_> {
         Some(match (matched.operation.method, matched.item) {
             ("GET", None) => {
                 let accounts = &self.state.accounts;
-                let ids = accounts.iter().filter(|a| mine(a)).map(|a| a.id).collect();
+                let ids = accounts
+                    .of_user(holder)
+                    .filter(|a| mine(a))
+                    .map(|a| a.id)
+                    .collect();
                 wire::paginate(req.path, &req.query, ids, |id| {
-                    accounts.iter().find(|a| a.id == id).map(|a| a.json.clone())
+                    accounts.get(id).map(|a| a.json.clone())
                 })
             }
             ("GET", Some(id)) => self
                 .state
                 .accounts
-                .iter()
-                .find(|a| a.id == id && mine(a))
+                .get(id)
+                .filter(|a| mine(a))
                 .map(|a| envelope(vec![a.json.clone()]))
                 .ok_or_else(|| Failure::not_found(key)),
             ("POST", _) => {
@@ -765,8 +755,8 @@ impl Cx<'_> {
                 let Some(account) = self
                     .state
                     .accounts
-                    .iter_mut()
-                    .find(|a| a.id == id && a.user == holder && a.json.get(key).is_some())
+                    .get_mut(id)
+                    .filter(|a| a.user == holder && a.json.get(key).is_some())
                 else {
                     return Some(Err(Failure::not_found(key)));
                 };
@@ -804,8 +794,8 @@ impl Cx<'_> {
         let counterparty = self
             .state
             .accounts
-            .iter()
-            .find(|a| a.user == holder && account_iban(&a.json) == Some(transfer.iban.as_str()))
+            .of_user(holder)
+            .find(|a| account_iban(&a.json) == Some(transfer.iban.as_str()))
             .map(|a| a.id);
         if counterparty.is_none() && self.is_api_key(user) && !approved_by_user {
             return Err(refused(
@@ -863,13 +853,7 @@ impl Cx<'_> {
             .and_then(Value::as_str)
             .is_some_and(|v| v.starts_with('-'));
         let side = if outgoing { "CREATED" } else { "RECEIVED" };
-        if let Some(holder) = self
-            .state
-            .accounts
-            .iter()
-            .find(|a| a.id == account)
-            .map(|a| a.user)
-        {
+        if let Some(holder) = self.state.accounts.get(account).map(|a| a.user) {
             for category in ["MUTATION", "PAYMENT"] {
                 let scope = Scope::Account { holder, account };
                 let event = format!("{category}_{side}");
@@ -890,12 +874,7 @@ impl Cx<'_> {
 
     /// An account's public label, as payments show it.
     fn label(&self, account: u64) -> Value {
-        let json = self
-            .state
-            .accounts
-            .iter()
-            .find(|a| a.id == account)
-            .map(|a| &a.json);
+        let json = self.state.accounts.get(account).map(|a| &a.json);
         let inner = json.and_then(account_fields);
         json!({
             "iban": json.and_then(account_iban),
@@ -913,11 +892,7 @@ impl Cx<'_> {
         cents: i64,
         merchant: &str,
     ) -> Option<u64> {
-        let owned = self
-            .state
-            .accounts
-            .iter()
-            .any(|a| a.id == account && a.user == holder);
+        let owned = self.state.accounts.held(account, holder).is_some();
         if !owned || cents <= 0 || balance(self.state, account) < cents {
             return None;
         }
@@ -1593,8 +1568,7 @@ fn account_fields(json: &Value) -> Option<&Value> {
 fn balance(state: &State, account: u64) -> i64 {
     state
         .accounts
-        .iter()
-        .find(|a| a.id == account)
+        .get(account)
         .and_then(|a| account_fields(&a.json)?.pointer("/balance/value"))
         .and_then(Value::as_str)
         .and_then(|v| {
@@ -1606,18 +1580,13 @@ fn balance(state: &State, account: u64) -> i64 {
 
 fn add_to_balance(state: &mut State, account: u64, cents: i64) {
     let now = balance(state, account) + cents;
-    if let Some(value) = state
-        .accounts
-        .iter_mut()
-        .find(|a| a.id == account)
-        .and_then(|a| {
-            a.json
-                .as_object_mut()?
-                .values_mut()
-                .next()?
-                .pointer_mut("/balance/value")
-        })
-    {
+    if let Some(value) = state.accounts.get_mut(account).and_then(|a| {
+        a.json
+            .as_object_mut()?
+            .values_mut()
+            .next()?
+            .pointer_mut("/balance/value")
+    }) {
         *value = objects::decimal(now).into();
     }
 }

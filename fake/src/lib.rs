@@ -427,7 +427,7 @@ impl FakeBunq {
     /// The IBAN of the account `id`, if there is one.
     pub fn account_iban(&self, id: u64) -> Option<String> {
         let state = self.shared.lock();
-        let account = state.accounts.iter().find(|a| a.id == id)?;
+        let account = state.accounts.get(id)?;
         account.json["MonetaryAccountBank"]["alias"][0]["value"]
             .as_str()
             .map(str::to_owned)

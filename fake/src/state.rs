@@ -38,7 +38,7 @@ pub(super) struct State {
     pub(super) oauth_clients: BTreeMap<u64, OauthClientRec>,
     /// Authorization code → what it was issued for.
     pub(super) codes: HashMap<String, CodeRec>,
-    pub(super) accounts: Vec<AccountRec>,
+    pub(super) accounts: Accounts,
     /// Cards and incoming requests, per account holder (seeded; the
     /// generated operations read and change them).
     pub(super) held: Vec<HeldRec>,
@@ -252,6 +252,56 @@ pub(super) struct AccountRec {
     pub(super) json: Value,
 }
 
+/// Every monetary account, by id, with each holder's ids: no request scans
+/// them all (a fake with thousands of users holds thousands of accounts).
+#[derive(Debug, Default)]
+pub(super) struct Accounts {
+    by_id: BTreeMap<u64, AccountRec>,
+    by_user: HashMap<u64, Vec<u64>>,
+}
+
+impl Accounts {
+    pub(super) fn push(&mut self, account: AccountRec) {
+        self.by_user
+            .entry(account.user)
+            .or_default()
+            .push(account.id);
+        self.by_id.insert(account.id, account);
+    }
+
+    pub(super) fn get(&self, id: u64) -> Option<&AccountRec> {
+        self.by_id.get(&id)
+    }
+
+    pub(super) fn get_mut(&mut self, id: u64) -> Option<&mut AccountRec> {
+        self.by_id.get_mut(&id)
+    }
+
+    /// The account `id` if `user` holds it.
+    pub(super) fn held(&self, id: u64, user: u64) -> Option<&AccountRec> {
+        self.get(id).filter(|a| a.user == user)
+    }
+
+    /// `user`'s accounts, oldest first.
+    pub(super) fn of_user(&self, user: u64) -> impl Iterator<Item = &AccountRec> {
+        self.by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.by_id.get(id))
+    }
+}
+
+impl FromIterator<AccountRec> for Accounts {
+    fn from_iter<I: IntoIterator<Item = AccountRec>>(accounts: I) -> Self {
+        let mut all = Accounts::default();
+        for account in accounts {
+            all.push(account);
+        }
+        all
+    }
+}
+
 impl State {
     pub(super) fn new(owner_api_key: &str, rate_limits: Option<crate::RateLimits>) -> Self {
         let mut state = Self::empty(owner_api_key);
@@ -289,7 +339,7 @@ impl State {
             sessions: HashMap::new(),
             oauth_clients: BTreeMap::new(),
             codes: HashMap::new(),
-            accounts: fixed_accounts(),
+            accounts: fixed_accounts().into_iter().collect(),
             held: fixed_held(),
             objects: crate::objects::Objects::default(),
             notifications: Default::default(),

@@ -170,38 +170,6 @@ pub(crate) enum Lesson {
     MethodLimit(Method, Limit),
 }
 
-impl Lesson {
-    /// The lesson as one line of text (how a shared budget stores it).
-    pub(crate) fn to_line(&self) -> String {
-        match self {
-            Lesson::SessionServerPerIp => "session-server per ip".to_owned(),
-            Lesson::MethodLimit(method, limit) => {
-                format!(
-                    "limit {method} {} {}",
-                    limit.calls,
-                    limit.window.as_millis()
-                )
-            }
-        }
-    }
-
-    /// Reads [`Lesson::to_line`]'s text back; `None` for anything else (a
-    /// newer version's lesson is ignored, not an error).
-    pub(crate) fn from_line(line: &str) -> Option<Lesson> {
-        if line == "session-server per ip" {
-            return Some(Lesson::SessionServerPerIp);
-        }
-        let mut words = line.strip_prefix("limit ")?.split(' ');
-        let method = Method::from_bytes(words.next()?.as_bytes()).ok()?;
-        let calls = words.next()?.parse().ok()?;
-        let window = Duration::from_millis(words.next()?.parse().ok()?);
-        words
-            .next()
-            .is_none()
-            .then_some(Lesson::MethodLimit(method, Limit::new(calls, window)))
-    }
-}
-
 /// The window given to a method that had no limit, when bunq's 429 names
 /// none (`Retry-After`): bunq's usual window.
 const LEARNED_WINDOW: Duration = Duration::from_secs(3);
@@ -221,6 +189,7 @@ pub(crate) struct Taken {
     hold: Duration,
     /// Taken in the shared budget (else in this process's, also a shared
     /// budget's fallback while its database cannot be reached).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     shared: bool,
 }
 

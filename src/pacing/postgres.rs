@@ -34,6 +34,8 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::local::LocalBudget;
+use reqwest::Method;
+
 use super::{Budget, Lesson, Limit, PlaceKey, Taken};
 use crate::error::{Error, Result};
 use crate::store::StoreError;
@@ -272,6 +274,38 @@ impl PostgresBudget {
 /// hour's worth of one endpoint's calls) asks twice.
 const CLAIM_HORIZON: Duration = Duration::from_secs(3600);
 
+impl Lesson {
+    /// The lesson as one line of text (how a shared budget stores it).
+    fn to_line(&self) -> String {
+        match self {
+            Lesson::SessionServerPerIp => "session-server per ip".to_owned(),
+            Lesson::MethodLimit(method, limit) => {
+                format!(
+                    "limit {method} {} {}",
+                    limit.calls,
+                    limit.window.as_millis()
+                )
+            }
+        }
+    }
+
+    /// Reads [`Lesson::to_line`]'s text back; `None` for anything else (a
+    /// newer version's lesson is ignored, not an error).
+    fn from_line(line: &str) -> Option<Lesson> {
+        if line == "session-server per ip" {
+            return Some(Lesson::SessionServerPerIp);
+        }
+        let mut words = line.strip_prefix("limit ")?.split(' ');
+        let method = Method::from_bytes(words.next()?.as_bytes()).ok()?;
+        let calls = words.next()?.parse().ok()?;
+        let window = Duration::from_millis(words.next()?.parse().ok()?);
+        words
+            .next()
+            .is_none()
+            .then_some(Lesson::MethodLimit(method, Limit::new(calls, window)))
+    }
+}
+
 fn micros(duration: Duration) -> i64 {
     i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
@@ -357,5 +391,29 @@ impl Budget for PostgresBudget {
 
     fn news(&self) -> Vec<Lesson> {
         std::mem::take(&mut *self.inner.news.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lessons_read_back_as_written() {
+        for lesson in [
+            Lesson::SessionServerPerIp,
+            Lesson::MethodLimit(Method::DELETE, Limit::new(1, Duration::from_millis(2500))),
+        ] {
+            assert_eq!(Lesson::from_line(&lesson.to_line()), Some(lesson));
+        }
+        // A newer version's lesson, or a damaged one, is ignored.
+        for line in [
+            "limit DELETE 1",
+            "limit DELETE x 3000",
+            "limit DELETE 1 3000 extra",
+            "per ip",
+        ] {
+            assert_eq!(Lesson::from_line(line), None, "{line}");
+        }
     }
 }
