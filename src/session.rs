@@ -422,23 +422,20 @@ impl Renewing {
                 .inner
                 .min_session_interval
                 .saturating_sub(at.elapsed());
-            // Another handle on the store may have renewed or used the
-            // session meanwhile: adopt that rather than wait for a
-            // session-server call that is not needed.
             if !wait.is_zero() {
-                if let Some((store, key)) = &self.store {
-                    if let Ok(Some(current)) = store.load(*key).await {
-                        if why.adopts(&current.session, Utc::now()) {
-                            tracing::info!(
-                                "adopted the session another handle on the store opened or extended"
-                            );
-                            self.adopt(current);
-                            return Ok(false);
-                        }
-                    }
+                // Another handle on the store may have renewed or used the
+                // session meanwhile: adopt that rather than wait for a
+                // session-server call that is not needed.
+                if let Some((store, key)) = &self.store
+                    && let Ok(Some(current)) = store.load(*key).await
+                    && why.adopts(&current.session, Utc::now())
+                {
+                    tracing::info!(
+                        "adopted the session another handle on the store opened or extended"
+                    );
+                    self.adopt(current);
+                    return Ok(false);
                 }
-            }
-            if !wait.is_zero() {
                 tracing::info!(
                     wait_ms = wait.as_millis() as u64,
                     "waiting before the next session-server call (bunq allows one per 30 s)"
