@@ -66,6 +66,11 @@ struct Plan {
     json: Option<PathBuf>,
     /// Also run the instances each pacing alone (the full run does).
     control: bool,
+    /// Hold the phases to no 429 at all. A shared place counts from its
+    /// call's start, so a call the machine delays past the margin may meet
+    /// one (retried, never a lost or doubled write); CI's short run on a
+    /// shared machine holds them to "retried", the full run to 0.
+    no_429: bool,
 }
 
 impl Plan {
@@ -81,6 +86,7 @@ impl Plan {
                 min_share: 0.90,
                 json: None,
                 control: false,
+                no_429: false,
             }
         } else {
             Plan {
@@ -97,6 +103,7 @@ impl Plan {
                 min_share: 0.90,
                 json: None,
                 control: true,
+                no_429: true,
             }
         };
         let mut args = args.iter();
@@ -718,7 +725,7 @@ fn report(plan: &Plan, phases: &[Phase]) -> bool {
         // at most): the killed phase is held to the same goal.
         let share_ok = phase.budget_share >= plan.min_share;
         let ok = phase.control
-            || (phase.rate_limited == 0
+            || ((phase.rate_limited == 0 || !plan.no_429)
                 && renewals_ok
                 && writes_ok
                 && share_ok
@@ -750,9 +757,15 @@ fn report(plan: &Plan, phases: &[Phase]) -> bool {
     }
     println!(
         "* session-server calls per expired user (goal: 1 each) + for anyone else (goal: 0); \
-         budget = share of bunq's limits on the workload's {} endpoints (goal >= {:.0}%)",
+         budget = share of bunq's limits on the workload's {} endpoints (goal >= {:.0}%); \
+         429s: goal {}",
         ENDPOINTS.len(),
-        plan.min_share * 100.0
+        plan.min_share * 100.0,
+        if plan.no_429 {
+            "0"
+        } else {
+            "every one retried, no call failed (--short)"
+        }
     );
     println!(
         "{}",

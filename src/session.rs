@@ -279,7 +279,9 @@ impl Session {
 
     /// Renews the session now if it would expire within `ahead`, so that no
     /// call has to wait for a renewal later; answers whether bunq was asked
-    /// for a new session.
+    /// for a new session. `ahead` counts up to half the session's timeout:
+    /// a session used or renewed within the last half of its timeout is
+    /// never renewed.
     ///
     /// bunq extends a session each time it is used, so an active user's
     /// session is never renewed: the expiry this checks moves with every
@@ -306,10 +308,17 @@ impl Session {
         let Credentials::Context(renewing) = &self.inner.credentials else {
             return Ok(false);
         };
-        let ahead = chrono::Duration::from_std(ahead)
+        let timeout = renewing.lock().session.timeout;
+        // At most half the timeout: a session used or renewed within the
+        // last half of its timeout is not renewed (a new one would last no
+        // longer).
+        let ahead = chrono::Duration::from_std(ahead.min(timeout / 2))
             .unwrap_or(chrono::Duration::MAX)
             .max(renewing.margin());
-        if renewing.lock().session.expires_at > Utc::now() + ahead {
+        let due = Utc::now()
+            .checked_add_signed(ahead)
+            .is_none_or(|at| renewing.lock().session.expires_at <= at);
+        if !due {
             return Ok(false);
         }
         renewing.renew(&self.inner.client, None, ahead).await

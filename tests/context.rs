@@ -706,3 +706,21 @@ async fn a_huge_session_timeout_from_bunq_is_clamped_not_a_panic() {
     assert!(context.session_timeout() <= Duration::from_secs(90 * 24 * 3600));
     assert!(context.session_expires_at() <= Utc::now() + chrono::Duration::days(91));
 }
+
+#[tokio::test]
+async fn renewing_ahead_never_renews_a_fresh_session_however_far_ahead_it_looks() {
+    let fake = bunq_oauth_fake::FakeBunq::start().await.unwrap();
+    let client = common::unpaced_client(&fake);
+    let session = common::owner_session(&client, &fake, "ahead").await;
+    let before = fake.stats().session_servers;
+    // Asking for more than the session's timeout (or for all time) looks at
+    // most half a timeout ahead: a session just opened is not due.
+    for ahead in [
+        session.context().unwrap().session_timeout() * 2,
+        Duration::from_secs(u64::MAX / 4),
+        Duration::MAX,
+    ] {
+        assert!(!session.renew_ahead(ahead).await.unwrap(), "{ahead:?}");
+    }
+    assert_eq!(fake.stats().session_servers, before);
+}

@@ -189,7 +189,6 @@ pub(crate) struct Taken {
     hold: Duration,
     /// Taken in the shared budget (else in this process's, also a shared
     /// budget's fallback while its database cannot be reached).
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     shared: bool,
 }
 
@@ -265,7 +264,12 @@ impl Permit<'_> {
                 learned.session_scope = Some(LimitScope::Ip);
                 drop(learned);
                 let hold = limiter.limits.session_server.window + limiter.limits.margin;
-                let own = self.taken.as_ref().map(|taken| taken.id);
+                // The refused call's own place, if this process holds it.
+                let own = self
+                    .taken
+                    .as_ref()
+                    .filter(|taken| !taken.shared)
+                    .map(|taken| taken.id);
                 limiter
                     .budget
                     .merge_installations(&self.method, &self.endpoint, own, hold);

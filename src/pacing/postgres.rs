@@ -11,8 +11,8 @@
 //! Within an instance, the calls to one key take turns: the next claims only
 //! once the one before has started. So an instance holds at most one claim
 //! ahead per key, and one that dies leaves behind its calls in flight (each
-//! place free a window after its start) and at most one claim ahead: the
-//! others lose about a window, never more.
+//! place free a window after its start) and at most one claim ahead per
+//! key: the others lose that place, never more.
 //!
 //! Unlike the in-process budget, a place is held from its call's start, not
 //! from its answer (telling the database about the answer would cost a
@@ -25,9 +25,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use sqlx::Row;
@@ -107,10 +107,12 @@ const SCHEMA: &[&str] = &[
 /// addresses different scope names.
 ///
 /// Each paced request costs one database round trip, waiting included; an
-/// instance that dies costs the others about one window of the endpoints it
-/// was using. If the database cannot be reached,
-/// calls go on paced by this instance alone (logged), and the shared budget
-/// is used again as soon as it answers.
+/// instance that dies costs the others at most one place per endpoint it
+/// was using. If the database fails or takes over 2 s to answer, calls go
+/// on paced by this instance alone (logged), and it asks the database again
+/// every 5 s. Pacing alone, instances know nothing of each other: together
+/// they may then exceed bunq's limits and meet 429s, which are retried
+/// (bunq processes no call it answers with 429).
 ///
 /// ```no_run
 /// # async fn run() -> bunq_oauth::Result<()> {
@@ -139,7 +141,12 @@ struct Inner {
     turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Paces this instance alone while the database cannot be reached.
     fallback: LocalBudget,
-    unreachable: AtomicBool,
+    /// Set when the database failed: it is not asked again before then.
+    retry_at: Mutex<Option<Instant>>,
+    /// Merges of installations' places under way: claims wait for them, so
+    /// none is made on the address's key before what it must hold is there.
+    merging: AtomicU64,
+    merged: tokio::sync::Notify,
 }
 
 impl fmt::Debug for PostgresBudget {
@@ -197,7 +204,9 @@ impl PostgresBudget {
                 round_trips: AtomicU64::new(0),
                 turns: Mutex::new(HashMap::new()),
                 fallback: LocalBudget::default(),
-                unreachable: AtomicBool::new(false),
+                retry_at: Mutex::new(None),
+                merging: AtomicU64::new(0),
+                merged: tokio::sync::Notify::new(),
             }),
         };
         // What other instances learned before this one started applies from
@@ -263,12 +272,118 @@ impl PostgresBudget {
             .extend(lessons);
     }
 
-    fn database_failed(&self, error: &Error) {
-        if !self.inner.unreachable.swap(true, Ordering::Relaxed) {
+    fn database_failed(&self, error: &dyn fmt::Display) {
+        let was_down = self
+            .retry_at()
+            .replace(Instant::now() + RETRY_AFTER)
+            .is_some();
+        if !was_down {
             tracing::warn!(%error, "the shared rate-limit budget's database failed: pacing this instance alone until it answers");
         }
     }
+
+    fn retry_at(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.inner
+            .retry_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A claim, unless the database failed lately; `None` when it fails
+    /// now or did lately (the caller paces alone).
+    async fn try_claim(
+        &self,
+        name: &str,
+        limit: Limit,
+        hold: Duration,
+    ) -> Option<(bool, Duration, u64)> {
+        if self.retry_at().is_some_and(|at| Instant::now() < at) {
+            return None;
+        }
+        match tokio::time::timeout(CLAIM_TIMEOUT, self.claim(name, limit, hold)).await {
+            Ok(Ok(answer)) => {
+                if self.retry_at().take().is_some() {
+                    tracing::info!("the shared rate-limit budget's database answers again");
+                }
+                Some(answer)
+            }
+            Ok(Err(error)) => {
+                self.database_failed(&error);
+                None
+            }
+            Err(_) => {
+                self.database_failed(&format_args!(
+                    "no answer within {} s",
+                    CLAIM_TIMEOUT.as_secs()
+                ));
+                None
+            }
+        }
+    }
+
+    /// Waits for the merges under way (at most a claim's timeout each).
+    async fn merges_done(&self) {
+        loop {
+            // Created before the check, so a merge that ends between the
+            // two still wakes it.
+            let merged = self.inner.merged.notified();
+            if self.inner.merging.load(Ordering::SeqCst) == 0
+                || tokio::time::timeout(CLAIM_TIMEOUT, merged).await.is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Session-server turned out to be counted per IP: the places every
+    /// installation's session-server calls hold, in every instance, move to
+    /// the address's one row. In one transaction, the row locked first, so
+    /// no claim on it is lost.
+    async fn merge(&self, method: &Method, endpoint: &str) -> std::result::Result<(), sqlx::Error> {
+        let shared = place_name(&(method.clone(), endpoint.to_owned(), 0));
+        let prefix = format!("{method} {endpoint} ");
+        self.counted();
+        let mut tx = self.inner.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO bunq_oauth_budget (scope, place_key, free_at) VALUES ($1, $2, '{}') \
+             ON CONFLICT (scope, place_key) DO NOTHING",
+        )
+        .bind(&self.inner.scope)
+        .bind(&shared)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "SELECT 1 FROM bunq_oauth_budget WHERE scope = $1 AND place_key = $2 FOR UPDATE",
+        )
+        .bind(&self.inner.scope)
+        .bind(&shared)
+        .execute(&mut *tx)
+        .await?;
+        // The claim function keeps the busiest places if there are more
+        // than the limit allows.
+        sqlx::query(
+            "UPDATE bunq_oauth_budget SET free_at = ARRAY(
+                SELECT x FROM bunq_oauth_budget b, unnest(b.free_at) AS x
+                WHERE b.scope = $1 AND left(b.place_key, length($3)) = $3
+                    AND x > clock_timestamp()
+                ORDER BY x DESC)
+             WHERE scope = $1 AND place_key = $2",
+        )
+        .bind(&self.inner.scope)
+        .bind(&shared)
+        .bind(&prefix)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
 }
+
+/// How long a claim may take before the database counts as failed.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long an instance paces alone after the database failed before it
+/// asks it again.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// The furthest ahead a claim is made. Only a queue of that length (an
 /// hour's worth of one endpoint's calls) asks twice.
@@ -330,16 +445,11 @@ impl Budget for PostgresBudget {
             // Held until this call's start: tokio's mutex is fair, so calls
             // claim in the order they came.
             let _turn = turn.lock().await;
+            self.merges_done().await;
             loop {
-                match self.claim(&name, limit, hold).await {
-                    Err(error) => {
-                        self.database_failed(&error);
-                        return self.inner.fallback.take_place(key, limit, hold).await;
-                    }
-                    Ok((claimed, wait, lessons)) => {
-                        if self.inner.unreachable.swap(false, Ordering::Relaxed) {
-                            tracing::info!("the shared rate-limit budget's database answers again");
-                        }
+                match self.try_claim(&name, limit, hold).await {
+                    None => return self.inner.fallback.take_place(key, limit, hold).await,
+                    Some((claimed, wait, lessons)) => {
                         if lessons > self.inner.seen.load(Ordering::Relaxed) {
                             self.read_lessons().await;
                         }
@@ -366,6 +476,35 @@ impl Budget for PostgresBudget {
         if !taken.shared {
             self.inner.fallback.finish_place(taken);
         }
+    }
+
+    fn merge_installations(
+        &self,
+        method: &Method,
+        endpoint: &str,
+        own: Option<u64>,
+        hold: Duration,
+    ) {
+        // This instance's own places while it paced alone.
+        self.inner
+            .fallback
+            .merge_installations(method, endpoint, own, hold);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (budget, method, endpoint) = (self.clone(), method.clone(), endpoint.to_owned());
+        self.inner.merging.fetch_add(1, Ordering::SeqCst);
+        runtime.spawn(async move {
+            let merged =
+                tokio::time::timeout(CLAIM_TIMEOUT, budget.merge(&method, &endpoint)).await;
+            match merged {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => budget.database_failed(&db(error)),
+                Err(_) => budget.database_failed(&"a merge took over 2 s"),
+            }
+            budget.inner.merging.fetch_sub(1, Ordering::SeqCst);
+            budget.inner.merged.notify_waiters();
+        });
     }
 
     fn teach(&self, lesson: Lesson) {
