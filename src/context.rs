@@ -29,7 +29,7 @@ use crate::private_file::write_private_file;
 use crate::psd2::{CredentialItem, Psd2Certificate, Psd2Credential};
 use crate::secret::{AccessToken, ApiKey, InstallationToken, SessionToken};
 use crate::signing::{KeyPair, PublicKey};
-use crate::transport::CallOptions;
+use crate::transport::{Call, CallOptions, Place};
 use crate::values::SecretText;
 
 /// The version of the context file format this crate writes and reads.
@@ -293,6 +293,11 @@ pub(crate) fn session_timeout(seconds: Option<u64>) -> Duration {
 /// `POST /session-server` with the installation token, signed; returns the
 /// new session. Used at creation and for every renewal.
 pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Result<SessionState> {
+    open_session_in(client, fixed, None).await
+}
+
+/// The session-server call for `fixed`: the call and its options.
+pub(crate) fn session_call(fixed: &Installation) -> Result<(Call, CallOptions)> {
     let body = types::SessionServer {
         secret: SecretText::new(fixed.api_key.expose_secret()),
     };
@@ -302,10 +307,22 @@ pub(crate) async fn open_session(client: &Client, fixed: &Installation) -> Resul
         server_key: Some(fixed.server_key.clone()),
         ..Default::default()
     };
+    Ok((calls::create_session_server(&body)?, options))
+}
+
+/// [`open_session`] in a place under bunq's rate limits taken beforehand
+/// (see [`Client::take_place`]); `None` takes one now.
+pub(crate) async fn open_session_in(
+    client: &Client,
+    fixed: &Installation,
+    place: Option<Place<'_>>,
+) -> Result<SessionState> {
+    let (call, options) = session_call(fixed)?;
     tracing::debug!("opening a bunq session (POST /session-server)");
-    let reply = client
-        .send(&calls::create_session_server(&body)?, &options)
-        .await?;
+    let reply = match place {
+        Some(place) => client.send_in_place(&call, &options, place).await?,
+        None => client.send(&call, &options).await?,
+    };
     let token = SessionToken::new(decode_keyed::<TokenItem>(&reply, "Token")?.token);
     let (user, user_json) = decode_user(&reply)?;
     let timeout = session_timeout(user.session_timeout());

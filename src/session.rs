@@ -15,14 +15,14 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::client::Client;
-use crate::context::{ApiContext, SessionState, open_session};
+use crate::context::{ApiContext, SessionState, open_session, open_session_in, session_call};
 use crate::envelope::Reply;
 use crate::error::{ApiError, Error, Result};
 use crate::models::{SessionUser, UserId};
-use crate::secret::SessionToken;
+use crate::secret::{InstallationToken, SessionToken};
 use crate::signing::PublicKey;
 use crate::store::{ContextKey, ContextStore};
-use crate::transport::{Call, CallOptions};
+use crate::transport::{Call, CallOptions, Place};
 
 /// Renew when less than this much of a session is left: 30 s, or a fifth
 /// of the session's timeout if that is shorter (a session of a few seconds
@@ -462,7 +462,34 @@ impl Renewing {
                 session.map(|session| ApiContext { fixed, session })
             }
             Some((store, key)) => {
-                renew_in_store(client, store.as_ref(), *key, why, asked.clone()).await
+                let fixed = self.lock().fixed.clone();
+                let (call, options) = session_call(&fixed)?;
+                // bunq allows one session-server call per 30 s: wait for the
+                // place before locking the stored context, or the wait would
+                // hold up every write to it (to all of a SQLite store). Adopt
+                // what another handle stores meanwhile.
+                let place = tokio::select! {
+                    biased;
+                    place = client.take_place(&call, &options) => place?,
+                    current = stored_renewal(store.as_ref(), *key, &why) => {
+                        tracing::info!(
+                            "adopted the session another handle on the store opened or extended"
+                        );
+                        self.adopt(current);
+                        return Ok(false);
+                    }
+                };
+                let taken_for = fixed.installation_token.clone();
+                renew_in_store(
+                    client,
+                    store.as_ref(),
+                    *key,
+                    why,
+                    asked.clone(),
+                    place,
+                    taken_for,
+                )
+                .await
             }
         };
         let asked = asked.load(std::sync::atomic::Ordering::Relaxed);
@@ -504,15 +531,33 @@ impl Why {
     }
 }
 
+/// Waits until the store holds a session that makes a renewal for `why`
+/// unneeded (see [`Why::adopts`]), looking now and then.
+async fn stored_renewal(store: &dyn ContextStore, key: ContextKey, why: &Why) -> ApiContext {
+    let mut pause = std::time::Duration::from_millis(250);
+    loop {
+        tokio::time::sleep(pause).await;
+        if let Ok(Some(current)) = store.load(key).await
+            && why.adopts(&current.session, Utc::now())
+        {
+            return current;
+        }
+        pause = (pause * 2).min(std::time::Duration::from_secs(4));
+    }
+}
+
 /// A renewal under the store's lock: adopts the stored session if another
 /// handle renewed it (a token other than the one refused or expiring) or
-/// extended it by using it, else opens a new one; the store saves the result.
+/// extended it by using it, else opens a new one in `place` (taken for the
+/// installation `taken_for`); the store saves the result.
 async fn renew_in_store(
     client: &Client,
     store: &dyn ContextStore,
     key: ContextKey,
     why: Why,
     asked: Arc<std::sync::atomic::AtomicBool>,
+    place: Place<'_>,
+    taken_for: InstallationToken,
 ) -> Result<ApiContext> {
     store
         .renew_locked(
@@ -523,10 +568,17 @@ async fn renew_in_store(
                         tracing::info!(
                             "adopted the session another handle on the store opened or extended"
                         );
+                        // The place goes unused: it counts as used.
                         return Ok(current);
                     }
+                    // A new place if the stored installation is another (the
+                    // user connected again) or a shared place's start has
+                    // passed while this waited for the lock.
+                    let same = current.fixed.installation_token.expose_secret()
+                        == taken_for.expose_secret();
+                    let place = Some(place).filter(|place| same && place.still_counts());
                     asked.store(true, std::sync::atomic::Ordering::Relaxed);
-                    let session = open_session(client, &current.fixed).await?;
+                    let session = open_session_in(client, &current.fixed, place).await?;
                     tracing::info!("opened a new bunq session");
                     Ok(ApiContext {
                         fixed: current.fixed,

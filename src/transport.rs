@@ -14,6 +14,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::client::{Client, ClientInner};
 use crate::envelope::{Reply, api_error};
 use crate::error::{Error, Result};
+use crate::pacing::{Limiter, Permit};
 use crate::retry::{self, Retry};
 use crate::secret::SessionToken;
 use crate::signing::{KeyPair, PublicKey, SignatureError, SigningPolicy};
@@ -96,20 +97,66 @@ struct Sent {
     request_id: Option<String>,
 }
 
+/// A place under bunq's rate limits, taken for a call before it is sent
+/// (see [`Client::take_place`]).
+pub(crate) struct Place<'a>(Option<Permit<'a>>);
+
+impl Place<'_> {
+    /// Whether the call may still start in this place. A shared budget's
+    /// place counts from its start, as bunq counts the call from its
+    /// arrival: a call held up since (waiting for a lock) takes a new one.
+    pub(crate) fn still_counts(&self) -> bool {
+        self.0.as_ref().is_none_or(Permit::still_counts)
+    }
+}
+
 impl Client {
     /// Sends one call and returns its verified body.
     pub(crate) async fn send(&self, call: &Call, options: &CallOptions) -> Result<Reply> {
+        self.send_in_place(call, options, Place(None)).await
+    }
+
+    /// Waits (within the client's deadline) for a place for `call` under
+    /// bunq's rate limits and takes it, so that a caller can wait before it
+    /// locks anything, and send with [`send_in_place`](Self::send_in_place)
+    /// once it holds the lock. A place dropped unused counts as used.
+    pub(crate) async fn take_place(&self, call: &Call, options: &CallOptions) -> Result<Place<'_>> {
+        let Some(limiter) = &self.inner.limiter else {
+            return Ok(Place(None));
+        };
+        let url = self.url(call)?;
+        let credential = options.token.as_ref().map(|t| t.expose_secret().as_bytes());
+        let started = tokio::time::Instant::now();
+        let permit = wait_for_place(
+            &self.inner,
+            limiter,
+            &call.method,
+            url.path(),
+            credential,
+            started,
+            None,
+        )
+        .await?;
+        Ok(Place(Some(permit)))
+    }
+
+    /// [`send`](Self::send) in a place taken with
+    /// [`take_place`](Self::take_place); retries take places of their own.
+    pub(crate) async fn send_in_place(
+        &self,
+        call: &Call,
+        options: &CallOptions,
+        place: Place<'_>,
+    ) -> Result<Reply> {
         let request = self.request(call, options)?;
-        let (response, sent) = execute(&self.inner, request, |e| e).await?;
+        let (response, sent) = execute(&self.inner, request, |e| e, place.0).await?;
         self.finish(call.operation, response, options)
             .await
             .map_err(|e| sent.name(e))
     }
 
-    /// The call as a request: bunq's headers, the token, the query, the
-    /// body, and (where the policy says so) the signature over the exact
-    /// body bytes that go on the wire.
-    fn request(&self, call: &Call, options: &CallOptions) -> Result<reqwest::Request> {
+    /// The call's URL: the API's, the path, the query.
+    fn url(&self, call: &Call) -> Result<url::Url> {
         let mut url =
             url::Url::parse(&format!("{}{}", self.api_url(), call.path)).map_err(|e| {
                 Error::InvalidInput(format!("{}: not a valid URL: {e}", call.operation))
@@ -117,7 +164,14 @@ impl Client {
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&call.query);
         }
-        let mut request = reqwest::Request::new(call.method.clone(), url);
+        Ok(url)
+    }
+
+    /// The call as a request: bunq's headers, the token, the query, the
+    /// body, and (where the policy says so) the signature over the exact
+    /// body bytes that go on the wire.
+    fn request(&self, call: &Call, options: &CallOptions) -> Result<reqwest::Request> {
+        let mut request = reqwest::Request::new(call.method.clone(), self.url(call)?);
         let headers = request.headers_mut();
         headers.clone_from(&self.inner.headers);
         headers.insert(HeaderName::from_static(REQUEST_ID), new_request_id());
@@ -171,7 +225,8 @@ impl Client {
             headers.insert(reqwest::header::USER_AGENT, agent.clone());
         }
         headers.insert(HeaderName::from_static(REQUEST_ID), new_request_id());
-        let (response, sent) = execute(&self.inner, request, reqwest::Error::without_url).await?;
+        let (response, sent) =
+            execute(&self.inner, request, reqwest::Error::without_url, None).await?;
         let status = response.status().as_u16();
         let body = read_response(response, self.inner.max_response_bytes)
             .await
@@ -212,14 +267,16 @@ impl Client {
     }
 }
 
-/// Sends a request: paced by the rate limiter, retried as the
-/// retry policy allows (each retry with a fresh request id), every wait logged.
+/// Sends a request: paced by the rate limiter (in `place` if one was
+/// taken for it), retried as the retry policy allows (each retry with a
+/// fresh request id), every wait logged.
 /// Transport errors pass through `scrub` first (the token exchange's URL
 /// carries secrets). Errors name the last request sent.
-async fn execute(
-    client: &ClientInner,
+async fn execute<'c>(
+    client: &'c ClientInner,
     mut request: reqwest::Request,
     scrub: fn(reqwest::Error) -> reqwest::Error,
+    mut place: Option<Permit<'c>>,
 ) -> Result<(reqwest::Response, Sent)> {
     let method = request.method().clone();
     let started = tokio::time::Instant::now();
@@ -230,31 +287,27 @@ async fn execute(
     let mut last_sent: Option<String> = None;
     loop {
         // Held until the answer's headers arrive (see pacing::Limiter).
-        let permit = match &client.limiter {
-            Some(limiter) => {
+        let permit = match (place.take(), &client.limiter) {
+            (Some(permit), _) => Some(permit),
+            (None, Some(limiter)) => {
                 let credential = request
                     .headers()
                     .get("x-bunq-client-authentication")
                     .map(|v| v.as_bytes());
-                let acquire = limiter.acquire(&method, request.url().path(), credential);
-                let permit = match deadline {
-                    Some(deadline) => tokio::time::timeout_at(deadline, acquire).await.ok(),
-                    None => Some(acquire.await),
-                };
-                let Some(permit) = permit else {
-                    return Err(Error::Timeout {
-                        sent: false,
-                        request_id: last_sent,
-                        source: format!(
-                            "waited {} ms for a place under bunq's rate limits: the call's deadline passed",
-                            started.elapsed().as_millis()
-                        )
-                        .into(),
-                    });
-                };
-                Some(permit)
+                Some(
+                    wait_for_place(
+                        client,
+                        limiter,
+                        &method,
+                        request.url().path(),
+                        credential,
+                        started,
+                        last_sent.clone(),
+                    )
+                    .await?,
+                )
             }
-            None => None,
+            (None, None) => None,
         };
         // A copy to send again, made only while a retry is still possible.
         let again = (retries < client.retry.max_retries)
@@ -343,6 +396,33 @@ async fn execute(
             .insert(HeaderName::from_static(REQUEST_ID), new_request_id());
         request = next;
     }
+}
+
+/// Waits for a place under bunq's rate limits until the deadline of the
+/// call that began at `started`.
+async fn wait_for_place<'c>(
+    client: &ClientInner,
+    limiter: &'c Limiter,
+    method: &Method,
+    path: &str,
+    credential: Option<&[u8]>,
+    started: tokio::time::Instant,
+    last_sent: Option<String>,
+) -> Result<Permit<'c>> {
+    let acquire = limiter.acquire(method, path, credential);
+    let permit = match started.checked_add(client.deadline) {
+        Some(deadline) => tokio::time::timeout_at(deadline, acquire).await.ok(),
+        None => Some(acquire.await),
+    };
+    permit.ok_or_else(|| Error::Timeout {
+        sent: false,
+        request_id: last_sent,
+        source: format!(
+            "waited {} ms for a place under bunq's rate limits: the call's deadline passed",
+            started.elapsed().as_millis()
+        )
+        .into(),
+    })
 }
 
 const REQUEST_ID: &str = "x-bunq-client-request-id";

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
 };
-use bunq_oauth::{ApiContext, Client, Error, OAuthConfig, PagedList, Session};
+use bunq_oauth::{
+    ApiContext, Client, Error, Limit, LimitScope, OAuthConfig, PagedList, RateLimits, Session,
+};
 use bunq_oauth_fake::FakeBunq;
 use chrono::{Duration, Utc};
 use sqlx::Connection;
@@ -655,6 +657,71 @@ async fn two_handles_renew_an_expired_session_once(backend: Backend) {
     assert_eq!(last.requests_total - after.requests_total, 21);
 }
 
+/// A renewal that waits for bunq's session-server place (one call an hour
+/// here, taken by another user's renewal) holds no lock on the stored
+/// context meanwhile: another handle renews the same user through the store
+/// (it would wait for that lock forever), and the waiting renewal adopts
+/// its session instead of asking bunq.
+async fn a_renewal_waiting_for_its_place_holds_no_lock_and_adopts(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let (fake, plain) = fake().await;
+    let mut hourly = RateLimits::default().with_session_server_scope(LimitScope::Ip);
+    hourly.session_server = Limit::new(1, std::time::Duration::from_secs(3600));
+    let paced = Client::builder()
+        .environment(fake.environment())
+        .rate_limits(Some(hourly))
+        .build()
+        .unwrap();
+    let store = place.open(&key).await.unwrap();
+    let first = store
+        .add_user(&connected_user(&fake, &plain).await)
+        .await
+        .unwrap();
+    let second = store
+        .add_user(&connected_user(&fake, &plain).await)
+        .await
+        .unwrap();
+    let first = Session::from_store(&paced, store.clone(), ContextKey::User(first))
+        .await
+        .unwrap();
+    let paced_second = Session::from_store(&paced, store.clone(), ContextKey::User(second))
+        .await
+        .unwrap();
+
+    fake.expire_sessions();
+    // The first user's renewal takes the hour's one place.
+    first.account_summaries().list().await.unwrap();
+    let before = fake.stats();
+    let waiting = tokio::spawn(async move { paced_second.account_summaries().list().await });
+    // Not needed for what is asserted: lets the renewal above reach its wait.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let other_handle = Session::from_store(
+        &plain,
+        place.open(&key).await.unwrap(),
+        ContextKey::User(second),
+    )
+    .await
+    .unwrap();
+    let limit = std::time::Duration::from_secs(60);
+    tokio::time::timeout(limit, other_handle.account_summaries().list())
+        .await
+        .expect("the other handle waited for a lock the waiting renewal held")
+        .unwrap();
+    let adopted = tokio::time::timeout(limit, waiting)
+        .await
+        .expect("the waiting renewal did not adopt the stored session")
+        .unwrap()
+        .unwrap();
+    assert!(!adopted.items.is_empty());
+    assert_eq!(
+        fake.stats().session_servers - before.session_servers,
+        1,
+        "one session-server call: the other handle's"
+    );
+}
+
 /// Ten users connecting at once through two handles get ten different ids.
 async fn concurrent_adds_get_distinct_ids(backend: Backend) {
     let place = Place::new(backend).await;
@@ -930,6 +997,7 @@ suite!(
     the_oauth_config_round_trips,
     pending_states_are_taken_once_and_expire,
     two_handles_renew_an_expired_session_once,
+    a_renewal_waiting_for_its_place_holds_no_lock_and_adopts,
     concurrent_adds_get_distinct_ids,
     a_rolled_back_record_is_refused,
     a_deleted_manifest_is_a_rollback,

@@ -251,6 +251,14 @@ pub(crate) struct Permit<'a> {
 }
 
 impl Permit<'_> {
+    /// Whether a call may still start in this place: a local place is held
+    /// from the call's answer, so always; a shared one is held from its
+    /// start, so only within half the margin of it.
+    pub(crate) fn still_counts(&self) -> bool {
+        self.taken.as_ref().is_none_or(|taken| !taken.shared)
+            || self.started.elapsed() <= self.limiter.limits.margin / 2
+    }
+
     /// Learns from bunq's answer to this call (before the place is freed,
     /// so the next caller already paces by what was learned).
     pub(crate) fn observe(&self, status: u16, retry_after: Option<Duration>) {
