@@ -1,6 +1,6 @@
 //! `init`, `authorize`, `whoami`, `accounts`: contexts and connected users.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bunq_oauth::{
@@ -13,15 +13,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::CliError;
 use crate::output::{Columns, Output};
-use crate::server::{Target, config_dir, context_path, ensure_parent};
+use crate::server::{Target, config_dir, ensure_parent};
 
 pub async fn init(
     target: &Target,
-    context: &Option<PathBuf>,
+    path: &Path,
     description: &str,
     out: &Output,
 ) -> Result<(), CliError> {
-    let path = context_path(context)?;
     let key = target.api_key()?;
     let created = out
         .wait(
@@ -29,8 +28,8 @@ pub async fn init(
             ApiContext::create(&target.client, key, description),
         )
         .await?;
-    ensure_parent(&path)?;
-    created.save(&path)?;
+    ensure_parent(path)?;
+    created.save(path)?;
     if out.json {
         out.print_json(&json!({
             "context": path.display().to_string(),

@@ -65,6 +65,9 @@ enum Command {
         /// The device description bunq shows.
         #[arg(long, default_value = "bunq-oauth CLI")]
         description: String,
+        /// Replace the context already saved there.
+        #[arg(long)]
+        replace: bool,
     },
     /// Walk a user through bunq's authorization and save their context.
     Authorize(accounts::AuthorizeArgs),
@@ -195,9 +198,13 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CliError> {
         Command::Demo { psd2 } => demo::run(out, psd2).await,
         Command::Fake => fake_server::serve(out).await,
         Command::Operations => operations(out),
-        Command::Init { description } => {
+        Command::Init {
+            description,
+            replace,
+        } => {
+            let path = server::new_context_path(&cli.context, replace)?;
             let target = server::Target::resolve(&cli.server).await?;
-            accounts::init(&target, &cli.context, &description, out).await
+            accounts::init(&target, &path, &description, out).await
         }
         Command::Authorize(args) => {
             let target = server::Target::resolve(&cli.server).await?;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::CliError;
 use crate::output::Output;
-use crate::server::{ServerArgs, Target, context_path, ensure_parent};
+use crate::server::{ServerArgs, Target, ensure_parent, new_context_path};
 
 #[derive(Subcommand, Debug)]
 pub enum Psd2Command {
@@ -46,6 +46,9 @@ pub enum Psd2Command {
         /// The device description bunq shows.
         #[arg(long, default_value = "bunq-oauth CLI (PSD2)")]
         description: String,
+        /// Replace the context already saved there.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -88,7 +91,9 @@ pub async fn run(
             chain,
             key,
             description,
+            replace,
         } => {
+            let path = new_context_path(context, replace)?;
             let read = |path: &PathBuf| {
                 std::fs::read_to_string(path)
                     .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))
@@ -106,7 +111,6 @@ pub async fn run(
                         .into(),
                 ));
             }
-            let path = context_path(context)?;
             let target = Target::resolve(server).await?;
             let registration = out
                 .wait(

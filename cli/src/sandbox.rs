@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::CliError;
 use crate::output::Output;
-use crate::server::{ServerArgs, Target, context_path, ensure_parent};
+use crate::server::{ServerArgs, Target, ensure_parent, new_context_path};
 
 #[derive(Subcommand, Debug)]
 pub enum SandboxCommand {
@@ -23,6 +23,9 @@ pub enum SandboxCommand {
         /// The device description bunq shows.
         #[arg(long, default_value = "bunq-oauth CLI")]
         description: String,
+        /// Replace the context already saved there.
+        #[arg(long)]
+        replace: bool,
     },
     /// Ask the sandbox's sugar daddy for money: a request-inquiry to
     /// sugardaddy@bunq.com, accepted at once (at most 500 EUR a request).
@@ -51,8 +54,9 @@ pub async fn run(
         SandboxCommand::User {
             company,
             description,
+            replace,
         } => {
-            let path = context_path(context)?;
+            let path = new_context_path(context, replace)?;
             let target = Target::resolve(server).await?;
             let kind = if company {
                 UserKind::Company

@@ -164,6 +164,20 @@ pub fn context_path(context: &Option<PathBuf>) -> Result<PathBuf, CliError> {
     }
 }
 
+/// Where a command that makes a new context saves it: refused, before
+/// anything is sent to bunq, if a context is there and `replace` is not
+/// set (the one there would be lost with its installation).
+pub fn new_context_path(context: &Option<PathBuf>, replace: bool) -> Result<PathBuf, CliError> {
+    let path = context_path(context)?;
+    if path.exists() && !replace {
+        return Err(CliError::Usage(format!(
+            "{} already holds a context: pass --replace to replace it, or --context FILE to save the new one elsewhere",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
 /// `$BUNQ_OAUTH_CONFIG_DIR`, `$XDG_CONFIG_HOME/bunq-oauth` or
 /// `~/.config/bunq-oauth`. It holds credentials, so an existing one must be
 /// owned by this user and writable by nobody else (who could swap a

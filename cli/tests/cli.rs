@@ -974,6 +974,30 @@ fn a_sandbox_user_in_one_command_then_money_from_the_sugar_daddy() {
     let accounts = run(fake.command(&context).args(["--json", "accounts"]));
     assert_eq!(json(&accounts)[0]["balance"]["value"], "250.00");
 
+    // A second user is not saved over the first unless asked: exit 2
+    // before anything is sent (the API URL here answers nothing, which
+    // would be exit 4); init refuses the same way.
+    let before = std::fs::read(&context).unwrap();
+    for command in [&["sandbox", "user"][..], &["init"][..]] {
+        let refused = run(bin()
+            .args(["--api-url", "http://127.0.0.1:9/v1", "--context"])
+            .arg(&context)
+            .args(command));
+        assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("--replace"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    assert_eq!(std::fs::read(&context).unwrap(), before);
+    let replaced = run(fake
+        .command(&context)
+        .args(["--json", "sandbox", "user", "--replace"]));
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    assert_eq!(json(&replaced)["user_type"], "UserPerson");
+    assert_ne!(std::fs::read(&context).unwrap(), before);
+
     // Production has no sandbox: refused before anything is sent (exit 2).
     let production = run(bin()
         .args(["--production", "sandbox", "user", "--context"])
