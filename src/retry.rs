@@ -122,6 +122,17 @@ pub(crate) fn for_status(
     Retry::No
 }
 
+/// Whether a call sent once in a place taken ahead of it (a session
+/// renewal through a store) may go again in a new place: bunq refused it
+/// for its rate limit, or it never connected.
+pub(crate) fn needs_a_new_place(error: &crate::Error) -> bool {
+    match error {
+        crate::Error::Api(error) => error.status == 429,
+        crate::Error::Transport { sent: false, .. } => true,
+        _ => false,
+    }
+}
+
 /// The decision for a transport error.
 pub(crate) fn for_error(method: &Method, err: &reqwest::Error) -> Retry {
     if err.is_timeout() {

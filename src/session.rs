@@ -15,7 +15,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::client::Client;
-use crate::context::{ApiContext, SessionState, open_session, open_session_in, session_call};
+use crate::context::{
+    ApiContext, Installation, SessionState, open_session, open_session_in, session_call,
+};
 use crate::envelope::Reply;
 use crate::error::{ApiError, Error, Result};
 use crate::models::{SessionUser, UserId};
@@ -463,33 +465,7 @@ impl Renewing {
             }
             Some((store, key)) => {
                 let fixed = self.lock().fixed.clone();
-                let (call, options) = session_call(&fixed)?;
-                // bunq allows one session-server call per 30 s: wait for the
-                // place before locking the stored context, or the wait would
-                // hold up every write to it (to all of a SQLite store). Adopt
-                // what another handle stores meanwhile.
-                let place = tokio::select! {
-                    biased;
-                    place = client.take_place(&call, &options) => place?,
-                    current = stored_renewal(store.as_ref(), *key, &why) => {
-                        tracing::info!(
-                            "adopted the session another handle on the store opened or extended"
-                        );
-                        self.adopt(current);
-                        return Ok(false);
-                    }
-                };
-                let taken_for = fixed.installation_token.clone();
-                renew_in_store(
-                    client,
-                    store.as_ref(),
-                    *key,
-                    why,
-                    asked.clone(),
-                    place,
-                    taken_for,
-                )
-                .await
+                renew_through_store(client, store.as_ref(), *key, &why, &asked, &fixed).await
             }
         };
         let asked = asked.load(std::sync::atomic::Ordering::Relaxed);
@@ -531,6 +507,73 @@ impl Why {
     }
 }
 
+/// A renewal through the store. bunq allows one session-server call per
+/// 30 s, and a wait for it under the store's lock would hold up every write
+/// to the user (to all of a SQLite store): the place is waited for first,
+/// adopting what another handle stores meanwhile, then the session is
+/// renewed under the lock in that place. A call bunq refused for its rate
+/// limit or that never connected goes round again, for its retry needs a new
+/// place, waited for outside the lock too.
+async fn renew_through_store(
+    client: &Client,
+    store: &dyn ContextStore,
+    key: ContextKey,
+    why: &Why,
+    asked: &Arc<std::sync::atomic::AtomicBool>,
+    fixed: &Installation,
+) -> Result<ApiContext> {
+    let (call, options) = session_call(fixed)?;
+    let adoptable = || async {
+        match store.load(key).await {
+            Ok(Some(current)) if why.adopts(&current.session, Utc::now()) => Some(current),
+            _ => None,
+        }
+    };
+    // Rounds that went again: for a place that could not serve, and for a
+    // call the retry policy allows to go again.
+    let (mut late, mut retries) = (0, 0);
+    loop {
+        if let Some(current) = adoptable().await {
+            return Ok(current);
+        }
+        let place = tokio::select! {
+            biased;
+            place = client.take_place(&call, &options) => place,
+            current = stored_renewal(store, key, why) => return Ok(current),
+        };
+        let place = match place {
+            Ok(place) => place,
+            // The deadline passed: a session stored meanwhile still serves.
+            Err(error) => return adoptable().await.ok_or(error),
+        };
+        let needs_place = std::sync::atomic::AtomicBool::new(false);
+        let result = renew_in_store(
+            client,
+            store,
+            key,
+            why,
+            asked,
+            place,
+            &fixed.installation_token,
+            &needs_place,
+        )
+        .await;
+        let again = if needs_place.load(std::sync::atomic::Ordering::Relaxed) {
+            late += 1;
+            late <= 2
+        } else if result.as_ref().is_err_and(crate::retry::needs_a_new_place) {
+            retries += 1;
+            retries <= client.inner.retry.max_retries
+        } else {
+            false
+        };
+        if !again {
+            return result;
+        }
+        tracing::warn!("renewing again, in a new place under bunq's rate limits");
+    }
+}
+
 /// Waits until the store holds a session that makes a renewal for `why`
 /// unneeded (see [`Why::adopts`]), looking now and then.
 async fn stored_renewal(store: &dyn ContextStore, key: ContextKey, why: &Why) -> ApiContext {
@@ -546,18 +589,23 @@ async fn stored_renewal(store: &dyn ContextStore, key: ContextKey, why: &Why) ->
     }
 }
 
-/// A renewal under the store's lock: adopts the stored session if another
+/// One renewal under the store's lock: adopts the stored session if another
 /// handle renewed it (a token other than the one refused or expiring) or
 /// extended it by using it, else opens a new one in `place` (taken for the
-/// installation `taken_for`); the store saves the result.
+/// installation `taken_for`) with one attempt; the store saves the result.
+/// Sets `needs_place` if the place cannot serve: the stored installation is
+/// another (the user connected again), or a shared place's start passed
+/// while this waited for the lock.
+#[allow(clippy::too_many_arguments)]
 async fn renew_in_store(
     client: &Client,
     store: &dyn ContextStore,
     key: ContextKey,
-    why: Why,
-    asked: Arc<std::sync::atomic::AtomicBool>,
+    why: &Why,
+    asked: &Arc<std::sync::atomic::AtomicBool>,
     place: Place<'_>,
-    taken_for: InstallationToken,
+    taken_for: &InstallationToken,
+    needs_place: &std::sync::atomic::AtomicBool,
 ) -> Result<ApiContext> {
     store
         .renew_locked(
@@ -571,14 +619,20 @@ async fn renew_in_store(
                         // The place goes unused: it counts as used.
                         return Ok(current);
                     }
-                    // A new place if the stored installation is another (the
-                    // user connected again) or a shared place's start has
-                    // passed while this waited for the lock.
                     let same = current.fixed.installation_token.expose_secret()
                         == taken_for.expose_secret();
-                    let place = Some(place).filter(|place| same && place.still_counts());
+                    if !same || !place.still_counts() {
+                        needs_place.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return Err(Error::Timeout {
+                            sent: false,
+                            request_id: None,
+                            source: "the place taken under bunq's rate limits did not serve: \
+                                     the store's lock came too late, or the user connected again"
+                                .into(),
+                        });
+                    }
                     asked.store(true, std::sync::atomic::Ordering::Relaxed);
-                    let session = open_session_in(client, &current.fixed, place).await?;
+                    let session = open_session_in(client, &current.fixed, Some(place)).await?;
                     tracing::info!("opened a new bunq session");
                     Ok(ApiContext {
                         fixed: current.fixed,

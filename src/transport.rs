@@ -99,21 +99,33 @@ struct Sent {
 
 /// A place under bunq's rate limits, taken for a call before it is sent
 /// (see [`Client::take_place`]).
-pub(crate) struct Place<'a>(Option<Permit<'a>>);
+pub(crate) struct Place<'a> {
+    permit: Option<Permit<'a>>,
+    /// When the wait for it began: the call's deadline counts from there.
+    started: tokio::time::Instant,
+}
+
+/// How much longer than usual a place taken ahead of a call stays taken
+/// in a shared budget (whose places count from their start), for the
+/// caller to take its lock in: a call that starts later takes a new place.
+const LOCK_ALLOWANCE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Place<'_> {
-    /// Whether the call may still start in this place. A shared budget's
-    /// place counts from its start, as bunq counts the call from its
-    /// arrival: a call held up since (waiting for a lock) takes a new one.
+    /// Whether the call may still start in this place (see
+    /// [`LOCK_ALLOWANCE`]).
     pub(crate) fn still_counts(&self) -> bool {
-        self.0.as_ref().is_none_or(Permit::still_counts)
+        self.permit.as_ref().is_none_or(Permit::still_counts)
     }
 }
 
 impl Client {
     /// Sends one call and returns its verified body.
     pub(crate) async fn send(&self, call: &Call, options: &CallOptions) -> Result<Reply> {
-        self.send_in_place(call, options, Place(None)).await
+        let request = self.request(call, options)?;
+        let (response, sent) = execute(&self.inner, request, |e| e, None).await?;
+        self.finish(call.operation, response, options)
+            .await
+            .map_err(|e| sent.name(e))
     }
 
     /// Waits (within the client's deadline) for a place for `call` under
@@ -121,27 +133,35 @@ impl Client {
     /// locks anything, and send with [`send_in_place`](Self::send_in_place)
     /// once it holds the lock. A place dropped unused counts as used.
     pub(crate) async fn take_place(&self, call: &Call, options: &CallOptions) -> Result<Place<'_>> {
+        let started = tokio::time::Instant::now();
         let Some(limiter) = &self.inner.limiter else {
-            return Ok(Place(None));
+            return Ok(Place {
+                permit: None,
+                started,
+            });
         };
         let url = self.url(call)?;
         let credential = options.token.as_ref().map(|t| t.expose_secret().as_bytes());
-        let started = tokio::time::Instant::now();
         let permit = wait_for_place(
             &self.inner,
             limiter,
             &call.method,
             url.path(),
             credential,
+            LOCK_ALLOWANCE,
             started,
             None,
         )
         .await?;
-        Ok(Place(Some(permit)))
+        Ok(Place {
+            permit: Some(permit),
+            started,
+        })
     }
 
     /// [`send`](Self::send) in a place taken with
-    /// [`take_place`](Self::take_place); retries take places of their own.
+    /// [`take_place`](Self::take_place), once: a retry needs a new place,
+    /// which the caller waits for outside whatever it locked.
     pub(crate) async fn send_in_place(
         &self,
         call: &Call,
@@ -149,7 +169,7 @@ impl Client {
         place: Place<'_>,
     ) -> Result<Reply> {
         let request = self.request(call, options)?;
-        let (response, sent) = execute(&self.inner, request, |e| e, place.0).await?;
+        let (response, sent) = execute(&self.inner, request, |e| e, Some(place)).await?;
         self.finish(call.operation, response, options)
             .await
             .map_err(|e| sent.name(e))
@@ -267,19 +287,22 @@ impl Client {
     }
 }
 
-/// Sends a request: paced by the rate limiter (in `place` if one was
-/// taken for it), retried as the retry policy allows (each retry with a
-/// fresh request id), every wait logged.
+/// Sends a request: paced by the rate limiter, retried as the retry policy
+/// allows (each retry with a fresh request id), every wait logged; or, in
+/// a `place` taken for it, once, with the deadline counted from that wait.
 /// Transport errors pass through `scrub` first (the token exchange's URL
 /// carries secrets). Errors name the last request sent.
 async fn execute<'c>(
     client: &'c ClientInner,
     mut request: reqwest::Request,
     scrub: fn(reqwest::Error) -> reqwest::Error,
-    mut place: Option<Permit<'c>>,
+    place: Option<Place<'c>>,
 ) -> Result<(reqwest::Response, Sent)> {
     let method = request.method().clone();
-    let started = tokio::time::Instant::now();
+    let (started, mut place, max_retries) = match place {
+        Some(Place { permit, started }) => (started, permit, 0),
+        None => (tokio::time::Instant::now(), None, client.retry.max_retries),
+    };
     // `None`: a deadline too far away to represent, so no deadline.
     let deadline = started.checked_add(client.deadline);
     let mut retries = 0;
@@ -301,6 +324,7 @@ async fn execute<'c>(
                         &method,
                         request.url().path(),
                         credential,
+                        std::time::Duration::ZERO,
                         started,
                         last_sent.clone(),
                     )
@@ -310,7 +334,7 @@ async fn execute<'c>(
             (None, None) => None,
         };
         // A copy to send again, made only while a retry is still possible.
-        let again = (retries < client.retry.max_retries)
+        let again = (retries < max_retries)
             .then(|| request.try_clone())
             .flatten();
         last_sent = header_text(request.headers(), REQUEST_ID);
@@ -398,18 +422,20 @@ async fn execute<'c>(
     }
 }
 
-/// Waits for a place under bunq's rate limits until the deadline of the
-/// call that began at `started`.
+/// Waits for a place under bunq's rate limits (held `extra` longer than
+/// usual) until the deadline of the call that began at `started`.
+#[allow(clippy::too_many_arguments)]
 async fn wait_for_place<'c>(
     client: &ClientInner,
     limiter: &'c Limiter,
     method: &Method,
     path: &str,
     credential: Option<&[u8]>,
+    extra: std::time::Duration,
     started: tokio::time::Instant,
     last_sent: Option<String>,
 ) -> Result<Permit<'c>> {
-    let acquire = limiter.acquire(method, path, credential);
+    let acquire = limiter.acquire(method, path, credential, extra);
     let permit = match started.checked_add(client.deadline) {
         Some(deadline) => tokio::time::timeout_at(deadline, acquire).await.ok(),
         None => Some(acquire.await),

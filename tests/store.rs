@@ -17,9 +17,10 @@ use bunq_oauth::store::{
     AppUserId, ContextKey, ContextStore, EncryptionKey, FileStore, SqlStore, StoreError,
 };
 use bunq_oauth::{
-    ApiContext, Client, Error, Limit, LimitScope, OAuthConfig, PagedList, RateLimits, Session,
+    ApiContext, Client, Error, Limit, LimitScope, OAuthConfig, PagedList, RateLimits, RetryPolicy,
+    Session,
 };
-use bunq_oauth_fake::FakeBunq;
+use bunq_oauth_fake::{FakeBunq, Fault, FaultKind};
 use chrono::{Duration, Utc};
 use sqlx::Connection;
 
@@ -722,6 +723,73 @@ async fn a_renewal_waiting_for_its_place_holds_no_lock_and_adopts(backend: Backe
     );
 }
 
+/// A renewal's session-server call that bunq refuses for its rate limit
+/// goes again in a new place, as the retry policy allows, and the renewed
+/// session is stored; with no retries the 429 is the answer.
+async fn a_refused_renewal_goes_again_in_a_new_place(backend: Backend) {
+    let place = Place::new(backend).await;
+    let key = key();
+    let (fake, plain) = fake().await;
+    let mut limits = RateLimits::default().with_session_server_scope(LimitScope::Installation);
+    limits.session_server = Limit::new(1, std::time::Duration::from_secs(1));
+    let paced = |retry: RetryPolicy| {
+        Client::builder()
+            .environment(fake.environment())
+            .rate_limits(Some(limits.clone()))
+            .retry_policy(retry)
+            .build()
+            .unwrap()
+    };
+    let store = place.open(&key).await.unwrap();
+    let id = store
+        .add_user(&connected_user(&fake, &plain).await)
+        .await
+        .unwrap();
+    let user = ContextKey::User(id);
+    let refuse_once = || {
+        fake.inject(
+            Fault::new(FaultKind::Status429)
+                .on(reqwest::Method::POST, "/session-server")
+                .times(1),
+        )
+    };
+
+    fake.expire_sessions();
+    let strict = Session::from_store(&paced(RetryPolicy::none()), store.clone(), user)
+        .await
+        .unwrap();
+    refuse_once();
+    let refused = strict.account_summaries().list().await.unwrap_err();
+    assert!(
+        matches!(&refused, Error::Api(e) if e.status == 429),
+        "{refused:?}"
+    );
+
+    let patient = Session::from_store(&paced(RetryPolicy::default()), store.clone(), user)
+        .await
+        .unwrap();
+    refuse_once();
+    let before = fake.stats();
+    assert!(
+        !patient
+            .account_summaries()
+            .list()
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let after = fake.stats();
+    assert_eq!(after.faults_applied - before.faults_applied, 1);
+    assert_eq!(after.session_servers - before.session_servers, 1);
+    // The session was stored: a new handle uses it without renewing.
+    let again = Session::from_store(&plain, store.clone(), user)
+        .await
+        .unwrap();
+    again.account_summaries().list().await.unwrap();
+    assert_eq!(fake.stats().session_servers, after.session_servers);
+}
+
 /// Ten users connecting at once through two handles get ten different ids.
 async fn concurrent_adds_get_distinct_ids(backend: Backend) {
     let place = Place::new(backend).await;
@@ -998,6 +1066,7 @@ suite!(
     pending_states_are_taken_once_and_expire,
     two_handles_renew_an_expired_session_once,
     a_renewal_waiting_for_its_place_holds_no_lock_and_adopts,
+    a_refused_renewal_goes_again_in_a_new_place,
     concurrent_adds_get_distinct_ids,
     a_rolled_back_record_is_refused,
     a_deleted_manifest_is_a_rollback,

@@ -62,6 +62,9 @@ pub struct AuthorizeArgs {
     /// the config directory).
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
+    /// Replace the context already saved at `--save`.
+    #[arg(long, requires = "save")]
+    replace: bool,
     /// How long to wait for the redirect, in seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -73,6 +76,9 @@ pub async fn authorize(
     args: AuthorizeArgs,
     out: &Output,
 ) -> Result<(), CliError> {
+    if let Some(path) = &args.save {
+        crate::server::new_context_path(&Some(path.clone()), args.replace)?;
+    }
     let (owner, owner_file) = target.owner_session(context, out).await?;
     let listener = if args.paste {
         None

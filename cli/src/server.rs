@@ -169,7 +169,9 @@ pub fn context_path(context: &Option<PathBuf>) -> Result<PathBuf, CliError> {
 /// set (the one there would be lost with its installation).
 pub fn new_context_path(context: &Option<PathBuf>, replace: bool) -> Result<PathBuf, CliError> {
     let path = context_path(context)?;
-    if path.exists() && !replace {
+    // A dangling link, or a path that cannot be looked at, is not saved over.
+    let taken = !matches!(std::fs::symlink_metadata(&path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+    if taken && !replace {
         return Err(CliError::Usage(format!(
             "{} already holds a context: pass --replace to replace it, or --context FILE to save the new one elsewhere",
             path.display()

@@ -976,9 +976,10 @@ fn a_sandbox_user_in_one_command_then_money_from_the_sugar_daddy() {
 
     // A second user is not saved over the first unless asked: exit 2
     // before anything is sent (the API URL here answers nothing, which
-    // would be exit 4); init refuses the same way.
+    // would be exit 4); init and authorize --save refuse the same way.
     let before = std::fs::read(&context).unwrap();
-    for command in [&["sandbox", "user"][..], &["init"][..]] {
+    let save_here = ["authorize", "--save", context.to_str().unwrap()];
+    for command in [&["sandbox", "user"][..], &["init"][..], &save_here[..]] {
         let refused = run(bin()
             .args(["--api-url", "http://127.0.0.1:9/v1", "--context"])
             .arg(&context)

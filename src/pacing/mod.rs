@@ -245,6 +245,8 @@ pub(crate) struct Permit<'a> {
     /// The installation (a hash of its token) for session-server.
     installation: u64,
     started: Instant,
+    /// How much longer than usual the place is held (see `acquire`).
+    extra: Duration,
     /// Keeps other installations' session-server calls waiting while the
     /// scope is being learned; released with the permit.
     _probe: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -253,10 +255,11 @@ pub(crate) struct Permit<'a> {
 impl Permit<'_> {
     /// Whether a call may still start in this place: a local place is held
     /// from the call's answer, so always; a shared one is held from its
-    /// start, so only within half the margin of it.
+    /// start, so only within the extra hold it was taken with and half the
+    /// margin.
     pub(crate) fn still_counts(&self) -> bool {
         self.taken.as_ref().is_none_or(|taken| !taken.shared)
-            || self.started.elapsed() <= self.limiter.limits.margin / 2
+            || self.started.elapsed() <= self.extra + self.limiter.limits.margin / 2
     }
 
     /// Learns from bunq's answer to this call (before the place is freed,
@@ -407,11 +410,14 @@ impl Limiter {
     /// `credential` is the request's `X-Bunq-Client-Authentication`. It
     /// matters for session-server only, whose limit may belong to one
     /// installation (see [`LimitScope`]). Other limits are per endpoint.
+    /// The place is held `extra` longer than the limit's window and margin:
+    /// time for a caller that takes a place before a lock to take the lock.
     pub(crate) async fn acquire(
         &self,
         method: &Method,
         path: &str,
         credential: Option<&[u8]>,
+        extra: Duration,
     ) -> Permit<'_> {
         self.apply_news();
         let endpoint = endpoint_of(path);
@@ -423,6 +429,7 @@ impl Limiter {
             endpoint: endpoint.clone(),
             installation,
             started: Instant::now(),
+            extra,
             _probe: None,
         };
         let session = is_session_server(method, &endpoint);
@@ -441,7 +448,7 @@ impl Limiter {
             _ => 0,
         };
         let key = (method.clone(), endpoint, scope);
-        let hold = limit.window + self.limits.margin;
+        let hold = limit.window + self.limits.margin + extra;
         permit.taken = Some(self.budget.take(&key, limit, hold).await);
         permit.started = Instant::now();
         permit
@@ -500,7 +507,12 @@ mod tests {
         for _ in 0..7 {
             drop(
                 limiter
-                    .acquire(&Method::GET, "/v1/user/1/oauth-client", None)
+                    .acquire(
+                        &Method::GET,
+                        "/v1/user/1/oauth-client",
+                        None,
+                        Duration::ZERO,
+                    )
                     .await,
             );
             starts.push(start.elapsed().as_secs());
@@ -508,7 +520,12 @@ mod tests {
         assert_eq!(starts, [0, 0, 0, 3, 3, 3, 6]);
         // Another endpoint has its own budget.
         limiter
-            .acquire(&Method::GET, "/v1/user/1/monetary-account", None)
+            .acquire(
+                &Method::GET,
+                "/v1/user/1/monetary-account",
+                None,
+                Duration::ZERO,
+            )
             .await;
         assert_eq!(start.elapsed().as_secs(), 6);
     }
@@ -519,14 +536,29 @@ mod tests {
         let start = Instant::now();
         let session = "/v1/session-server";
         limiter
-            .acquire(&Method::POST, session, Some(b"installation-a"))
+            .acquire(
+                &Method::POST,
+                session,
+                Some(b"installation-a"),
+                Duration::ZERO,
+            )
             .await;
         limiter
-            .acquire(&Method::POST, session, Some(b"installation-b"))
+            .acquire(
+                &Method::POST,
+                session,
+                Some(b"installation-b"),
+                Duration::ZERO,
+            )
             .await;
         assert_eq!(start.elapsed().as_secs(), 0, "two installations, no wait");
         limiter
-            .acquire(&Method::POST, session, Some(b"installation-a"))
+            .acquire(
+                &Method::POST,
+                session,
+                Some(b"installation-a"),
+                Duration::ZERO,
+            )
             .await;
         assert_eq!(
             start.elapsed().as_secs(),
@@ -550,19 +582,34 @@ mod tests {
         let start = Instant::now();
         let session = "/v1/session-server";
         let first = limiter
-            .acquire(&Method::POST, session, Some(b"installation-a"))
+            .acquire(
+                &Method::POST,
+                session,
+                Some(b"installation-a"),
+                Duration::ZERO,
+            )
             .await;
         first.observe(200, None);
         drop(first);
         let refused = limiter
-            .acquire(&Method::POST, session, Some(b"installation-b"))
+            .acquire(
+                &Method::POST,
+                session,
+                Some(b"installation-b"),
+                Duration::ZERO,
+            )
             .await;
         assert_eq!(start.elapsed().as_secs(), 0, "per installation at first");
         refused.observe(429, None);
         drop(refused);
         // Learned: every installation shares one budget now.
         limiter
-            .acquire(&Method::POST, session, Some(b"installation-c"))
+            .acquire(
+                &Method::POST,
+                session,
+                Some(b"installation-c"),
+                Duration::ZERO,
+            )
             .await;
         assert_eq!(start.elapsed().as_secs(), 30);
     }
@@ -578,7 +625,7 @@ mod tests {
         let session = "/v1/session-server";
         for installation in [b"a", b"b", b"c"] {
             let permit = limiter
-                .acquire(&Method::POST, session, Some(installation))
+                .acquire(&Method::POST, session, Some(installation), Duration::ZERO)
                 .await;
             permit.observe(429, None);
         }
@@ -591,16 +638,26 @@ mod tests {
         let start = Instant::now();
         let path = "/v1/user/1/oauth-client/2/callback-url/3";
         for _ in 0..6 {
-            drop(limiter.acquire(&Method::DELETE, path, None).await);
+            drop(
+                limiter
+                    .acquire(&Method::DELETE, path, None, Duration::ZERO)
+                    .await,
+            );
         }
         // Two per 3 s from the start: six take three windows less one.
         assert_eq!(start.elapsed().as_secs(), 6, "PUT's 2 per 3 s");
-        let refused = limiter.acquire(&Method::DELETE, path, None).await;
+        let refused = limiter
+            .acquire(&Method::DELETE, path, None, Duration::ZERO)
+            .await;
         refused.observe(429, Some(Duration::from_secs(5)));
         drop(refused);
         let learned = Instant::now();
         for _ in 0..3 {
-            drop(limiter.acquire(&Method::DELETE, path, None).await);
+            drop(
+                limiter
+                    .acquire(&Method::DELETE, path, None, Duration::ZERO)
+                    .await,
+            );
         }
         // One per 5 s now: the first of three may start at once, the
         // third two windows after it at the earliest.
