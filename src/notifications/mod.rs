@@ -29,6 +29,35 @@
 //! assert!(production.receive("203.0.113.9".parse().unwrap(), body).is_err());
 //! ```
 //!
+//! Registering a filter, and the route that receives what it asks for:
+//!
+//! ```
+//! use bunq_oauth::NotificationFilter;
+//! use bunq_oauth::notifications::{CallbackReceiver, SourceCheck};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> bunq_oauth::Result<()> {
+//! # let fake = bunq_oauth_fake::FakeBunq::start().await.expect("the fake bunq");
+//! # let client = bunq_oauth::Client::builder().environment(fake.environment()).build()?;
+//! # let context = bunq_oauth::ApiContext::create(&client, fake.owner_api_key(), "app").await?;
+//! # let session = bunq_oauth::Session::new(&client, context)?;
+//! // Register: every MUTATION of the user's accounts goes to your https route.
+//! let filter = NotificationFilter::new("MUTATION", "https://app.example/bunq")?;
+//! session.notification_filters().add(&[filter]).await?;
+//!
+//! // In the route: the peer address and the body bytes, from any framework.
+//! let receiver = CallbackReceiver::new(); // bunq production's 185.40.108.0/22 only
+//! # let receiver = receiver.source(SourceCheck::any());
+//! # let (peer, body) = ("127.0.0.1".parse().unwrap(), br#"{"NotificationUrl":{"category":"MUTATION","event_type":"MUTATION_RECEIVED","object":{"Payment":{"id":7}}}}"#);
+//! let event = receiver.receive(peer, body)?;
+//! // bunq retries deliveries: keep each event id once (a unique key in your database).
+//! let mut seen = std::collections::HashSet::new();
+//! if seen.insert(event.event_id()) {
+//!     println!("{} {}", event.category, event.event_type);
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! bunq documents no signature on callbacks: the source range (and https
 //! with certificate pinning on bunq's side) is what there is. See
 //! `docs/callbacks.md`.

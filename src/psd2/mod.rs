@@ -13,6 +13,35 @@
 //! Everything that can be checked locally is checked before anything is
 //! sent: the certificate and chain parse, the certificate is valid now,
 //! its key is RSA and the private key given is its key.
+//!
+//! Registered, the provider is an app like any other (OAuth client,
+//! callback URL, the user's grant):
+//!
+//! ```
+//! use bunq_oauth::{ApiContext, Client, Session, psd2::Psd2Certificate};
+//!
+//! # #[tokio::main]
+//! # async fn main() -> bunq_oauth::Result<()> {
+//! # let fake = bunq_oauth_fake::FakeBunq::start().await.expect("the fake bunq");
+//! # let client = Client::builder().environment(fake.environment()).build()?;
+//! # let dir = tempfile::tempdir().expect("a scratch directory");
+//! # let made = bunq_oauth::psd2::SandboxCertificate::generate("My App", &["PISP", "AISP"])?;
+//! # made.save(&dir.path().join("psd2-certificate.pem"), &dir.path().join("psd2-key.pem"))?;
+//! // From your trust service provider; for the sandbox `bunq-oauth psd2 certificate` makes one.
+//! let read = |name: &str| std::fs::read_to_string(name).expect("the certificate files");
+//! # let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect("file");
+//! let certificate = Psd2Certificate::from_pem(
+//!     &read("psd2-certificate.pem"),
+//!     &read("psd2-certificate.pem"), // the chain: a pseudo certificate is its own
+//!     &read("psd2-key.pem"),
+//! )?; // checked here: parses, valid now, the key is the certificate's
+//! let registration = ApiContext::create_for_psd2(&client, certificate, "my app").await?;
+//! println!("credential {:?}", registration.credential.status);
+//! let provider = Session::new(&client, registration.context)?;
+//! let oauth_client = provider.oauth_client_manager().ensure_active().await?;
+//! # let _ = oauth_client;
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 
