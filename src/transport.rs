@@ -14,7 +14,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::client::{Client, ClientInner};
 use crate::envelope::{Reply, api_error};
 use crate::error::{Error, Result};
-use crate::pacing::{Limiter, Permit};
+use crate::pacing::{Permit, Taking};
 use crate::retry::{self, Retry};
 use crate::secret::SessionToken;
 use crate::signing::{KeyPair, PublicKey, SignatureError, SigningPolicy};
@@ -105,14 +105,9 @@ pub(crate) struct Place<'a> {
     started: tokio::time::Instant,
 }
 
-/// How much longer than usual a place taken ahead of a call stays taken
-/// in a shared budget (whose places count from their start), for the
-/// caller to take its lock in: a call that starts later takes a new place.
-const LOCK_ALLOWANCE: std::time::Duration = std::time::Duration::from_secs(1);
-
 impl Place<'_> {
     /// Whether the call may still start in this place (see
-    /// [`LOCK_ALLOWANCE`]).
+    /// [`Taking::AheadOfLock`]).
     pub(crate) fn still_counts(&self) -> bool {
         self.permit.as_ref().is_none_or(Permit::still_counts)
     }
@@ -134,29 +129,19 @@ impl Client {
     /// once it holds the lock. A place dropped unused counts as used.
     pub(crate) async fn take_place(&self, call: &Call, options: &CallOptions) -> Result<Place<'_>> {
         let started = tokio::time::Instant::now();
-        let Some(limiter) = &self.inner.limiter else {
-            return Ok(Place {
-                permit: None,
-                started,
-            });
-        };
         let url = self.url(call)?;
         let credential = options.token.as_ref().map(|t| t.expose_secret().as_bytes());
         let permit = wait_for_place(
             &self.inner,
-            limiter,
             &call.method,
             url.path(),
             credential,
-            LOCK_ALLOWANCE,
+            Taking::AheadOfLock,
             started,
             None,
         )
         .await?;
-        Ok(Place {
-            permit: Some(permit),
-            started,
-        })
+        Ok(Place { permit, started })
     }
 
     /// [`send`](Self::send) in a place taken with
@@ -310,28 +295,24 @@ async fn execute<'c>(
     let mut last_sent: Option<String> = None;
     loop {
         // Held until the answer's headers arrive (see pacing::Limiter).
-        let permit = match (place.take(), &client.limiter) {
-            (Some(permit), _) => Some(permit),
-            (None, Some(limiter)) => {
+        let permit = match place.take() {
+            Some(permit) => Some(permit),
+            None => {
                 let credential = request
                     .headers()
                     .get("x-bunq-client-authentication")
                     .map(|v| v.as_bytes());
-                Some(
-                    wait_for_place(
-                        client,
-                        limiter,
-                        &method,
-                        request.url().path(),
-                        credential,
-                        std::time::Duration::ZERO,
-                        started,
-                        last_sent.clone(),
-                    )
-                    .await?,
+                wait_for_place(
+                    client,
+                    &method,
+                    request.url().path(),
+                    credential,
+                    Taking::ForCall,
+                    started,
+                    last_sent.clone(),
                 )
+                .await?
             }
-            (None, None) => None,
         };
         // A copy to send again, made only while a retry is still possible.
         let again = (retries < max_retries)
@@ -422,25 +403,27 @@ async fn execute<'c>(
     }
 }
 
-/// Waits for a place under bunq's rate limits (held `extra` longer than
-/// usual) until the deadline of the call that began at `started`.
-#[allow(clippy::too_many_arguments)]
+/// Waits for a place under bunq's rate limits, taken as `taking` says,
+/// until the deadline of the call that began at `started`; `None` if the
+/// client does not pace.
 async fn wait_for_place<'c>(
-    client: &ClientInner,
-    limiter: &'c Limiter,
+    client: &'c ClientInner,
     method: &Method,
     path: &str,
     credential: Option<&[u8]>,
-    extra: std::time::Duration,
+    taking: Taking,
     started: tokio::time::Instant,
     last_sent: Option<String>,
-) -> Result<Permit<'c>> {
-    let acquire = limiter.acquire(method, path, credential, extra);
+) -> Result<Option<Permit<'c>>> {
+    let Some(limiter) = &client.limiter else {
+        return Ok(None);
+    };
+    let acquire = limiter.acquire(method, path, credential, taking);
     let permit = match started.checked_add(client.deadline) {
         Some(deadline) => tokio::time::timeout_at(deadline, acquire).await.ok(),
         None => Some(acquire.await),
     };
-    permit.ok_or_else(|| Error::Timeout {
+    permit.map(Some).ok_or_else(|| Error::Timeout {
         sent: false,
         request_id: last_sent,
         source: format!(

@@ -384,3 +384,69 @@ async fn renewing_ahead_happens_once_across_instances_and_never_for_a_session_in
         "no call met an expired session"
     );
 }
+
+/// Two instances renew one user's expired session at once, through one
+/// store and one budget where session-server is counted per address: one
+/// session-server call, and the instance that adopts the other's session
+/// leaves no place spent (it waits for its place unclaimed until the place
+/// is nearly due, and adopts long before). Another user's renewal then
+/// waits for one window at most, not for places nobody used.
+#[tokio::test]
+async fn a_renewal_adopted_across_instances_spends_no_place() {
+    let fake = FakeBunq::start().await.unwrap();
+    let database = common::new_postgres_database().await;
+    let setup = common::unpaced_client(&fake);
+    let owner = common::owner_session(&setup, &fake, "owner").await;
+    let user = common::granted_user(&setup, &fake, &owner, "https://app.example/cb", "user").await;
+    let generous = Limit::new(100, Duration::from_secs(1));
+    // Long enough that the adopting instance never reaches its place.
+    let window = Duration::from_secs(20);
+    let session_limit = Limit::new(1, window);
+    let (a, _) = instance(&fake, &database, generous, session_limit, LimitScope::Ip).await;
+    let (b, _) = instance(&fake, &database, generous, session_limit, LimitScope::Ip).await;
+    let key = EncryptionKey::generate().unwrap().to_base64();
+    let store = || async {
+        Arc::new(
+            SqlStore::connect(&database, EncryptionKey::parse(&key).unwrap())
+                .await
+                .unwrap(),
+        ) as Arc<dyn ContextStore>
+    };
+    let store_a = store().await;
+    let app_user = store_a.add_user(&user.context().unwrap()).await.unwrap();
+    let session_a = Session::from_store(&a, store_a, ContextKey::User(app_user))
+        .await
+        .unwrap();
+    let store_b = store().await;
+    let session_b = Session::from_store(&b, store_b, ContextKey::User(app_user))
+        .await
+        .unwrap();
+
+    fake.expire_sessions();
+    let before = fake.stats().session_servers;
+    let (summaries_a, summaries_b) = (session_a.account_summaries(), session_b.account_summaries());
+    let (from_a, from_b) = tokio::join!(summaries_a.list(), summaries_b.list());
+    from_a.unwrap();
+    from_b.unwrap();
+    let after = fake.stats().session_servers;
+    assert_eq!(after - before, 1);
+
+    // The address's session-server place: held by the one call, a window
+    // (and margin and lock allowance) from its start, no more.
+    let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&database)
+        .await
+        .unwrap();
+    let (ahead_ms,): (f64,) = sqlx::query_as(
+        "SELECT COALESCE(MAX(EXTRACT(EPOCH FROM (f - clock_timestamp())) * 1000), 0)::FLOAT8
+         FROM bunq_oauth_budget, unnest(free_at) AS f
+         WHERE place_key LIKE 'POST /v1/session-server %'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    let one_place = window + Duration::from_millis(500) + Duration::from_secs(1);
+    assert!(
+        ahead_ms > 0.0 && ahead_ms <= one_place.as_millis() as f64,
+        "the session-server place frees {ahead_ms} ms from now: one place is {one_place:?}"
+    );
+}

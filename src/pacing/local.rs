@@ -93,7 +93,13 @@ impl LocalBudget {
 }
 
 impl Budget for LocalBudget {
-    fn take<'a>(&'a self, key: &'a PlaceKey, limit: Limit, hold: Duration) -> BoxFuture<'a, Taken> {
+    fn take<'a>(
+        &'a self,
+        key: &'a PlaceKey,
+        limit: Limit,
+        hold: Duration,
+        _horizon: Duration,
+    ) -> BoxFuture<'a, Taken> {
         Box::pin(self.take_place(key, limit, hold))
     }
 

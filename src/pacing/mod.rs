@@ -196,8 +196,17 @@ pub(crate) struct Taken {
 /// ([`LocalBudget`], the default), or in a database every instance behind
 /// one outgoing address shares (`PostgresBudget`).
 pub(crate) trait Budget: std::fmt::Debug + Send + Sync {
-    /// Waits until one of `limit.calls` places on `key` is free, and takes it.
-    fn take<'a>(&'a self, key: &'a PlaceKey, limit: Limit, hold: Duration) -> BoxFuture<'a, Taken>;
+    /// Waits until one of `limit.calls` places on `key` is free, and takes
+    /// it. A shared budget may claim a place that starts up to `horizon`
+    /// ahead (the caller then sleeps until its start); this process's own
+    /// takes a place only when it is free.
+    fn take<'a>(
+        &'a self,
+        key: &'a PlaceKey,
+        limit: Limit,
+        hold: Duration,
+        horizon: Duration,
+    ) -> BoxFuture<'a, Taken>;
     /// The call that took `taken` has its answer, or gave up.
     fn finish(&self, taken: Taken);
     /// Session-server turned out to be counted per IP: the places each
@@ -217,6 +226,27 @@ pub(crate) trait Budget: std::fmt::Debug + Send + Sync {
         Vec::new()
     }
 }
+
+/// How a place is taken (see [`Limiter::acquire`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Taking {
+    /// For a call sent at once: a shared budget may claim the place however
+    /// far ahead it starts.
+    ForCall,
+    /// Ahead of a lock the caller takes before it sends (a session renewal
+    /// through a store). The place is held [`LOCK_ALLOWANCE`] longer, time to
+    /// take the lock, and a shared budget claims it only when it is nearly
+    /// due: a wait that ends without a call (another instance renewed) then
+    /// leaves nothing spent.
+    AheadOfLock,
+}
+
+/// How much longer a place taken [`Taking::AheadOfLock`] stays taken.
+const LOCK_ALLOWANCE: Duration = Duration::from_secs(1);
+
+/// How far ahead a place taken [`Taking::AheadOfLock`] may start when a
+/// shared budget claims it.
+const NEARLY_DUE: Duration = Duration::from_millis(250);
 
 /// The limiter: bunq's limits, what was learned about them, and the budget
 /// that hands out places.
@@ -245,7 +275,7 @@ pub(crate) struct Permit<'a> {
     /// The installation (a hash of its token) for session-server.
     installation: u64,
     started: Instant,
-    /// How much longer than usual the place is held (see `acquire`).
+    /// How much longer than usual the place is held (see [`Taking`]).
     extra: Duration,
     /// Keeps other installations' session-server calls waiting while the
     /// scope is being learned; released with the permit.
@@ -410,15 +440,17 @@ impl Limiter {
     /// `credential` is the request's `X-Bunq-Client-Authentication`. It
     /// matters for session-server only, whose limit may belong to one
     /// installation (see [`LimitScope`]). Other limits are per endpoint.
-    /// The place is held `extra` longer than the limit's window and margin:
-    /// time for a caller that takes a place before a lock to take the lock.
     pub(crate) async fn acquire(
         &self,
         method: &Method,
         path: &str,
         credential: Option<&[u8]>,
-        extra: Duration,
+        taking: Taking,
     ) -> Permit<'_> {
+        let (extra, horizon) = match taking {
+            Taking::ForCall => (Duration::ZERO, Duration::MAX),
+            Taking::AheadOfLock => (LOCK_ALLOWANCE, NEARLY_DUE),
+        };
         self.apply_news();
         let endpoint = endpoint_of(path);
         let installation = credential.map_or(0, installation_of);
@@ -449,7 +481,7 @@ impl Limiter {
         };
         let key = (method.clone(), endpoint, scope);
         let hold = limit.window + self.limits.margin + extra;
-        permit.taken = Some(self.budget.take(&key, limit, hold).await);
+        permit.taken = Some(self.budget.take(&key, limit, hold, horizon).await);
         permit.started = Instant::now();
         permit
     }
@@ -511,7 +543,7 @@ mod tests {
                         &Method::GET,
                         "/v1/user/1/oauth-client",
                         None,
-                        Duration::ZERO,
+                        Taking::ForCall,
                     )
                     .await,
             );
@@ -524,7 +556,7 @@ mod tests {
                 &Method::GET,
                 "/v1/user/1/monetary-account",
                 None,
-                Duration::ZERO,
+                Taking::ForCall,
             )
             .await;
         assert_eq!(start.elapsed().as_secs(), 6);
@@ -540,7 +572,7 @@ mod tests {
                 &Method::POST,
                 session,
                 Some(b"installation-a"),
-                Duration::ZERO,
+                Taking::ForCall,
             )
             .await;
         limiter
@@ -548,7 +580,7 @@ mod tests {
                 &Method::POST,
                 session,
                 Some(b"installation-b"),
-                Duration::ZERO,
+                Taking::ForCall,
             )
             .await;
         assert_eq!(start.elapsed().as_secs(), 0, "two installations, no wait");
@@ -557,7 +589,7 @@ mod tests {
                 &Method::POST,
                 session,
                 Some(b"installation-a"),
-                Duration::ZERO,
+                Taking::ForCall,
             )
             .await;
         assert_eq!(
@@ -586,7 +618,7 @@ mod tests {
                 &Method::POST,
                 session,
                 Some(b"installation-a"),
-                Duration::ZERO,
+                Taking::ForCall,
             )
             .await;
         first.observe(200, None);
@@ -596,7 +628,7 @@ mod tests {
                 &Method::POST,
                 session,
                 Some(b"installation-b"),
-                Duration::ZERO,
+                Taking::ForCall,
             )
             .await;
         assert_eq!(start.elapsed().as_secs(), 0, "per installation at first");
@@ -608,7 +640,7 @@ mod tests {
                 &Method::POST,
                 session,
                 Some(b"installation-c"),
-                Duration::ZERO,
+                Taking::ForCall,
             )
             .await;
         assert_eq!(start.elapsed().as_secs(), 30);
@@ -625,7 +657,7 @@ mod tests {
         let session = "/v1/session-server";
         for installation in [b"a", b"b", b"c"] {
             let permit = limiter
-                .acquire(&Method::POST, session, Some(installation), Duration::ZERO)
+                .acquire(&Method::POST, session, Some(installation), Taking::ForCall)
                 .await;
             permit.observe(429, None);
         }
@@ -640,14 +672,14 @@ mod tests {
         for _ in 0..6 {
             drop(
                 limiter
-                    .acquire(&Method::DELETE, path, None, Duration::ZERO)
+                    .acquire(&Method::DELETE, path, None, Taking::ForCall)
                     .await,
             );
         }
         // Two per 3 s from the start: six take three windows less one.
         assert_eq!(start.elapsed().as_secs(), 6, "PUT's 2 per 3 s");
         let refused = limiter
-            .acquire(&Method::DELETE, path, None, Duration::ZERO)
+            .acquire(&Method::DELETE, path, None, Taking::ForCall)
             .await;
         refused.observe(429, Some(Duration::from_secs(5)));
         drop(refused);
@@ -655,7 +687,7 @@ mod tests {
         for _ in 0..3 {
             drop(
                 limiter
-                    .acquire(&Method::DELETE, path, None, Duration::ZERO)
+                    .acquire(&Method::DELETE, path, None, Taking::ForCall)
                     .await,
             );
         }

@@ -231,6 +231,7 @@ impl PostgresBudget {
         name: &str,
         limit: Limit,
         hold: Duration,
+        horizon: Duration,
     ) -> Result<(bool, Duration, u64)> {
         self.counted();
         let row = sqlx::query(
@@ -240,7 +241,7 @@ impl PostgresBudget {
         .bind(name)
         .bind(i32::try_from(limit.calls).unwrap_or(i32::MAX))
         .bind(micros(hold))
-        .bind(micros(CLAIM_HORIZON))
+        .bind(micros(horizon))
         .fetch_one(&self.inner.pool)
         .await
         .map_err(db)?;
@@ -296,11 +297,12 @@ impl PostgresBudget {
         name: &str,
         limit: Limit,
         hold: Duration,
+        horizon: Duration,
     ) -> Option<(bool, Duration, u64)> {
         if self.retry_at().is_some_and(|at| Instant::now() < at) {
             return None;
         }
-        match tokio::time::timeout(CLAIM_TIMEOUT, self.claim(name, limit, hold)).await {
+        match tokio::time::timeout(CLAIM_TIMEOUT, self.claim(name, limit, hold, horizon)).await {
             Ok(Ok(answer)) => {
                 if self.retry_at().take().is_some() {
                     tracing::info!("the shared rate-limit budget's database answers again");
@@ -431,7 +433,14 @@ fn place_name((method, endpoint, scope): &PlaceKey) -> String {
 }
 
 impl Budget for PostgresBudget {
-    fn take<'a>(&'a self, key: &'a PlaceKey, limit: Limit, hold: Duration) -> BoxFuture<'a, Taken> {
+    fn take<'a>(
+        &'a self,
+        key: &'a PlaceKey,
+        limit: Limit,
+        hold: Duration,
+        horizon: Duration,
+    ) -> BoxFuture<'a, Taken> {
+        let horizon = horizon.min(CLAIM_HORIZON);
         Box::pin(async move {
             let name = place_name(key);
             let turn = self
@@ -447,7 +456,7 @@ impl Budget for PostgresBudget {
             let _turn = turn.lock().await;
             self.merges_done().await;
             loop {
-                match self.try_claim(&name, limit, hold).await {
+                match self.try_claim(&name, limit, hold, horizon).await {
                     None => return self.inner.fallback.take_place(key, limit, hold).await,
                     Some((claimed, wait, lessons)) => {
                         if lessons > self.inner.seen.load(Ordering::Relaxed) {
@@ -462,10 +471,10 @@ impl Budget for PostgresBudget {
                                 shared: true,
                             };
                         }
-                        // Further ahead than the function claims (an hour;
-                        // see CLAIM_HORIZON): ask again when it is within.
+                        // Further ahead than the claim may start (an hour,
+                        // or nearly due; see Taking): ask again when within.
                         tracing::debug!(method = %key.0, endpoint = key.1, "pacing to stay inside bunq's rate limit (shared)");
-                        tokio::time::sleep(wait.saturating_sub(CLAIM_HORIZON)).await;
+                        tokio::time::sleep(wait.saturating_sub(horizon)).await;
                     }
                 }
             }
