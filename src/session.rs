@@ -9,6 +9,7 @@
 //! per 30 seconds.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -438,8 +439,7 @@ impl Renewing {
                 // session meanwhile: adopt that rather than wait for a
                 // session-server call that is not needed.
                 if let Some((store, key)) = &self.store
-                    && let Ok(Some(current)) = store.load(*key).await
-                    && why.adopts(&current.session, Utc::now())
+                    && let Some(current) = adoptable(store.as_ref(), *key, &why).await
                 {
                     tracing::info!(
                         "adopted the session another handle on the store opened or extended"
@@ -454,11 +454,11 @@ impl Renewing {
                 tokio::time::sleep(wait).await;
             }
         }
-        let asked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let asked = AtomicBool::new(false);
         let result = match &self.store {
             None => {
                 let fixed = self.lock().fixed.clone();
-                asked.store(true, std::sync::atomic::Ordering::Relaxed);
+                asked.store(true, Ordering::Relaxed);
                 let session = open_session(client, &fixed).await;
                 tracing::info!(ok = session.is_ok(), "asked bunq for a new session");
                 session.map(|session| ApiContext { fixed, session })
@@ -468,7 +468,7 @@ impl Renewing {
                 renew_through_store(client, store.as_ref(), *key, &why, &asked, &fixed).await
             }
         };
-        let asked = asked.load(std::sync::atomic::Ordering::Relaxed);
+        let asked = asked.load(Ordering::Relaxed);
         if asked {
             *last = Some(Instant::now());
         }
@@ -519,21 +519,15 @@ async fn renew_through_store(
     store: &dyn ContextStore,
     key: ContextKey,
     why: &Why,
-    asked: &Arc<std::sync::atomic::AtomicBool>,
+    asked: &AtomicBool,
     fixed: &Installation,
 ) -> Result<ApiContext> {
     let (call, options) = session_call(fixed)?;
-    let adoptable = || async {
-        match store.load(key).await {
-            Ok(Some(current)) if why.adopts(&current.session, Utc::now()) => Some(current),
-            _ => None,
-        }
-    };
     // Rounds that went again: for a place that could not serve, and for a
     // call the retry policy allows to go again.
     let (mut late, mut retries) = (0, 0);
     loop {
-        if let Some(current) = adoptable().await {
+        if let Some(current) = adoptable(store, key, why).await {
             return Ok(current);
         }
         let place = tokio::select! {
@@ -544,9 +538,9 @@ async fn renew_through_store(
         let place = match place {
             Ok(place) => place,
             // The deadline passed: a session stored meanwhile still serves.
-            Err(error) => return adoptable().await.ok_or(error),
+            Err(error) => return adoptable(store, key, why).await.ok_or(error),
         };
-        let needs_place = std::sync::atomic::AtomicBool::new(false);
+        let needs_place = AtomicBool::new(false);
         let result = renew_in_store(
             client,
             store,
@@ -558,7 +552,7 @@ async fn renew_through_store(
             &needs_place,
         )
         .await;
-        let again = if needs_place.load(std::sync::atomic::Ordering::Relaxed) {
+        let again = if needs_place.load(Ordering::Relaxed) {
             late += 1;
             late <= 2
         } else if result.as_ref().is_err_and(crate::retry::needs_a_new_place) {
@@ -574,15 +568,19 @@ async fn renew_through_store(
     }
 }
 
-/// Waits until the store holds a session that makes a renewal for `why`
-/// unneeded (see [`Why::adopts`]), looking now and then.
+/// The stored context, if its session makes a renewal for `why` unneeded
+/// (see [`Why::adopts`]); a store that cannot be read makes it needed.
+async fn adoptable(store: &dyn ContextStore, key: ContextKey, why: &Why) -> Option<ApiContext> {
+    let current = store.load(key).await.ok()??;
+    why.adopts(&current.session, Utc::now()).then_some(current)
+}
+
+/// Waits until [`adoptable`] finds a context, looking now and then.
 async fn stored_renewal(store: &dyn ContextStore, key: ContextKey, why: &Why) -> ApiContext {
     let mut pause = std::time::Duration::from_millis(250);
     loop {
         tokio::time::sleep(pause).await;
-        if let Ok(Some(current)) = store.load(key).await
-            && why.adopts(&current.session, Utc::now())
-        {
+        if let Some(current) = adoptable(store, key, why).await {
             return current;
         }
         pause = (pause * 2).min(std::time::Duration::from_secs(4));
@@ -602,10 +600,10 @@ async fn renew_in_store(
     store: &dyn ContextStore,
     key: ContextKey,
     why: &Why,
-    asked: &Arc<std::sync::atomic::AtomicBool>,
+    asked: &AtomicBool,
     place: Place<'_>,
     taken_for: &InstallationToken,
-    needs_place: &std::sync::atomic::AtomicBool,
+    needs_place: &AtomicBool,
 ) -> Result<ApiContext> {
     store
         .renew_locked(
@@ -622,7 +620,7 @@ async fn renew_in_store(
                     let same = current.fixed.installation_token.expose_secret()
                         == taken_for.expose_secret();
                     if !same || !place.still_counts() {
-                        needs_place.store(true, std::sync::atomic::Ordering::Relaxed);
+                        needs_place.store(true, Ordering::Relaxed);
                         return Err(Error::Timeout {
                             sent: false,
                             request_id: None,
@@ -631,7 +629,7 @@ async fn renew_in_store(
                                 .into(),
                         });
                     }
-                    asked.store(true, std::sync::atomic::Ordering::Relaxed);
+                    asked.store(true, Ordering::Relaxed);
                     let session = open_session_in(client, &current.fixed, Some(place)).await?;
                     tracing::info!("opened a new bunq session");
                     Ok(ApiContext {

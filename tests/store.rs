@@ -217,6 +217,19 @@ fn read_tree(dir: &Path, out: &mut Vec<u8>) {
     }
 }
 
+/// A client for `fake` that paces by bunq's limits but session-server's,
+/// which is `session` for each `scope`.
+fn paced_client(fake: &FakeBunq, session: Limit, scope: LimitScope, retry: RetryPolicy) -> Client {
+    let mut limits = RateLimits::default().with_session_server_scope(scope);
+    limits.session_server = session;
+    Client::builder()
+        .environment(fake.environment())
+        .rate_limits(Some(limits))
+        .retry_policy(retry)
+        .build()
+        .unwrap()
+}
+
 /// A fake bunq and a client for it, without pacing (the fake does not limit).
 async fn fake() -> (FakeBunq, Client) {
     let fake = FakeBunq::start().await.unwrap();
@@ -667,13 +680,8 @@ async fn a_renewal_waiting_for_its_place_holds_no_lock_and_adopts(backend: Backe
     let place = Place::new(backend).await;
     let key = key();
     let (fake, plain) = fake().await;
-    let mut hourly = RateLimits::default().with_session_server_scope(LimitScope::Ip);
-    hourly.session_server = Limit::new(1, std::time::Duration::from_secs(3600));
-    let paced = Client::builder()
-        .environment(fake.environment())
-        .rate_limits(Some(hourly))
-        .build()
-        .unwrap();
+    let hourly = Limit::new(1, std::time::Duration::from_secs(3600));
+    let paced = paced_client(&fake, hourly, LimitScope::Ip, RetryPolicy::default());
     let store = place.open(&key).await.unwrap();
     let first = store
         .add_user(&connected_user(&fake, &plain).await)
@@ -730,16 +738,8 @@ async fn a_refused_renewal_goes_again_in_a_new_place(backend: Backend) {
     let place = Place::new(backend).await;
     let key = key();
     let (fake, plain) = fake().await;
-    let mut limits = RateLimits::default().with_session_server_scope(LimitScope::Installation);
-    limits.session_server = Limit::new(1, std::time::Duration::from_secs(1));
-    let paced = |retry: RetryPolicy| {
-        Client::builder()
-            .environment(fake.environment())
-            .rate_limits(Some(limits.clone()))
-            .retry_policy(retry)
-            .build()
-            .unwrap()
-    };
+    let each_second = Limit::new(1, std::time::Duration::from_secs(1));
+    let paced = |retry| paced_client(&fake, each_second, LimitScope::Installation, retry);
     let store = place.open(&key).await.unwrap();
     let id = store
         .add_user(&connected_user(&fake, &plain).await)

@@ -77,7 +77,7 @@ pub async fn authorize(
     out: &Output,
 ) -> Result<(), CliError> {
     if let Some(path) = &args.save {
-        crate::server::new_context_path(&Some(path.clone()), args.replace)?;
+        crate::server::refuse_to_replace(path, args.replace)?;
     }
     let (owner, owner_file) = target.owner_session(context, out).await?;
     let listener = if args.paste {

@@ -164,20 +164,26 @@ pub fn context_path(context: &Option<PathBuf>) -> Result<PathBuf, CliError> {
     }
 }
 
-/// Where a command that makes a new context saves it: refused, before
-/// anything is sent to bunq, if a context is there and `replace` is not
-/// set (the one there would be lost with its installation).
+/// Where a command that makes a new context saves it (see [`refuse_to_replace`]).
 pub fn new_context_path(context: &Option<PathBuf>, replace: bool) -> Result<PathBuf, CliError> {
     let path = context_path(context)?;
-    // A dangling link, or a path that cannot be looked at, is not saved over.
-    let taken = !matches!(std::fs::symlink_metadata(&path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
-    if taken && !replace {
-        return Err(CliError::Usage(format!(
-            "{} already holds a context: pass --replace to replace it, or --context FILE to save the new one elsewhere",
-            path.display()
-        )));
-    }
+    refuse_to_replace(&path, replace)?;
     Ok(path)
+}
+
+/// Refuses, before anything is sent to bunq, to save a new context over a
+/// file already at `path` unless `replace` is set: the context there would
+/// be lost with its installation. A dangling link, or a path that cannot be
+/// looked at, counts as taken.
+pub fn refuse_to_replace(path: &Path, replace: bool) -> Result<(), CliError> {
+    let free = matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+    if free || replace {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "{} already holds a context: pass --replace to replace it, or name another file",
+        path.display()
+    )))
 }
 
 /// `$BUNQ_OAUTH_CONFIG_DIR`, `$XDG_CONFIG_HOME/bunq-oauth` or
